@@ -1,0 +1,59 @@
+/**
+ * The `nocker` command: reads arguments, calls the Hub or the engine, prints results. No
+ * business logic lives here.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../hub/config.ts';
+import { OciError } from '../hub/oci/errors.ts';
+import { hubCommand, HUB_HELP } from './hub.ts';
+
+const HELP = `nocker — build, sign, store and run containers through the Nocker Hub
+
+Usage:
+  nocker hub serve [--config FILE]      start the Hub (an OCI distribution-spec v1.1 registry)
+  nocker hub gc [--dry-run] [options]   remove blobs and manifests nothing uses
+  nocker --help | --version
+
+Run "nocker hub --help" for the Hub's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`nocker ${pkg.version}\n`);
+    return 0;
+  }
+  if (command === 'hub') return hubCommand(rest);
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+/** A command line the CLI cannot make sense of. */
+export class UsageError extends Error {}
+
+export { parseArgs, HUB_HELP };
+
+// Run when executed (cli/nocker.js imports this module), not when imported by tests.
+if (process.argv[1] && /nocker(\.js)?$|main\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`nocker: ${describeFailure(err)}\n`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof UsageError) return `${err.message}\nRun "nocker --help" for usage.`;
+  if (err instanceof ConfigError || err instanceof OciError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,485 @@
+#!/usr/bin/env bash
+# Real-client interoperability suite for the Nocker Hub (OCI distribution-spec v1.1).
+#
+# Drives the clients people actually use — skopeo, umoci, buildah, podman, oras, cosign, the
+# docker CLI, containerd's ctr and a real dockerd — against a registry over plain HTTP, without
+# authentication, and checks that what goes in comes back out identical.
+#
+# Usage (as root, Debian 12, clients from conformance/install-clients.sh):
+#   bash conformance/interop.sh                      # starts its own Hub from this checkout
+#   REG=127.0.0.1:5000 bash conformance/interop.sh   # against an already running registry
+#
+# Environment:
+#   REG            host:port of the registry under test; unset = start `node cli/nocker.js hub serve`
+#   WITH_DAEMONS   1 (default) also runs private containerd and dockerd instances; 0 skips them
+#   CHECK_TIMEOUT  seconds allowed for each check (default 180)
+#   INTEROP_NS     repository namespace the suite writes to (default "interop")
+#   KEEP_WORKDIR   1 keeps the temporary work directory for post-mortem inspection
+#   HUB_START_TIMEOUT  seconds to wait for a self-started Hub (default 60)
+#
+# Every check prints "ok - <name>" or "FAIL - <name>" followed by the tail of its log. The last
+# line is "N passed, N failed"; the exit status is non-zero when anything failed. Everything the
+# suite creates (client configs, containers-storage, daemon state, the Hub's data) lives in a
+# temporary directory, and every process it starts is stopped on exit.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WITH_DAEMONS=${WITH_DAEMONS:-1}
+CHECK_TIMEOUT=${CHECK_TIMEOUT:-180}
+HUB_START_TIMEOUT=${HUB_START_TIMEOUT:-60}
+KEEP_WORKDIR=${KEEP_WORKDIR:-0}
+NS=${INTEROP_NS:-interop}
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/nocker-interop.XXXXXX") || { echo "cannot create a work directory" >&2; exit 2; }
+chmod 755 "$W"
+
+# ------------------------------------------------------------------------------ bookkeeping
+PASS=0
+FAIL=0
+NCHECK=0
+PIDS=()          # processes this script started, in start order
+HUB_PID=""
+
+summary() { echo "$PASS passed, $FAIL failed"; }
+
+stop_pid() {     # TERM, up to 20 s grace, then KILL
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+cleanup() {
+  local i m
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
+  # Daemons may leave mounts below the work directory; never recurse into a mounted tree.
+  if [ -r /proc/self/mounts ]; then
+    awk -v w="$W" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r |
+      while read -r m; do umount -l "$m" 2>/dev/null; done
+  fi
+  if [ "$KEEP_WORKDIR" = 1 ]; then echo "work directory kept: $W" >&2; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+exec </dev/null
+
+ok()  { PASS=$((PASS + 1)); echo "ok - $1"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+
+# check NAME COMMAND [ARGS...]: runs COMMAND (an external program or one of the functions below)
+# with errexit and pipefail, bounded by CHECK_TIMEOUT, its output captured in its own log file.
+check() {
+  local name=$1 log rc
+  shift
+  NCHECK=$((NCHECK + 1))
+  log=$(printf '%s/logs/%03d.log' "$W" "$NCHECK")
+  timeout -k 10 "$CHECK_TIMEOUT" bash -eo pipefail -c '"$@"' check "$@" >"$log" 2>&1
+  rc=$?
+  if [ "$rc" = 0 ]; then
+    ok "$name"
+  else
+    bad "$name"
+    [ "$rc" = 124 ] && echo "timed out after ${CHECK_TIMEOUT}s" >>"$log"
+    tail -n 15 "$log" | sed 's/^/    | /'
+  fi
+  return "$rc"
+}
+
+# ------------------------------------------------------------------------------ isolation
+mkdir -p "$W/logs" "$W/files" "$W/tmp" "$W/docker" "$W/cs/tmp" "$W/sigstore"
+export DOCKER_CONFIG="$W/docker"                    # docker CLI, oras, cosign
+export REGISTRY_AUTH_FILE="$W/docker/config.json"   # skopeo, buildah, podman
+echo '{"auths":{}}' >"$REGISTRY_AUTH_FILE"
+export TUF_ROOT="$W/sigstore"                       # cosign's trust-root cache
+export COSIGN_PASSWORD=""
+export COSIGN_YES=true
+export TMPDIR="$W/tmp"
+unset DOCKER_HOST CONTAINER_HOST CONTAINERD_ADDRESS
+RUN=$(date +%s%N)                                   # makes every layer, hence digest, unique
+export W RUN NS
+
+# ------------------------------------------------------------------------------ the registry
+if [ -z "${REG:-}" ]; then
+  port=$(node -e 'const s = require("net").createServer();
+                  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });') ||
+    { bad "pick a free loopback port"; summary; exit 1; }
+  mkdir -p "$W/hub-data"
+  (cd "$ROOT" && NOCKER_LISTEN="127.0.0.1:$port" NOCKER_DATA_DIR="$W/hub-data" \
+     exec node cli/nocker.js hub serve) >"$W/hub.log" 2>&1 &
+  HUB_PID=$!
+  PIDS+=("$HUB_PID")
+  up=0
+  for ((i = 0; i < HUB_START_TIMEOUT * 4; i++)); do
+    if curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$port/v2/"; then up=1; break; fi
+    kill -0 "$HUB_PID" 2>/dev/null || break
+    sleep 0.25
+  done
+  if [ "$up" != 1 ]; then
+    bad "hub starts and answers GET /v2/ on 127.0.0.1:$port"
+    echo "---- hub log ----"; cat "$W/hub.log"; echo "-----------------"
+    summary
+    exit 1
+  fi
+  ok "hub starts and answers GET /v2/ on 127.0.0.1:$port"
+  REG="127.0.0.1:$port"
+fi
+export REG
+echo "# registry under test: http://$REG  (work dir $W, run $RUN)"
+
+# ------------------------------------------------------------------------------ helpers
+# Also available inside checks (exported below).
+eq() { [ "$1" = "$2" ] || { echo "expected [$2] got [$1]"; return 1; }; }
+contains() { grep -qxF -- "$2" <<<"$1" || { echo "[$2] not among:"; echo "$1"; return 1; }; }
+# podman and buildah on a private containers-storage
+pod() {
+  podman --root "$W/cs/root" --runroot "$W/cs/run" --storage-driver vfs --tmpdir "$W/cs/tmp" \
+         --events-backend none --cgroup-manager cgroupfs "$@"
+}
+bld() { buildah --root "$W/cs/root" --runroot "$W/cs/run" --storage-driver vfs "$@"; }
+# digest of the exact manifest bytes the registry serves for a reference
+raw_digest() { echo "sha256:$(skopeo inspect --tls-verify=false --raw "docker://$1" | sha256sum | cut -d' ' -f1)"; }
+tagged_digest() {  # digest recorded for tag $2 in the OCI layout $1
+  jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$1/index.json"
+}
+first_layer() {    # first layer digest of manifest $2 in the OCI layout $1
+  jq -r '.layers[0].digest' "$1/blobs/sha256/${2#sha256:}"
+}
+http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@"; }
+
+# ------------------------------------------------------------------------------ checks: umoci + skopeo
+t_umoci_build() {
+  cd "$W"
+  echo "hello from the nocker interop suite, run $RUN" >files/hello.txt
+  umoci init --layout layout
+  umoci new --image layout:v1
+  umoci insert --image layout:v1 files/hello.txt /hello.txt
+  umoci config --image layout:v1 --config.cmd /hello.txt --os linux --architecture amd64
+  # a second image with one 8 MiB incompressible layer
+  { echo "run $RUN"; head -c 8388608 /dev/urandom; } >files/big.bin
+  umoci new --image layout:big
+  umoci insert --image layout:big files/big.bin /big.bin
+  umoci config --image layout:big --os linux --architecture amd64
+}
+t_skopeo_push()   { skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$NS/skopeo:v1"; }
+t_skopeo_digest() { eq "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$NS/skopeo:v1")" "$DIG"; }
+t_skopeo_tags()   { skopeo list-tags --tls-verify=false "docker://$REG/$NS/skopeo" | jq -e '.Tags | index("v1") != null'; }
+t_skopeo_pull() {
+  skopeo copy --src-tls-verify=false "docker://$REG/$NS/skopeo:v1" "oci:$W/pulled:v1"
+  eq "$(tagged_digest "$W/pulled" v1)" "$DIG"
+  cmp "$W/layout/blobs/sha256/${LAYER#sha256:}" "$W/pulled/blobs/sha256/${LAYER#sha256:}"
+}
+t_skopeo_between() {
+  skopeo copy --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$REG/$NS/skopeo:v1" "docker://$REG/$NS/skopeo-copy:v1"
+  eq "$(raw_digest "$REG/$NS/skopeo-copy:v1")" "$DIG"
+}
+t_mount_by_client() {
+  # A copy inside one registry should mount the layers from the source repository instead of
+  # uploading them again; the copied image must be complete either way.
+  skopeo --debug copy --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$REG/$NS/skopeo:v1" "docker://$REG/$NS/skopeo-mounted:v1" >"$W/mount-copy.log" 2>&1 ||
+    { tail -n 20 "$W/mount-copy.log"; return 1; }
+  eq "$(raw_digest "$REG/$NS/skopeo-mounted:v1")" "$DIG"
+  eq "$(http_status -I "http://$REG/v2/$NS/skopeo-mounted/blobs/$LAYER")" 200
+  if grep -qi 'mount=' "$W/mount-copy.log"; then
+    echo "skopeo requested a cross-repository mount:"; grep -i 'mount=' "$W/mount-copy.log" | head -n 3
+  fi
+}
+t_mount_raw() {
+  # POST /v2/<to>/blobs/uploads/?mount=<digest>&from=<from> must answer 201 Created with the
+  # blob's location, after which the blob is readable, byte-identical, from the new repository.
+  local to="$NS/mount-target-$RUN" hdr="$W/mount.hdr"
+  local code
+  code=$(curl -s -o /dev/null -D "$hdr" -w '%{http_code}' --max-time 30 -X POST \
+    "http://$REG/v2/$to/blobs/uploads/?mount=$LAYER&from=$NS/skopeo")
+  cat "$hdr"
+  eq "$code" 201
+  grep -qi '^location:' "$hdr"
+  eq "$(http_status -I "http://$REG/v2/$to/blobs/$LAYER")" 200
+  eq "sha256:$(curl -sf --max-time 30 "http://$REG/v2/$to/blobs/$LAYER" | sha256sum | cut -d' ' -f1)" "$LAYER"
+}
+t_skopeo_delete() { skopeo delete --tls-verify=false "docker://$REG/$NS/skopeo-copy@$DIG"; }
+t_deleted_gone() {
+  ! skopeo inspect --tls-verify=false --raw "docker://$REG/$NS/skopeo-copy@$DIG"
+  eq "$(http_status -I "http://$REG/v2/$NS/skopeo-copy/manifests/$DIG")" 404
+}
+t_delete_scoped() { eq "$(raw_digest "$REG/$NS/skopeo@$DIG")" "$DIG"; }
+t_big_layer() {
+  # skopeo uploads layers as a streamed PATCH (chunked transfer encoding) before the closing PUT
+  skopeo copy --dest-tls-verify=false "oci:$W/layout:big" "docker://$REG/$NS/big:v1"
+  skopeo copy --src-tls-verify=false "docker://$REG/$NS/big:v1" "oci:$W/pulled-big:v1"
+  eq "$(tagged_digest "$W/pulled-big" v1)" "$BIGDIG"
+  cmp "$W/layout/blobs/sha256/${BIGLAYER#sha256:}" "$W/pulled-big/blobs/sha256/${BIGLAYER#sha256:}"
+}
+
+# ------------------------------------------------------------------------------ checks: buildah + podman
+t_buildah_build() {
+  local a c
+  for a in amd64 arm64; do
+    echo "$a image of the nocker interop suite, run $RUN" >"$W/files/arch-$a.txt"
+    c=$(bld from --arch "$a" scratch)
+    bld copy "$c" "$W/files/arch-$a.txt" /arch.txt
+    bld config --arch "$a" --os linux --cmd /arch.txt "$c"
+    bld commit -q "$c" "localhost/nocker-interop/img:$a"
+    bld rm "$c"
+  done
+}
+t_buildah_push() { bld push --tls-verify=false localhost/nocker-interop/img:amd64 "docker://$REG/$NS/buildah:amd64"; }
+t_podman_pull()  { pod pull --tls-verify=false "$REG/$NS/buildah:amd64"; }
+t_podman_push() {
+  pod push --tls-verify=false "$REG/$NS/buildah:amd64" "docker://$REG/$NS/podman:amd64"
+  skopeo inspect --tls-verify=false --raw "docker://$REG/$NS/podman:amd64" | jq -e '.layers | length == 1'
+}
+t_manifest_create() {
+  pod manifest create localhost/nocker-interop/multi:v1
+  pod manifest add localhost/nocker-interop/multi:v1 containers-storage:localhost/nocker-interop/img:amd64
+  pod manifest add localhost/nocker-interop/multi:v1 containers-storage:localhost/nocker-interop/img:arm64
+}
+t_manifest_push() { pod manifest push --all --tls-verify=false localhost/nocker-interop/multi:v1 "docker://$REG/$NS/multi:v1"; }
+t_index_platforms() {
+  eq "$(skopeo inspect --tls-verify=false --raw "docker://$REG/$NS/multi:v1" |
+        jq -r '[.manifests[].platform | "\(.os)/\(.architecture)"] | sort | join(",")')" "linux/amd64,linux/arm64"
+}
+t_copy_all() {
+  skopeo copy --all --src-tls-verify=false --dest-tls-verify=false \
+    "docker://$REG/$NS/multi:v1" "docker://$REG/$NS/multi-copy:v1"
+  eq "$(raw_digest "$REG/$NS/multi-copy:v1")" "$(raw_digest "$REG/$NS/multi:v1")"
+}
+t_podman_pull_arm64() {
+  pod pull --tls-verify=false --arch arm64 "$REG/$NS/multi:v1"
+  eq "$(pod image inspect --format '{{.Architecture}}' "$REG/$NS/multi:v1")" arm64
+}
+
+# ------------------------------------------------------------------------------ checks: oras
+ART=application/vnd.nocker.interop.thing.v1
+SIGT=application/vnd.nocker.interop.sig.v1
+export ART SIGT
+referrers_of() {   # prints the number of referrers of $1 with artifact type $2, via the referrers API
+  oras discover --plain-http --distribution-spec v1.1-referrers-api --format json "$1" |
+    jq --arg t "$2" '[(.manifests // .referrers // [])[] | select(.artifactType == $t)] | length'
+}
+t_oras_push() {
+  cd "$W/files"
+  echo "payload of run $RUN" >payload.txt
+  oras push --plain-http --artifact-type "$ART" "$REG/$NS/oras:v1" payload.txt:text/plain
+}
+t_oras_pull() {
+  oras pull --plain-http -o "$W/oras-out" "$REG/$NS/oras:v1"
+  cmp "$W/oras-out/payload.txt" "$W/files/payload.txt"
+}
+t_oras_tags() { contains "$(oras repo tags --plain-http "$REG/$NS/oras")" v1; }
+t_oras_attach() {
+  cd "$W/files"
+  echo "{\"signature-of-run\":\"$RUN\"}" >sig.json
+  oras attach --plain-http --artifact-type "$SIGT" "$REG/$NS/oras:v1" sig.json:application/json
+}
+t_no_tag_fallback() {
+  # a registry with the referrers API answers OCI-Subject, so the client must not have fallen
+  # back to the "sha256-<hex>" referrers tag schema
+  local tags
+  tags=$(oras repo tags --plain-http "$REG/$NS/oras")
+  echo "$tags"
+  ! grep -q '^sha256-' <<<"$tags"
+}
+t_oras_discover() { eq "$(referrers_of "$REG/$NS/oras:v1" "$SIGT")" 1; }
+t_referrers_raw() {
+  local d
+  d=$(oras resolve --plain-http "$REG/$NS/oras:v1")
+  curl -sf --max-time 30 -D "$W/referrers.hdr" "http://$REG/v2/$NS/oras/referrers/$d" >"$W/referrers.json"
+  cat "$W/referrers.hdr" "$W/referrers.json"; echo
+  grep -qi '^content-type: *application/vnd.oci.image.index.v1+json' "$W/referrers.hdr"
+  jq -e --arg t "$SIGT" '.schemaVersion == 2 and ([.manifests[] | select(.artifactType == $t)] | length == 1)' "$W/referrers.json"
+}
+t_oras_cp() {
+  oras cp -r --from-plain-http --to-plain-http "$REG/$NS/oras:v1" "$REG/$NS/oras-copy:v1"
+  eq "$(oras resolve --plain-http "$REG/$NS/oras-copy:v1")" "$(oras resolve --plain-http "$REG/$NS/oras:v1")"
+  eq "$(referrers_of "$REG/$NS/oras-copy:v1" "$SIGT")" 1
+}
+t_oras_delete() { oras manifest delete --plain-http --force "$REG/$NS/oras-copy:v1"; }
+t_oras_gone()   { ! oras manifest fetch --plain-http "$REG/$NS/oras-copy:v1"; }
+t_oras_big() {
+  mkdir -p "$W/oras-big" && cd "$W/oras-big"
+  { echo "run $RUN"; head -c 8388608 /dev/urandom; } >big.bin
+  oras push --plain-http "$REG/$NS/oras-big:v1" big.bin:application/octet-stream
+  oras pull --plain-http -o "$W/oras-big-out" "$REG/$NS/oras-big:v1"
+  cmp "$W/oras-big/big.bin" "$W/oras-big-out/big.bin"
+}
+
+# ------------------------------------------------------------------------------ checks: cosign
+CF=(--allow-http-registry --allow-insecure-registry)
+t_cosign_keys() {
+  mkdir -p "$W/cosign" "$W/cosign-other"
+  (cd "$W/cosign" && cosign generate-key-pair)
+  (cd "$W/cosign-other" && cosign generate-key-pair)
+}
+t_cosign_sign() {
+  cosign sign --allow-http-registry --allow-insecure-registry --key "$W/cosign/cosign.key" \
+    --tlog-upload=false --yes "$REG/$NS/skopeo@$DIG"
+}
+t_cosign_verify() {
+  cosign verify --allow-http-registry --allow-insecure-registry --key "$W/cosign/cosign.pub" \
+    --insecure-ignore-tlog=true "$REG/$NS/skopeo@$DIG"
+}
+t_cosign_wrong_key() {
+  ! cosign verify --allow-http-registry --allow-insecure-registry --key "$W/cosign-other/cosign.pub" \
+    --insecure-ignore-tlog=true "$REG/$NS/skopeo@$DIG"
+}
+
+# ------------------------------------------------------------------------------ checks: docker CLI
+t_docker_manifest() {
+  docker manifest inspect --insecure "$REG/$NS/multi:v1" |
+    jq -e '[.manifests[].platform.architecture] | sort == ["amd64", "arm64"]'
+}
+
+# ------------------------------------------------------------------------------ checks: containerd
+CTD="$W/containerd"
+ctrc() { ctr --address "$CTD/containerd.sock" --namespace nocker-interop "$@"; }
+t_containerd_start() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -S "$CTD/containerd.sock" ] && ctrc version >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$CTD/containerd.log"; return 1
+}
+t_ctr_pull() { ctrc images pull --plain-http --snapshotter native "$REG/$NS/skopeo:v1"; }
+t_ctr_push() {
+  ctrc images tag --force "$REG/$NS/skopeo:v1" "$REG/$NS/ctr:v1"
+  ctrc images push --plain-http "$REG/$NS/ctr:v1"
+}
+t_ctr_digest() { eq "$(raw_digest "$REG/$NS/ctr:v1")" "$DIG"; }
+t_ctr_pull_arm64() {
+  ctrc images pull --plain-http --snapshotter native --platform linux/arm64 "$REG/$NS/multi:v1"
+}
+
+# ------------------------------------------------------------------------------ checks: dockerd
+DKD="$W/dockerd"
+t_dockerd_start() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    docker version >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$DKD/dockerd.log"; return 1
+}
+t_docker_pull() { docker pull -q "$REG/$NS/skopeo:v1"; }
+t_docker_push() {
+  docker tag "$REG/$NS/skopeo:v1" "$REG/$NS/docker:v1"
+  docker push -q "$REG/$NS/docker:v1"
+  skopeo inspect --tls-verify=false "docker://$REG/$NS/docker:v1" | jq -e '.Layers | length == 1'
+}
+t_docker_pull_arm64() {
+  docker pull -q --platform linux/arm64 "$REG/$NS/multi:v1"
+  eq "$(docker image inspect --format '{{.Architecture}}' "$REG/$NS/multi:v1")" arm64
+}
+
+export -f $(compgen -A function)
+
+# ============================================================================== run
+echo "# umoci + skopeo"
+check "umoci builds OCI layouts (small and 8 MiB layer)" t_umoci_build
+DIG=$(tagged_digest "$W/layout" v1 2>/dev/null)
+LAYER=$(first_layer "$W/layout" "$DIG" 2>/dev/null)
+BIGDIG=$(tagged_digest "$W/layout" big 2>/dev/null)
+BIGLAYER=$(first_layer "$W/layout" "$BIGDIG" 2>/dev/null)
+export DIG LAYER BIGDIG BIGLAYER
+check "skopeo copy oci layout -> registry" t_skopeo_push
+check "skopeo inspect digest equals the layout's manifest digest" t_skopeo_digest
+check "skopeo list-tags" t_skopeo_tags
+check "skopeo copy registry -> oci layout (same digest, identical layer)" t_skopeo_pull
+check "skopeo copy between repositories" t_skopeo_between
+check "skopeo copy into a third repository (cross-repository mount)" t_mount_by_client
+check "cross-repository blob mount: POST ?mount=&from= answers 201" t_mount_raw
+check "skopeo delete by digest" t_skopeo_delete
+check "deleted manifest is gone (404)" t_deleted_gone
+check "delete leaves the same digest in other repositories" t_delete_scoped
+check "8 MiB layer round-trips byte-identically (skopeo, streamed upload)" t_big_layer
+
+echo "# buildah + podman"
+check "buildah builds from scratch (amd64, arm64)" t_buildah_build
+check "buildah push" t_buildah_push
+check "podman pull" t_podman_pull
+check "podman push to another repository" t_podman_push
+check "podman manifest create + add (2 arches)" t_manifest_create
+check "podman manifest push --all" t_manifest_push
+check "index lists linux/amd64 and linux/arm64" t_index_platforms
+check "skopeo copy --all of the index (same digest)" t_copy_all
+check "podman pull --arch arm64 from the index" t_podman_pull_arm64
+
+echo "# oras"
+check "oras push artifact" t_oras_push
+check "oras pull (content identical)" t_oras_pull
+check "oras repo tags" t_oras_tags
+check "oras attach (subject)" t_oras_attach
+check "attach used the referrers API (no sha256-* fallback tag)" t_no_tag_fallback
+check "oras discover --distribution-spec v1.1-referrers-api finds the attached artifact" t_oras_discover
+check "GET /v2/<name>/referrers/<digest> returns an OCI index" t_referrers_raw
+check "oras cp -r (artifact and its referrers)" t_oras_cp
+check "oras manifest delete" t_oras_delete
+check "deleted artifact is gone" t_oras_gone
+check "8 MiB blob round-trips byte-identically (oras)" t_oras_big
+
+echo "# cosign"
+check "cosign generate-key-pair" t_cosign_keys
+check "cosign sign --key (no tlog)" t_cosign_sign
+check "cosign verify --key" t_cosign_verify
+check "cosign verify rejects another key" t_cosign_wrong_key
+
+echo "# docker CLI"
+check "docker manifest inspect --insecure of the index" t_docker_manifest
+
+if [ "$WITH_DAEMONS" = 1 ]; then
+  echo "# containerd (private instance)"
+  mkdir -p "$CTD"
+  cat >"$CTD/config.toml" <<EOF
+version = 2
+root = "$CTD/root"
+state = "$CTD/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$CTD/containerd.sock"
+
+[ttrpc]
+  address = "$CTD/containerd.sock.ttrpc"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CTD/opt"
+EOF
+  containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 &
+  PIDS+=($!)
+  if check "containerd starts" t_containerd_start; then
+    check "ctr images pull --plain-http" t_ctr_pull
+    check "ctr images tag + push --plain-http" t_ctr_push
+    check "ctr pushed manifest keeps its digest" t_ctr_digest
+    check "ctr images pull --platform linux/arm64 from the index" t_ctr_pull_arm64
+
+    echo "# dockerd (private instance on that containerd)"
+    mkdir -p "$DKD"
+    echo '{}' >"$DKD/daemon.json"
+    dockerd --config-file "$DKD/daemon.json" --data-root "$DKD/data" --exec-root "$DKD/exec" \
+      --pidfile "$DKD/dockerd.pid" -H "unix://$DKD/docker.sock" --containerd "$CTD/containerd.sock" \
+      --storage-driver vfs --iptables=false --ip6tables=false --bridge=none \
+      --insecure-registry "$REG" >"$DKD/dockerd.log" 2>&1 &
+    PIDS+=($!)
+    export DOCKER_HOST="unix://$DKD/docker.sock"
+    if check "dockerd starts" t_dockerd_start; then
+      check "docker pull" t_docker_pull
+      check "docker push to another repository" t_docker_push
+      check "docker pull --platform linux/arm64 from the index" t_docker_pull_arm64
+    fi
+    unset DOCKER_HOST
+  fi
+fi
+
+if [ "$FAIL" -gt 0 ] && [ -n "$HUB_PID" ]; then
+  echo "---- last 60 lines of the hub log ----"
+  tail -n 60 "$W/hub.log"
+  echo "--------------------------------------"
+fi
+summary
+[ "$FAIL" = 0 ]

@@ -1,0 +1,73 @@
+/**
+ * Opens the metadata database: embedded PGlite under the data dir by default, or PostgreSQL
+ * through postgres.js when a DATABASE_URL is configured. Both get the same drizzle schema and the
+ * same migrations, applied here before the Hub serves anything.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.ts';
+
+/** The drizzle handle the registry works with, whichever driver is underneath. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction handle; it has the same query API as the database. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface OpenDatabase {
+  db: Database;
+  /** `pglite:<dir>` or `postgres:<host>/<db>`, for the start-up line. */
+  description: string;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; absent means PGlite in `pgliteDir`. */
+  databaseUrl?: string;
+  pgliteDir: string;
+  description: string;
+}
+
+/**
+ * @example
+ * const { db, close } = await openDatabase({ pgliteDir: '.nocker/db', description: 'pglite:.nocker/db' });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDatabase> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.description) : openPglite(options.pgliteDir, options.description);
+}
+
+async function openPglite(dir: string, description: string): Promise<OpenDatabase> {
+  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
+  await mkdir(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const db = drizzle(client, { schema });
+  try {
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return { db: db as unknown as Database, description, close: () => client.close() };
+}
+
+async function openPostgres(url: string, description: string): Promise<OpenDatabase> {
+  const [{ default: postgres }, { drizzle }, { migrate }] = await Promise.all([
+    import('postgres'),
+    import('drizzle-orm/postgres-js'),
+    import('drizzle-orm/postgres-js/migrator'),
+  ]);
+  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const db = drizzle(client, { schema });
+  try {
+    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (err) {
+    await client.end();
+    throw err;
+  }
+  return { db: db as unknown as Database, description, close: () => client.end({ timeout: 5 }) };
+}

@@ -1,0 +1,120 @@
+/**
+ * The Hub's metadata, as drizzle tables. Bytes live in the BlobStore; these rows say which
+ * repositories see which blobs, what manifests and tags exist, and which uploads are open.
+ * `npm run db:generate` turns changes here into a new SQL migration in migrations/.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+});
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const repositories = pgTable('repositories', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** Content the Hub holds, once however many repositories link it. */
+export const blobs = pgTable('blobs', {
+  digest: text('digest').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  createdAt: createdAt(),
+  /** Moved forward whenever a push links or references the blob; GC's grace period reads it. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A repository sees only the blobs linked to it (pushed there or mounted). */
+export const repositoryBlobs = pgTable(
+  'repository_blobs',
+  {
+    repositoryId: integer('repository_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    digest: text('digest')
+      .notNull()
+      .references(() => blobs.digest, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.repositoryId, t.digest] }), index('repository_blobs_digest_idx').on(t.digest)],
+);
+
+export const manifests = pgTable(
+  'manifests',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    repositoryId: integer('repository_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    digest: text('digest').notNull(),
+    mediaType: text('media_type').notNull(),
+    /** `artifactType`, or the config media type of an image manifest: what referrers report. */
+    artifactType: text('artifact_type'),
+    size: integer('size').notNull(),
+    /** The exact bytes pushed: a manifest is served from one row, in one round trip. */
+    content: bytea('content').notNull(),
+    subjectDigest: text('subject_digest'),
+    annotations: jsonb('annotations').$type<Record<string, string>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('manifests_repository_digest_key').on(t.repositoryId, t.digest),
+    index('manifests_subject_idx').on(t.repositoryId, t.subjectDigest).where(sql`${t.subjectDigest} is not null`),
+  ],
+);
+
+/** What a manifest points at: blobs (config, layers) and child manifests (index entries). */
+export const manifestReferences = pgTable(
+  'manifest_references',
+  {
+    manifestId: bigint('manifest_id', { mode: 'number' })
+      .notNull()
+      .references(() => manifests.id, { onDelete: 'cascade' }),
+    digest: text('digest').notNull(),
+    kind: text('kind', { enum: ['blob', 'manifest'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.manifestId, t.kind, t.digest] }), index('manifest_references_digest_idx').on(t.digest)],
+);
+
+export const tags = pgTable(
+  'tags',
+  {
+    repositoryId: integer('repository_id')
+      .notNull()
+      .references(() => repositories.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    manifestId: bigint('manifest_id', { mode: 'number' })
+      .notNull()
+      .references(() => manifests.id, { onDelete: 'cascade' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.repositoryId, t.name] }), index('tags_manifest_idx').on(t.manifestId)],
+);
+
+/** Blob uploads in progress; kept here so that they survive a restart. */
+export const uploads = pgTable('uploads', {
+  id: text('id').primaryKey(),
+  repositoryId: integer('repository_id')
+    .notNull()
+    .references(() => repositories.id, { onDelete: 'cascade' }),
+  /** Bytes received and acknowledged so far. */
+  size: bigint('size', { mode: 'number' }).notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,60 @@
+/** `/v2/<name>/manifests/<reference>`: PUT, GET, HEAD and DELETE by tag or digest. */
+import { Hono, type Context } from 'hono';
+import { OciError } from '../oci/errors.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { StoredManifest } from '../registry/manifests.ts';
+import { readSmallBody } from './body.ts';
+import { NAME, repositoryName } from './params.ts';
+
+export function manifestRoutes(registry: Registry, maxManifestBytes: number): Hono {
+  const app = new Hono();
+  const { manifests } = registry;
+
+  app.put(`/v2/${NAME}/manifests/:reference`, async (c) => {
+    const name = repositoryName(c);
+    const reference = c.req.param('reference');
+    const body = await readSmallBody(c, maxManifestBytes, 'manifest');
+    const result = await manifests.put(name, reference, body, c.req.header('content-type'));
+    return c.body(null, 201, {
+      Location: `/v2/${name}/manifests/${result.digest}`,
+      'Docker-Content-Digest': result.digest,
+      'Content-Length': '0',
+      ...(result.subject ? { 'OCI-Subject': result.subject } : {}),
+    });
+  });
+
+  app.get(`/v2/${NAME}/manifests/:reference`, async (c) => {
+    const name = repositoryName(c);
+    const manifest = await manifests.get(name, c.req.param('reference'));
+    requireAcceptable(c, manifest);
+    const headers = {
+      'Content-Type': manifest.mediaType,
+      'Content-Length': String(manifest.content.byteLength),
+      'Docker-Content-Digest': manifest.digest,
+      ETag: `"${manifest.digest}"`,
+    };
+    return new Response(c.req.method === 'HEAD' ? null : manifest.content, { status: 200, headers });
+  });
+
+  app.delete(`/v2/${NAME}/manifests/:reference`, async (c) => {
+    const name = repositoryName(c);
+    await manifests.delete(name, c.req.param('reference'));
+    return c.body(null, 202);
+  });
+
+  return app;
+}
+
+/**
+ * A client that lists the media types it accepts gets a manifest only of one of them, as with
+ * CNCF Distribution. No Accept header, a wildcard or `application/json` accepts any.
+ */
+function requireAcceptable(c: Context, manifest: StoredManifest): void {
+  const accept = c.req.header('accept');
+  if (!accept) return;
+  const types = accept.split(',').map((part) => part.split(';')[0]?.trim().toLowerCase() ?? '');
+  if (types.some((t) => t === '' || t === '*/*' || t === 'application/*' || t === 'application/json' || t === manifest.mediaType)) return;
+  throw new OciError('MANIFEST_UNKNOWN', `the manifest is ${manifest.mediaType}, which the request's Accept header does not list`, {
+    detail: { mediaType: manifest.mediaType },
+  });
+}

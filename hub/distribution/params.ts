@@ -1,0 +1,41 @@
+/** Route parameters, checked against the spec's grammar before any handler uses them. */
+import type { Context } from 'hono';
+import { OciError } from '../oci/errors.ts';
+import { parseDigest } from '../oci/digest.ts';
+import { validateRepositoryName } from '../oci/names.ts';
+
+/** Route pattern for a repository name: one or more path components. */
+export const NAME = ':name{.+}';
+
+/** The repository name of the route; NAME_INVALID unless it follows the grammar. */
+export function repositoryName(c: Context): string {
+  return validateRepositoryName(c.req.param('name') ?? '');
+}
+
+/** The digest of the route; DIGEST_INVALID unless it is a supported digest. */
+export function digestParam(c: Context, key = 'digest'): string {
+  return parseDigest(c.req.param(key) ?? '').value;
+}
+
+/** `Range: bytes=start-end` (or `start-`, or `-suffix`) against a blob of `size` bytes. */
+export function parseRangeHeader(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const unsatisfiable = () =>
+    new OciError('RANGE_INVALID', `range "${header}" cannot be served from a blob of ${size} bytes`, {
+      status: 416,
+      headers: { 'Content-Range': `bytes */${size}` },
+    });
+  if (!match || (match[1] === '' && match[2] === '')) throw unsatisfiable();
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    start = Math.max(size - Number(match[2]), 0);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start > end || start >= size) throw unsatisfiable();
+  return { start, end };
+}

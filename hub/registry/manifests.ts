@@ -1,0 +1,260 @@
+/**
+ * Manifests and tags: put (validated, with every referenced blob and child present), get by tag
+ * or digest, delete, tag listing and the referrers of a subject. Each operation is one database
+ * transaction.
+ */
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { Database, Transaction } from '../db/open.ts';
+import { blobs, manifestReferences, manifests, repositories, repositoryBlobs, tags } from '../db/schema.ts';
+import { OciError } from '../oci/errors.ts';
+import { digestOf } from '../oci/digest.ts';
+import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
+import { parseManifestReference, type ManifestReference } from '../oci/names.ts';
+import { ensureRepositoryId, findRepositoryId, requireRepositoryId } from './repositories.ts';
+import { toPage, type Page, type PageRequest } from './pagination.ts';
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  content: Uint8Array;
+}
+
+export interface PutManifestResult {
+  digest: string;
+  /** The subject's digest, for the `OCI-Subject` response header. */
+  subject?: string;
+}
+
+/** A byte-order comparison, so that listings are lexical whatever the database collation. */
+const byteOrder = (column: typeof tags.name | typeof repositories.name) => sql`${column} collate "C"`;
+
+export class ManifestService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Stores a manifest under a tag or a digest. The bytes are kept exactly as sent.
+   *
+   * @example
+   * await manifests.put('library/app', 'v1', body, 'application/vnd.oci.image.manifest.v1+json');
+   */
+  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PutManifestResult> {
+    const ref = parseManifestReference(reference);
+    const digest = digestOf(content, ref.kind === 'digest' ? ref.digest.algorithm : 'sha256');
+    if (ref.kind === 'digest' && ref.digest.value !== digest) {
+      throw new OciError('DIGEST_INVALID', `the manifest body hashes to ${digest}, not ${ref.digest.value}`, {
+        detail: { expected: ref.digest.value, actual: digest },
+      });
+    }
+    const manifest = parseManifest(content, contentType);
+
+    await this.db.transaction(async (tx) => {
+      const repositoryId = await ensureRepositoryId(tx, name);
+      await requireBlobs(tx, repositoryId, name, manifest.blobs);
+      await requireChildren(tx, repositoryId, name, manifest.manifests);
+      const manifestId = await insertManifest(tx, repositoryId, digest, content, manifest);
+      if (ref.kind === 'tag') {
+        await tx
+          .insert(tags)
+          .values({ repositoryId, name: ref.tag, manifestId })
+          .onConflictDoUpdate({ target: [tags.repositoryId, tags.name], set: { manifestId, updatedAt: sql`now()` } });
+      }
+    });
+    return { digest, subject: manifest.subject?.digest };
+  }
+
+  /** The manifest named by a tag or digest; MANIFEST_UNKNOWN or NAME_UNKNOWN when absent. */
+  async get(name: string, reference: string): Promise<StoredManifest> {
+    const ref = parseManifestReference(reference);
+    const columns = { digest: manifests.digest, mediaType: manifests.mediaType, content: manifests.content };
+    const [row] =
+      ref.kind === 'tag'
+        ? await this.db
+            .select(columns)
+            .from(tags)
+            .innerJoin(repositories, eq(repositories.id, tags.repositoryId))
+            .innerJoin(manifests, eq(manifests.id, tags.manifestId))
+            .where(and(eq(repositories.name, name), eq(tags.name, ref.tag)))
+        : await this.db
+            .select(columns)
+            .from(manifests)
+            .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
+            .where(and(eq(repositories.name, name), eq(manifests.digest, ref.digest.value)));
+    if (!row) throw await this.unknown(name, ref);
+    return { ...row, content: new Uint8Array(row.content) };
+  }
+
+  /** Deleting a tag untags; deleting a digest removes the manifest and every tag on it. */
+  async delete(name: string, reference: string): Promise<void> {
+    const ref = parseManifestReference(reference);
+    const repositoryId = await requireRepositoryId(this.db, name);
+    const removed =
+      ref.kind === 'tag'
+        ? await this.db
+            .delete(tags)
+            .where(and(eq(tags.repositoryId, repositoryId), eq(tags.name, ref.tag)))
+            .returning({ id: tags.manifestId })
+        : await this.db
+            .delete(manifests)
+            .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, ref.digest.value)))
+            .returning({ id: manifests.id });
+    if (removed.length === 0) throw await this.unknown(name, ref);
+  }
+
+  /** Tags of repository `name` in lexical order. */
+  async listTags(name: string, page: PageRequest): Promise<Page> {
+    const repositoryId = await requireRepositoryId(this.db, name);
+    const rows = await this.db
+      .select({ name: tags.name })
+      .from(tags)
+      .where(and(eq(tags.repositoryId, repositoryId), page.last ? gt(byteOrder(tags.name), page.last) : undefined))
+      .orderBy(byteOrder(tags.name))
+      .limit(page.limit === undefined ? Number.MAX_SAFE_INTEGER : page.limit + 1);
+    return toPage(
+      rows.map((r) => r.name),
+      page.limit,
+    );
+  }
+
+  /** Repositories that hold at least one manifest, in lexical order. */
+  async listRepositories(page: PageRequest): Promise<Page> {
+    const rows = await this.db
+      .select({ name: repositories.name })
+      .from(repositories)
+      .where(
+        and(
+          sql`exists (select 1 from ${manifests} where ${manifests.repositoryId} = ${repositories.id})`,
+          page.last ? gt(byteOrder(repositories.name), page.last) : undefined,
+        ),
+      )
+      .orderBy(byteOrder(repositories.name))
+      .limit(page.limit === undefined ? Number.MAX_SAFE_INTEGER : page.limit + 1);
+    return toPage(
+      rows.map((r) => r.name),
+      page.limit,
+    );
+  }
+
+  /** Descriptors of the manifests in `name` whose subject is `digest`, optionally of one artifact type. */
+  async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
+    const repositoryId = await findRepositoryId(this.db, name);
+    if (repositoryId === undefined) return [];
+    const rows = await this.db
+      .select({
+        mediaType: manifests.mediaType,
+        digest: manifests.digest,
+        size: manifests.size,
+        artifactType: manifests.artifactType,
+        annotations: manifests.annotations,
+      })
+      .from(manifests)
+      .where(
+        and(
+          eq(manifests.repositoryId, repositoryId),
+          eq(manifests.subjectDigest, digest),
+          artifactType === undefined ? undefined : eq(manifests.artifactType, artifactType),
+        ),
+      )
+      .orderBy(manifests.id);
+    return rows.map((r) => ({
+      mediaType: r.mediaType,
+      digest: r.digest,
+      size: r.size,
+      ...(r.artifactType ? { artifactType: r.artifactType } : {}),
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    }));
+  }
+
+  private async unknown(name: string, ref: ManifestReference): Promise<OciError> {
+    if ((await findRepositoryId(this.db, name)) === undefined) {
+      return new OciError('NAME_UNKNOWN', `repository ${name} is not known to this Hub`);
+    }
+    const what = ref.kind === 'tag' ? `tag ${ref.tag}` : `manifest ${ref.digest.value}`;
+    return new OciError('MANIFEST_UNKNOWN', `${what} is not in repository ${name}`);
+  }
+}
+
+/** Every blob the manifest lists must be linked to the repository, with the size it claims. */
+async function requireBlobs(tx: Transaction, repositoryId: number, name: string, wanted: Descriptor[]): Promise<void> {
+  if (wanted.length === 0) return;
+  const digests = [...new Set(wanted.map((d) => d.digest))];
+  // Touching the rows marks the blobs used now and locks them against a concurrent GC sweep.
+  const found = await tx
+    .update(blobs)
+    .set({ lastUsedAt: sql`now()` })
+    .where(
+      and(
+        inArray(blobs.digest, digests),
+        sql`exists (select 1 from ${repositoryBlobs} where ${repositoryBlobs.repositoryId} = ${repositoryId} and ${repositoryBlobs.digest} = ${blobs.digest})`,
+      ),
+    )
+    .returning({ digest: blobs.digest, size: blobs.size });
+  const sizes = new Map(found.map((b) => [b.digest, b.size]));
+  for (const d of wanted) {
+    const size = sizes.get(d.digest);
+    if (size === undefined) {
+      throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${d.digest} (${d.mediaType}) is not in repository ${name}; push it first`, {
+        detail: { digest: d.digest },
+      });
+    }
+    if (size !== d.size) {
+      throw new OciError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes but the blob has ${size}`, {
+        detail: { digest: d.digest, size },
+      });
+    }
+  }
+}
+
+/** Every manifest an index lists must already be in the repository. */
+async function requireChildren(tx: Transaction, repositoryId: number, name: string, wanted: Descriptor[]): Promise<void> {
+  if (wanted.length === 0) return;
+  const digests = [...new Set(wanted.map((d) => d.digest))];
+  const found = await tx
+    .select({ digest: manifests.digest })
+    .from(manifests)
+    .where(and(eq(manifests.repositoryId, repositoryId), inArray(manifests.digest, digests)));
+  const present = new Set(found.map((m) => m.digest));
+  const missing = digests.find((d) => !present.has(d));
+  if (missing) {
+    throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${missing} listed by the index is not in repository ${name}; push it first`, {
+      detail: { digest: missing },
+    });
+  }
+}
+
+/** Inserts the manifest and what it references, or finds it when the same bytes were pushed before. */
+async function insertManifest(
+  tx: Transaction,
+  repositoryId: number,
+  digest: string,
+  content: Uint8Array,
+  manifest: ParsedManifest,
+): Promise<number> {
+  const [inserted] = await tx
+    .insert(manifests)
+    .values({
+      repositoryId,
+      digest,
+      mediaType: manifest.mediaType,
+      artifactType: manifest.artifactType,
+      size: content.byteLength,
+      content,
+      subjectDigest: manifest.subject?.digest,
+      annotations: manifest.annotations,
+    })
+    .onConflictDoNothing()
+    .returning({ id: manifests.id });
+  if (!inserted) {
+    const [existing] = await tx
+      .select({ id: manifests.id })
+      .from(manifests)
+      .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, digest)));
+    if (!existing) throw new Error(`manifest ${digest} vanished while being stored`);
+    return existing.id;
+  }
+  const references = [
+    ...manifest.blobs.map((d) => ({ manifestId: inserted.id, digest: d.digest, kind: 'blob' as const })),
+    ...manifest.manifests.map((d) => ({ manifestId: inserted.id, digest: d.digest, kind: 'manifest' as const })),
+  ];
+  if (references.length > 0) await tx.insert(manifestReferences).values(references).onConflictDoNothing();
+  return inserted.id;
+}

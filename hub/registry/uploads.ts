@@ -1,0 +1,223 @@
+/**
+ * Blob upload sessions: started, fed in chunks or in one stream, finished with a digest that is
+ * checked against the bytes, or cancelled. The session row in the database is the truth about
+ * how many bytes were received, so an upload survives a restart of the Hub.
+ *
+ * Bytes are hashed while they are written. The running sha256 lives in memory; after a restart
+ * (or on another replica) it is rebuilt once by reading back what storage holds.
+ */
+import { randomUUID, type Hash, createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { BlobStore } from '../../storage/blobstore.ts';
+import type { Database } from '../db/open.ts';
+import { blobs, repositories, uploads } from '../db/schema.ts';
+import { OciError } from '../oci/errors.ts';
+import { parseDigest } from '../oci/digest.ts';
+import { ensureRepositoryId } from './repositories.ts';
+import { linkBlob, type BlobInfo } from './blobs.ts';
+
+export interface UploadState {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/** Where a chunk must go, from a PATCH's `Content-Range: start-end`. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+/** At most this many running hashes are kept; an evicted one is rebuilt from storage. */
+const MAX_CACHED_HASHES = 10_000;
+
+export class UploadService {
+  /** Running sha256 per upload id, valid for exactly the `size` bytes recorded with it. */
+  private readonly hashes = new Map<string, { hash: Hash; size: number }>();
+  /** Serialises operations on one upload within this process. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: BlobStore,
+  ) {}
+
+  /** Opens an empty upload session in repository `name`. */
+  async start(name: string): Promise<UploadState> {
+    const id = randomUUID();
+    // Storage first: a crash before the row exists leaves only an orphan that GC removes.
+    await this.store.createUpload(id);
+    await this.db.transaction(async (tx) => {
+      const repositoryId = await ensureRepositoryId(tx, name);
+      await tx.insert(uploads).values({ id, repositoryId });
+    });
+    this.hashes.set(id, { hash: createHash('sha256'), size: 0 });
+    return { id, size: 0 };
+  }
+
+  /** The session's progress; BLOB_UPLOAD_UNKNOWN when it does not exist in `name`. */
+  async status(name: string, id: string): Promise<UploadState> {
+    const [row] = await this.db
+      .select({ size: uploads.size })
+      .from(uploads)
+      .innerJoin(repositories, eq(repositories.id, uploads.repositoryId))
+      .where(and(eq(uploads.id, id), eq(repositories.name, name)));
+    if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress in repository ${name}`);
+    return { id, size: row.size };
+  }
+
+  /**
+   * Appends a chunk. With a `range` the chunk must start exactly where the upload ends
+   * (416 RANGE_INVALID otherwise, with the current Range); without one it is appended.
+   */
+  append(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadState> {
+    return this.exclusive(id, async () => {
+      const state = await this.status(name, id);
+      if (range && range.start !== state.size) {
+        throw new OciError(
+          'RANGE_INVALID',
+          `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes; send the chunk that starts at ${state.size}`,
+          { status: 416, headers: uploadHeaders(name, state) },
+        );
+      }
+      const size = await this.write(state, body);
+      if (range && size - state.size !== range.end - range.start + 1) {
+        await this.rollBack(id, state);
+        throw new OciError(
+          'BLOB_UPLOAD_INVALID',
+          `Content-Range ${range.start}-${range.end} announced ${range.end - range.start + 1} bytes but ${size - state.size} arrived`,
+          { status: 416, headers: uploadHeaders(name, state) },
+        );
+      }
+      return { id, size };
+    });
+  }
+
+  /**
+   * Completes an upload with the closing PUT: appends `body` if there is one, checks that the
+   * bytes hash to `digest`, and makes the blob visible in the repository. On a mismatch the
+   * session is discarded with its bytes (DIGEST_INVALID).
+   */
+  finish(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+    const expected = parseDigest(digest);
+    return this.exclusive(id, async () => {
+      let state = await this.status(name, id);
+      if (body) state = { id, size: await this.write(state, body) };
+      const actual = expected.algorithm === 'sha256' ? (await this.hashFor(state)).copy().digest('hex') : await this.rehash(state, 'sha512');
+      if (actual !== expected.encoded) {
+        await this.discard(id);
+        throw new OciError(
+          'DIGEST_INVALID',
+          `the ${state.size} bytes uploaded hash to ${expected.algorithm}:${actual}, not ${digest}; the upload was discarded`,
+          { detail: { expected: digest, actual: `${expected.algorithm}:${actual}` } },
+        );
+      }
+      await this.db.transaction(async (tx) => {
+        // The blob row is written (and locked) before the bytes move into place, so GC, which
+        // deletes the row before the bytes, can never remove bytes that a new row points at.
+        await tx
+          .insert(blobs)
+          .values({ digest, size: state.size })
+          .onConflictDoUpdate({ target: blobs.digest, set: { lastUsedAt: sql`now()` } });
+        await this.store.commitUpload(id, state.size, digest);
+        const [row] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ repositoryId: uploads.repositoryId });
+        if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} ended while it was being completed`);
+        await linkBlob(tx, row.repositoryId, digest);
+      });
+      this.hashes.delete(id);
+      return { digest, size: state.size };
+    });
+  }
+
+  /** Cancels an upload and drops its bytes. */
+  cancel(name: string, id: string): Promise<void> {
+    return this.exclusive(id, async () => {
+      await this.status(name, id);
+      await this.discard(id);
+    });
+  }
+
+  /** Writes `body` after the recorded bytes, hashing it on the way; returns the new size. */
+  private async write(state: UploadState, body: AsyncIterable<Uint8Array>): Promise<number> {
+    const running = await this.hashFor(state);
+    // The hash is only trusted again once the write and the row update both succeeded.
+    this.hashes.delete(state.id);
+    let size: number;
+    try {
+      size = await this.store.appendUpload(state.id, state.size, hashing(body, running));
+    } catch (err) {
+      throw new OciError('BLOB_UPLOAD_INVALID', `the upload body could not be read to the end: ${(err as Error).message}`, {
+        detail: { received: state.size },
+      });
+    }
+    await this.db.update(uploads).set({ size, updatedAt: sql`now()` }).where(eq(uploads.id, state.id));
+    this.remember(state.id, running, size);
+    return size;
+  }
+
+  /** Undoes a write whose length did not match what the client announced. */
+  private async rollBack(id: string, previous: UploadState): Promise<void> {
+    this.hashes.delete(id);
+    await this.db.update(uploads).set({ size: previous.size }).where(eq(uploads.id, id));
+  }
+
+  private async discard(id: string): Promise<void> {
+    this.hashes.delete(id);
+    await this.db.delete(uploads).where(eq(uploads.id, id));
+    await this.store.abortUpload(id);
+  }
+
+  /** The running sha256 of the upload's first `state.size` bytes. */
+  private async hashFor(state: UploadState): Promise<Hash> {
+    const cached = this.hashes.get(state.id);
+    if (cached && cached.size === state.size) return cached.hash;
+    const hash = createHash('sha256');
+    for await (const chunk of await this.store.readUpload(state.id, state.size)) hash.update(chunk as Uint8Array);
+    this.remember(state.id, hash, state.size);
+    return hash;
+  }
+
+  /** Hashes what storage holds with another algorithm (sha512 uploads are rare). */
+  private async rehash(state: UploadState, algorithm: 'sha512'): Promise<string> {
+    const hash = createHash(algorithm);
+    for await (const chunk of await this.store.readUpload(state.id, state.size)) hash.update(chunk as Uint8Array);
+    return hash.digest('hex');
+  }
+
+  private remember(id: string, hash: Hash, size: number): void {
+    this.hashes.delete(id);
+    this.hashes.set(id, { hash, size });
+    if (this.hashes.size > MAX_CACHED_HASHES) {
+      const oldest = this.hashes.keys().next().value;
+      if (oldest !== undefined) this.hashes.delete(oldest);
+    }
+  }
+
+  private async exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    this.locks.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === run) this.locks.delete(id);
+    }
+  }
+}
+
+/** Passes chunks through while feeding them to `hash`. */
+async function* hashing(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** `Location`, `Range` and `Docker-Upload-UUID` of an upload in progress. */
+export function uploadHeaders(name: string, state: UploadState): Record<string, string> {
+  return {
+    Location: `/v2/${name}/blobs/uploads/${state.id}`,
+    Range: `0-${Math.max(state.size - 1, 0)}`,
+    'Docker-Upload-UUID': state.id,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Start-up and shutdown: config → storage + database → app → listen. On start the Hub prints
+ * one line naming its address and where its blobs and metadata live.
+ */
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { FsBlobStore } from '../storage/fs.ts';
+import type { BlobStore } from '../storage/blobstore.ts';
+import { createApp } from './app.ts';
+import { describeDatabase, type HubConfig } from './config.ts';
+import { openDatabase, type OpenDatabase } from './db/open.ts';
+import { createRegistry, type Registry } from './registry/registry.ts';
+
+export interface RunningHub {
+  /** Base URL, e.g. `http://127.0.0.1:5000`. */
+  url: string;
+  /** Stops accepting requests, finishes the open ones and closes the backends. */
+  close(): Promise<void>;
+}
+
+export interface HubBackends {
+  store: BlobStore;
+  database: OpenDatabase;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Opens the blob store and the database named by the configuration. */
+export async function openBackends(config: HubConfig): Promise<HubBackends> {
+  const store = new FsBlobStore(join(config.dataDir, 'blobs'));
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataDir, 'db'),
+    description: describeDatabase(config),
+  });
+  return {
+    store,
+    database,
+    registry: createRegistry(database.db, store),
+    async close() {
+      await database.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * @example
+ * const hub = await startHub(loadConfig());
+ * // ... later
+ * await hub.close();
+ */
+export async function startHub(config: HubConfig, options: { quiet?: boolean } = {}): Promise<RunningHub> {
+  const backends = await openBackends(config);
+  let accepting = true;
+  const app = createApp({ config, registry: backends.registry, ready: () => accepting, quiet: options.quiet });
+
+  let server: ServerType;
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, (info) => resolve(info));
+    server.once('error', reject);
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await backends.close();
+    throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
+  });
+
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  if (!options.quiet) {
+    console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
+  }
+
+  return {
+    url,
+    async close() {
+      accepting = false;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      });
+      await backends.close();
+    },
+  };
+}
