@@ -2,11 +2,11 @@
  * The `nocker` command: reads arguments, calls the Hub or the engine, prints results. No
  * business logic lives here.
  */
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../hub/config.ts';
 import { OciError } from '../hub/oci/errors.ts';
-import { hubCommand, HUB_HELP } from './hub.ts';
+import { hubCommand } from './hub.ts';
+import { UsageError } from './usage.ts';
 
 const HELP = `nocker — build, sign, store and run containers through the Nocker Hub
 
@@ -32,11 +32,6 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'hub') return hubCommand(rest);
   throw new UsageError(`unknown command "${command}"`);
 }
-
-/** A command line the CLI cannot make sense of. */
-export class UsageError extends Error {}
-
-export { parseArgs, HUB_HELP };
 
 // Run when executed (cli/nocker.js imports this module), not when imported by tests.
 if (process.argv[1] && /nocker(\.js)?$|main\.ts$/.test(process.argv[1])) {

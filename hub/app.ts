@@ -14,6 +14,7 @@ import { referrerRoutes } from './distribution/referrers.ts';
 import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
 import { requestLog } from './log.ts';
+import { gcRoutes } from './api/gc.ts';
 
 export interface HubContext {
   config: HubConfig;
@@ -42,6 +43,7 @@ export function createApp(hub: HubContext): Hono {
   app.route('/', manifestRoutes(hub.registry, hub.config.maxManifestBytes));
   app.route('/', tagRoutes(hub.registry));
   app.route('/', referrerRoutes(hub.registry));
+  app.route('/', gcRoutes(hub.registry));
 
   app.onError(handleError);
   app.notFound(handleNotFound);

@@ -11,6 +11,7 @@ import { createApp } from './app.ts';
 import { describeDatabase, type HubConfig } from './config.ts';
 import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
+import { acquireDataDirLock } from './datadir-lock.ts';
 
 export interface RunningHub {
   /** Base URL, e.g. `http://127.0.0.1:5000`. */
@@ -52,7 +53,12 @@ export async function openBackends(config: HubConfig): Promise<HubBackends> {
  * await hub.close();
  */
 export async function startHub(config: HubConfig, options: { quiet?: boolean } = {}): Promise<RunningHub> {
-  const backends = await openBackends(config);
+  // The embedded database belongs to one process: a second Hub on the same data must not start.
+  const lock = config.databaseUrl ? undefined : await acquireDataDirLock(config.dataDir);
+  const backends = await openBackends(config).catch(async (err: unknown) => {
+    await lock?.release();
+    throw err;
+  });
   let accepting = true;
   const app = createApp({ config, registry: backends.registry, ready: () => accepting, quiet: options.quiet });
 
@@ -62,11 +68,13 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     server.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await backends.close();
+    await lock?.release();
     throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
   });
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  await lock?.setUrl(url);
   if (!options.quiet) {
     console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
   }
@@ -80,6 +88,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
       await backends.close();
+      await lock?.release();
     },
   };
 }

@@ -4,11 +4,13 @@ import type { Database } from '../db/open.ts';
 import { BlobService } from './blobs.ts';
 import { ManifestService } from './manifests.ts';
 import { UploadService } from './uploads.ts';
+import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
 
 export interface Registry {
   blobs: BlobService;
   uploads: UploadService;
   manifests: ManifestService;
+  collectGarbage(options: GcOptions): Promise<GcReport>;
 }
 
 export function createRegistry(db: Database, store: BlobStore): Registry {
@@ -16,5 +18,6 @@ export function createRegistry(db: Database, store: BlobStore): Registry {
     blobs: new BlobService(db, store),
     uploads: new UploadService(db, store),
     manifests: new ManifestService(db),
+    collectGarbage: (options) => collectGarbage(db, store, options),
   };
 }

@@ -1,0 +1,190 @@
+/**
+ * Garbage collection: mark and sweep of what no manifest needs, safe while pushes go on.
+ *
+ * - Untagged manifests (only with `deleteUntagged`): a manifest is kept while it is tagged, was
+ *   pushed within the grace period, is listed by a kept index, or refers to a kept subject.
+ * - Blobs: removed when no manifest references them and no push linked or referenced them
+ *   within the grace period. The row goes first, the bytes while its lock is still held, so a
+ *   concurrent push either sees the blob gone (and re-uploads) or keeps it alive.
+ * - Bytes in storage that no row knows (left by a crash) and abandoned uploads.
+ */
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { BlobStore } from '../../storage/blobstore.ts';
+import type { Database, Transaction } from '../db/open.ts';
+import { blobs, manifestReferences, manifests, repositories, tags, uploads } from '../db/schema.ts';
+
+type Queryable = Database | Transaction;
+
+export interface GcOptions {
+  /** Report what would go, change nothing. */
+  dryRun: boolean;
+  /** Also remove manifests that nothing keeps (see above). */
+  deleteUntagged: boolean;
+  /** Nothing pushed, linked or referenced more recently than this is touched. */
+  gracePeriodMs: number;
+  /** Uploads idle for longer than this are abandoned. */
+  uploadExpiryMs: number;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  manifests: { repository: string; digest: string }[];
+  blobs: { digest: string; size: number }[];
+  /** Bytes in storage without a row (a crash between writing and recording them). */
+  orphans: { digest: string; size: number }[];
+  uploads: string[];
+  bytesFreed: number;
+}
+
+const BATCH = 200;
+
+/** Rolls a dry run's transaction back after it has counted what a real run would remove. */
+class DryRunRollback extends Error {}
+
+/**
+ * @example
+ * const report = await collectGarbage(db, store, { dryRun: true, deleteUntagged: false, gracePeriodMs: 3_600_000, uploadExpiryMs: 86_400_000 });
+ */
+export async function collectGarbage(db: Database, store: BlobStore, options: GcOptions): Promise<GcReport> {
+  const cutoff = new Date(Date.now() - options.gracePeriodMs);
+  const report: GcReport = { dryRun: options.dryRun, manifests: [], blobs: [], orphans: [], uploads: [], bytesFreed: 0 };
+
+  if (options.dryRun) {
+    // Run the real marking in a transaction that is rolled back: the counts are exact.
+    await db
+      .transaction(async (tx) => {
+        if (options.deleteUntagged) report.manifests = await sweepManifests(tx, cutoff);
+        report.blobs = await sweepBlobs(tx, cutoff, async () => {});
+        throw new DryRunRollback();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof DryRunRollback)) throw err;
+      });
+  } else {
+    if (options.deleteUntagged) report.manifests = await sweepManifests(db, cutoff);
+    report.blobs = await sweepBlobs(db, cutoff, (digest) => store.delete(digest));
+  }
+  report.orphans = await sweepOrphans(db, store, cutoff, options.dryRun);
+  report.uploads = await sweepUploads(db, store, new Date(Date.now() - options.uploadExpiryMs), options.dryRun);
+  report.bytesFreed = [...report.blobs, ...report.orphans].reduce((sum, b) => sum + b.size, 0);
+  return report;
+}
+
+/** Deletes manifests that nothing keeps; returns them. */
+async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['manifests']> {
+  const rows = await db.execute<{ id: number; repository: string; digest: string }>(sql`
+    with recursive kept(id, repository_id, digest) as (
+      select m.id, m.repository_id, m.digest from ${manifests} m
+       where m.created_at >= ${cutoff.toISOString()}::timestamptz
+          or exists (select 1 from ${tags} t where t.manifest_id = m.id)
+      union
+      select x.id, x.repository_id, x.digest from kept k
+        join ${manifests} x on x.repository_id = k.repository_id
+       where x.subject_digest = k.digest
+          or exists (select 1 from ${manifestReferences} r
+                      where r.manifest_id = k.id and r.kind = 'manifest' and r.digest = x.digest)
+    )
+    select m.id, r.name as repository, m.digest
+      from ${manifests} m join ${repositories} r on r.id = m.repository_id
+     where m.id not in (select id from kept)
+     order by r.name, m.digest`);
+  const doomed = rowsOf<{ id: number; repository: string; digest: string }>(rows);
+  for (let i = 0; i < doomed.length; i += BATCH) {
+    const ids = doomed.slice(i, i + BATCH).map((m) => Number(m.id));
+    await db.delete(manifests).where(inArray(manifests.id, ids));
+  }
+  return doomed.map(({ repository, digest }) => ({ repository, digest }));
+}
+
+/** Deletes blobs no manifest references and nobody used within the grace period. */
+async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: (digest: string) => Promise<void>): Promise<GcReport['blobs']> {
+  const unreferenced = and(
+    lt(blobs.lastUsedAt, cutoff),
+    sql`not exists (select 1 from ${manifestReferences} r where r.kind = 'blob' and r.digest = ${blobs.digest})`,
+  );
+  const candidates = await db.select({ digest: blobs.digest }).from(blobs).where(unreferenced).orderBy(blobs.digest);
+  const removed: GcReport['blobs'] = [];
+  for (let i = 0; i < candidates.length; i += BATCH) {
+    const digests = candidates.slice(i, i + BATCH).map((b) => b.digest);
+    await db.transaction(async (tx) => {
+      // The condition is checked again under the row locks the delete takes.
+      const gone = await tx
+        .delete(blobs)
+        .where(and(inArray(blobs.digest, digests), unreferenced))
+        .returning({ digest: blobs.digest, size: blobs.size });
+      for (const blob of gone) await deleteBytes(blob.digest);
+      removed.push(...gone);
+    });
+  }
+  return removed;
+}
+
+/** Removes stored bytes that no blob row knows, once they are older than the grace period. */
+async function sweepOrphans(db: Database, store: BlobStore, cutoff: Date, dryRun: boolean): Promise<GcReport['orphans']> {
+  const orphans: GcReport['orphans'] = [];
+  let batch: { digest: string; size: number }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const known = await db
+      .select({ digest: blobs.digest })
+      .from(blobs)
+      .where(inArray(blobs.digest, batch.map((b) => b.digest)));
+    const knownSet = new Set(known.map((k) => k.digest));
+    for (const blob of batch) {
+      if (knownSet.has(blob.digest)) continue;
+      if (!dryRun) await store.delete(blob.digest);
+      orphans.push(blob);
+    }
+    batch = [];
+  };
+  for await (const blob of store.list()) {
+    if (blob.modified >= cutoff) continue;
+    batch.push({ digest: blob.digest, size: blob.size });
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  return orphans;
+}
+
+/** Ends uploads idle since `expiry`, and upload bytes in storage that have no session. */
+async function sweepUploads(db: Database, store: BlobStore, expiry: Date, dryRun: boolean): Promise<string[]> {
+  const stale = await db.select({ id: uploads.id }).from(uploads).where(lt(uploads.updatedAt, expiry));
+  const ids = stale.map((u) => u.id);
+  const sessions = new Set((await db.select({ id: uploads.id }).from(uploads)).map((u) => u.id));
+  for await (const upload of store.listUploads()) {
+    if (!sessions.has(upload.id) && upload.modified < expiry) ids.push(upload.id);
+  }
+  if (!dryRun) {
+    for (const id of ids) {
+      await db.delete(uploads).where(and(eq(uploads.id, id), lt(uploads.updatedAt, expiry)));
+      await store.abortUpload(id);
+    }
+  }
+  return ids;
+}
+
+/** drizzle's `execute` answers with an array (postgres.js) or `{ rows }` (PGlite). */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
+/** Parses `90s`, `15m`, `1h`, `7d` (or plain milliseconds) for command-line options. */
+export function parseDuration(text: string, option: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new Error(`${option}: expected a duration such as 30m, 1h or 7d, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'] ?? 1;
+  return Number(match[1]) * unit;
+}
+
+/** The report as the CLI prints it: one line per removal, then the totals. */
+export function formatGcReport(report: GcReport): string {
+  const verb = report.dryRun ? 'would remove' : 'removed';
+  const lines = [
+    ...report.manifests.map((m) => `${verb} manifest ${m.repository}@${m.digest}`),
+    ...report.blobs.map((b) => `${verb} blob ${b.digest} (${b.size} bytes)`),
+    ...report.orphans.map((b) => `${verb} unrecorded blob ${b.digest} (${b.size} bytes)`),
+    ...report.uploads.map((id) => `${verb} abandoned upload ${id}`),
+    `${report.dryRun ? 'dry run: ' : ''}${report.manifests.length} manifests, ${report.blobs.length + report.orphans.length} blobs, ${report.uploads.length} uploads; ${report.bytesFreed} bytes ${report.dryRun ? 'would be ' : ''}freed`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
