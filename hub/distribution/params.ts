@@ -9,7 +9,12 @@ export const NAME = ':name{.+}';
 
 /** The repository name of the route; NAME_INVALID unless it follows the grammar. */
 export function repositoryName(c: Context): string {
-  return validateRepositoryName(c.req.param('name') ?? '');
+  const name = validateRepositoryName(c.req.param('name') ?? '');
+  // The router decodes %XX; a name must appear literally, so `a%2Fb` is not `a/b`.
+  if (!new URL(c.req.url).pathname.startsWith(`/v2/${name}/`)) {
+    throw new OciError('NAME_INVALID', 'repository names cannot contain percent-encoded characters');
+  }
+  return name;
 }
 
 /** The digest of the route; DIGEST_INVALID unless it is a supported digest. */

@@ -12,6 +12,7 @@ import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/mani
 import { parseManifestReference, type ManifestReference } from '../oci/names.ts';
 import { ensureRepositoryId, findRepositoryId, requireRepositoryId } from './repositories.ts';
 import { toPage, type Page, type PageRequest } from './pagination.ts';
+import type { RegistryEvents } from './events.ts';
 
 export interface StoredManifest {
   digest: string;
@@ -29,7 +30,10 @@ export interface PutManifestResult {
 const byteOrder = (column: typeof tags.name | typeof repositories.name) => sql`${column} collate "C"`;
 
 export class ManifestService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: RegistryEvents,
+  ) {}
 
   /**
    * Stores a manifest under a tag or a digest. The bytes are kept exactly as sent.
@@ -58,6 +62,14 @@ export class ManifestService {
           .values({ repositoryId, name: ref.tag, manifestId })
           .onConflictDoUpdate({ target: [tags.repositoryId, tags.name], set: { manifestId, updatedAt: sql`now()` } });
       }
+    });
+    this.events.emit({
+      type: 'manifest.pushed',
+      repository: name,
+      digest,
+      mediaType: manifest.mediaType,
+      tag: ref.kind === 'tag' ? ref.tag : undefined,
+      subject: manifest.subject?.digest,
     });
     return { digest, subject: manifest.subject?.digest };
   }
@@ -98,6 +110,11 @@ export class ManifestService {
             .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, ref.digest.value)))
             .returning({ id: manifests.id });
     if (removed.length === 0) throw await this.unknown(name, ref);
+    this.events.emit(
+      ref.kind === 'tag'
+        ? { type: 'tag.deleted', repository: name, tag: ref.tag }
+        : { type: 'manifest.deleted', repository: name, digest: ref.digest.value },
+    );
   }
 
   /** Tags of repository `name` in lexical order. */

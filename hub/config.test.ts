@@ -1,0 +1,256 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG_FILE, describeDatabase, loadConfig, parseListen } from './config.ts';
+import type { HubConfig } from './config.ts';
+
+/** Runs `fn`, expecting it to throw a ConfigError, and returns that error. */
+function configErrorFrom(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('loadConfig', () => {
+  let cwd: string;
+
+  beforeEach(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'nocker-config-'));
+  });
+
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  describe('defaults', () => {
+    it('listens on 127.0.0.1:5000, keeps data in <cwd>/.nocker, uses PGlite and accepts 4 MiB manifests', () => {
+      expect(loadConfig({ env: {}, cwd })).toEqual({
+        listen: { host: '127.0.0.1', port: 5000 },
+        dataDir: join(cwd, '.nocker'),
+        databaseUrl: undefined,
+        maxManifestBytes: 4 * 1024 * 1024,
+      });
+    });
+
+    it('ignores empty environment variables', () => {
+      const config = loadConfig({
+        env: { NOCKER_LISTEN: '', NOCKER_DATA_DIR: '', DATABASE_URL: '', NOCKER_MAX_MANIFEST_BYTES: '' },
+        cwd,
+      });
+      expect(config.listen).toEqual({ host: '127.0.0.1', port: 5000 });
+      expect(config.dataDir).toBe(join(cwd, '.nocker'));
+      expect(config.databaseUrl).toBeUndefined();
+      expect(config.maxManifestBytes).toBe(4 * 1024 * 1024);
+    });
+
+    it('ignores unrelated environment variables', () => {
+      expect(loadConfig({ env: { PORT: '8080', HOST: 'example.com' }, cwd }).listen).toEqual({ host: '127.0.0.1', port: 5000 });
+    });
+  });
+
+  describe('environment', () => {
+    it('overrides every setting', () => {
+      const config = loadConfig({
+        env: {
+          NOCKER_LISTEN: '0.0.0.0:8080',
+          NOCKER_DATA_DIR: 'data',
+          DATABASE_URL: 'postgres://nocker:secret@db.internal:5432/nocker',
+          NOCKER_MAX_MANIFEST_BYTES: '1048576',
+        },
+        cwd,
+      });
+      expect(config).toEqual({
+        listen: { host: '0.0.0.0', port: 8080 },
+        dataDir: join(cwd, 'data'),
+        databaseUrl: 'postgres://nocker:secret@db.internal:5432/nocker',
+        maxManifestBytes: 1048576,
+      });
+    });
+
+    it('keeps an absolute data directory as it is', () => {
+      const dir = join(cwd, 'elsewhere');
+      expect(loadConfig({ env: { NOCKER_DATA_DIR: dir }, cwd }).dataDir).toBe(dir);
+    });
+
+    it('accepts postgresql:// URLs', () => {
+      const url = 'postgresql://localhost/nocker';
+      expect(loadConfig({ env: { DATABASE_URL: url }, cwd }).databaseUrl).toBe(url);
+    });
+
+    it.each(['localhost', ':99999', 'a:b', 'nonsense', '127.0.0.1:', '1.2.3.4:5:6'])(
+      'rejects NOCKER_LISTEN=%j, naming the key',
+      (listen) => {
+        const err = configErrorFrom(() => loadConfig({ env: { NOCKER_LISTEN: listen }, cwd }));
+        expect(err.key).toBe('NOCKER_LISTEN');
+        expect(err.message).toMatch(/^invalid configuration: NOCKER_LISTEN: /);
+        expect(err.message).toContain('host:port');
+      },
+    );
+
+    it.each(['mysql://root@localhost/nocker', 'http://db:5432/nocker', 'not a url'])(
+      'rejects DATABASE_URL=%j, naming the key',
+      (url) => {
+        const err = configErrorFrom(() => loadConfig({ env: { DATABASE_URL: url }, cwd }));
+        expect(err.key).toBe('DATABASE_URL');
+        expect(err.message).toMatch(/^invalid configuration: DATABASE_URL: .*postgres/);
+      },
+    );
+
+    it.each(['0', '-1', '4MiB', '1.5'])('rejects NOCKER_MAX_MANIFEST_BYTES=%j, naming the key', (value) => {
+      const err = configErrorFrom(() => loadConfig({ env: { NOCKER_MAX_MANIFEST_BYTES: value }, cwd }));
+      expect(err.key).toBe('NOCKER_MAX_MANIFEST_BYTES');
+      expect(err.message).toMatch(/positive whole number/);
+    });
+
+    it('rejects a blank NOCKER_DATA_DIR', () => {
+      expect(configErrorFrom(() => loadConfig({ env: { NOCKER_DATA_DIR: '   ' }, cwd })).key).toBe('NOCKER_DATA_DIR');
+    });
+  });
+
+  describe('YAML file', () => {
+    it(`reads ${DEFAULT_CONFIG_FILE} from the cwd without being told`, async () => {
+      await writeFile(
+        join(cwd, DEFAULT_CONFIG_FILE),
+        'listen: 127.0.0.1:6000\ndataDir: ./store\ndatabaseUrl: postgres://h/db\nmaxManifestBytes: 1024\n',
+      );
+      expect(loadConfig({ env: {}, cwd })).toEqual({
+        listen: { host: '127.0.0.1', port: 6000 },
+        dataDir: join(cwd, 'store'),
+        databaseUrl: 'postgres://h/db',
+        maxManifestBytes: 1024,
+      });
+    });
+
+    it('reads the file given explicitly, relative to the cwd', async () => {
+      await mkdir(join(cwd, 'etc'));
+      await writeFile(join(cwd, 'etc', 'hub.yaml'), 'listen: "[::1]:7000"\n');
+      // The default file is ignored when one is given explicitly.
+      await writeFile(join(cwd, DEFAULT_CONFIG_FILE), 'listen: 127.0.0.1:6000\n');
+      expect(loadConfig({ env: {}, cwd, file: 'etc/hub.yaml' }).listen).toEqual({ host: '::1', port: 7000 });
+      expect(loadConfig({ env: {}, cwd, file: join(cwd, 'etc', 'hub.yaml') }).listen).toEqual({ host: '::1', port: 7000 });
+    });
+
+    it('lets the environment win over the file', async () => {
+      await writeFile(join(cwd, DEFAULT_CONFIG_FILE), 'listen: 127.0.0.1:6000\nmaxManifestBytes: 1024\n');
+      const config = loadConfig({ env: { NOCKER_LISTEN: '127.0.0.1:7000' }, cwd });
+      expect(config.listen.port).toBe(7000);
+      expect(config.maxManifestBytes).toBe(1024);
+    });
+
+    it('treats a bare number as a port on all interfaces', async () => {
+      await writeFile(join(cwd, DEFAULT_CONFIG_FILE), 'listen: 5001\n');
+      expect(loadConfig({ env: {}, cwd }).listen).toEqual({ host: '0.0.0.0', port: 5001 });
+    });
+
+    it('accepts an empty file', async () => {
+      await writeFile(join(cwd, DEFAULT_CONFIG_FILE), '# nothing configured\n');
+      expect(loadConfig({ env: {}, cwd }).listen).toEqual({ host: '127.0.0.1', port: 5000 });
+    });
+
+    it('names the file and the key when a value in it is wrong', async () => {
+      const path = join(cwd, DEFAULT_CONFIG_FILE);
+      await writeFile(path, 'listen: nowhere\n');
+      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      expect(err.key).toBe(`${path}: listen`);
+      expect(err.message).toContain(`${path}: listen: expected host:port`);
+    });
+
+    it('rejects an unknown key, listing the known ones', async () => {
+      const path = join(cwd, DEFAULT_CONFIG_FILE);
+      await writeFile(path, 'listen: 127.0.0.1:5000\nport: 5000\n');
+      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      expect(err.key).toBe(`${path}: port`);
+      expect(err.message).toMatch(/unknown setting/);
+      expect(err.message).toContain('listen, dataDir, databaseUrl, maxManifestBytes');
+    });
+
+    it('rejects an unknown key even when the environment sets everything', async () => {
+      await writeFile(join(cwd, DEFAULT_CONFIG_FILE), 'lisen: 127.0.0.1:5000\n');
+      expect(() => loadConfig({ env: { NOCKER_LISTEN: '127.0.0.1:5000' }, cwd })).toThrow(ConfigError);
+    });
+
+    it.each([
+      ['a list', '- listen\n- dataDir\n'],
+      ['a string', 'just words\n'],
+      ['a number', '42\n'],
+    ])('rejects a file that is %s instead of a mapping', async (_label, text) => {
+      const path = join(cwd, DEFAULT_CONFIG_FILE);
+      await writeFile(path, text);
+      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      expect(err.key).toBe(path);
+      expect(err.message).toMatch(/expected a mapping/);
+    });
+
+    it('rejects a file that is not YAML', async () => {
+      const path = join(cwd, DEFAULT_CONFIG_FILE);
+      await writeFile(path, 'listen: [unclosed\n');
+      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      expect(err.key).toBe(path);
+      expect(err.message).toMatch(/not valid YAML/);
+    });
+
+    it('rejects an explicit file that does not exist', () => {
+      const err = configErrorFrom(() => loadConfig({ env: {}, cwd, file: 'missing.yaml' }));
+      expect(err.key).toBe('--config');
+      expect(err.message).toContain(join(cwd, 'missing.yaml'));
+      expect(err.message).toMatch(/does not exist/);
+    });
+  });
+});
+
+describe('parseListen', () => {
+  it('reads host:port', () => {
+    expect(parseListen('127.0.0.1:5000', 'k')).toEqual({ host: '127.0.0.1', port: 5000 });
+    expect(parseListen('localhost:80', 'k')).toEqual({ host: 'localhost', port: 80 });
+    expect(parseListen('0.0.0.0:0', 'k')).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(parseListen('  example.com:65535 ', 'k')).toEqual({ host: 'example.com', port: 65535 });
+  });
+
+  it('reads a bracketed IPv6 address', () => {
+    expect(parseListen('[::1]:5000', 'k')).toEqual({ host: '::1', port: 5000 });
+    expect(parseListen('[::]:5000', 'k')).toEqual({ host: '::', port: 5000 });
+  });
+
+  it('reads :port as all interfaces', () => {
+    expect(parseListen(':5000', 'k')).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(parseListen(5000, 'k')).toEqual({ host: '0.0.0.0', port: 5000 });
+  });
+
+  it.each(['::1:5000', '[::1]', '127.0.0.1:65536', '127.0.0.1:-1', '', 'host:123456', 'a b:1'])('rejects %j', (value) => {
+    const err = configErrorFrom(() => parseListen(value, 'the-key'));
+    expect(err.key).toBe('the-key');
+  });
+
+  it('rejects values that are not strings or numbers', () => {
+    expect(configErrorFrom(() => parseListen(true, 'k')).message).toMatch(/non-empty string/);
+    expect(configErrorFrom(() => parseListen(null, 'k')).message).toMatch(/non-empty string/);
+  });
+});
+
+describe('describeDatabase', () => {
+  const base: HubConfig = {
+    listen: { host: '127.0.0.1', port: 5000 },
+    dataDir: '/var/lib/nocker',
+    maxManifestBytes: 1024,
+  };
+
+  it('names the PGlite directory when there is no database URL', () => {
+    expect(describeDatabase(base)).toBe('pglite:/var/lib/nocker/db');
+  });
+
+  it('names the PostgreSQL host and database without the password', () => {
+    const text = describeDatabase({ ...base, databaseUrl: 'postgres://nocker:s3cr3t@db.internal:5432/hub' });
+    expect(text).toBe('postgres:db.internal:5432/hub');
+    expect(text).not.toContain('s3cr3t');
+  });
+
+  it('leaves out passwords given as query parameters too', () => {
+    const text = describeDatabase({ ...base, databaseUrl: 'postgresql://db/hub?password=s3cr3t&sslmode=require' });
+    expect(text).toBe('postgres:db/hub');
+  });
+});
