@@ -94,8 +94,8 @@ async function gc(argv: string[]): Promise<number> {
   const report = await runGarbageCollection(config, {
     dryRun: values['dry-run'] === true,
     deleteUntagged: values['delete-untagged'] === true,
-    gracePeriodMs: parseDuration(values.grace, '--grace'),
-    uploadExpiryMs: parseDuration(values['upload-expiry'], '--upload-expiry'),
+    gracePeriodMs: parseOrUsage(() => parseDuration(values.grace, '--grace')),
+    uploadExpiryMs: parseOrUsage(() => parseDuration(values['upload-expiry'], '--upload-expiry')),
   });
   process.stdout.write(formatGcReport(report));
   return 0;

@@ -22,10 +22,17 @@ export function digestParam(c: Context, key = 'digest'): string {
   return parseDigest(c.req.param(key) ?? '').value;
 }
 
-/** `Range: bytes=start-end` (or `start-`, or `-suffix`) against a blob of `size` bytes. */
+/**
+ * `Range: bytes=start-end` (or `start-`, or `-suffix`) against a blob of `size` bytes. Headers
+ * the Hub does not serve partially (another unit, several ranges) are ignored, as RFC 9110
+ * allows: the whole blob is sent.
+ */
 export function parseRangeHeader(header: string | undefined, size: number): { start: number; end: number } | undefined {
   if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const unit = /^\s*([A-Za-z][\w-]*)\s*=(.*)$/.exec(header);
+  if (unit && unit[1]?.toLowerCase() !== 'bytes') return undefined;
+  if (unit?.[2]?.includes(',')) return undefined;
+  const match = unit ? /^(\d*)-(\d*)$/.exec(unit[2]?.trim() ?? '') : null;
   const unsatisfiable = () =>
     new OciError('RANGE_INVALID', `range "${header}" cannot be served from a blob of ${size} bytes`, {
       status: 416,

@@ -1,6 +1,6 @@
 /**
  * Digests (`algorithm:encoded`) as the OCI image spec defines them, and the hashing behind them.
- * The Hub accepts sha256 and sha512; other well-formed algorithms are UNSUPPORTED.
+ * The Hub accepts sha256 and sha512; any other algorithm is DIGEST_INVALID, naming the two.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { OciError } from './errors.ts';
@@ -18,7 +18,7 @@ const ENCODED_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 12
 const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /**
- * Parses and checks a digest string; throws DIGEST_INVALID (malformed) or UNSUPPORTED.
+ * Parses and checks a digest string; throws DIGEST_INVALID when it is malformed or of another algorithm.
  *
  * @example
  * parseDigest('sha256:2c26b4…').algorithm // 'sha256'

@@ -18,7 +18,9 @@ export interface Page {
 export function parsePageRequest(n: string | undefined, last: string | undefined): PageRequest {
   if (n === undefined || n === '') return { last: last || undefined };
   if (!/^\d{1,9}$/.test(n)) {
-    throw new OciError('PAGINATION_NUMBER_INVALID', `n must be a whole number of entries, got "${n.slice(0, 20)}"`, { status: 400 });
+    throw new OciError('PAGINATION_NUMBER_INVALID', `n must be a whole number of entries below one billion, got "${n.slice(0, 20)}"`, {
+      status: 400,
+    });
   }
   return { limit: Number(n), last: last || undefined };
 }
