@@ -168,6 +168,23 @@ describe('listing tags: GET /v2/<name>/tags/list', () => {
     expect([JSON.stringify(ascii), JSON.stringify(folded)]).toContain(JSON.stringify(body.tags));
   });
 
+  it('a long tag list (110 tags) is returned whole without n, or continued through Link headers', async () => {
+    const r = uniqueRepo('tags-many');
+    const img = await pushImage(base, r);
+    const many = Array.from({ length: 110 }, (_, i) => `t${String(i).padStart(3, '0')}`);
+    await Promise.all(many.map((t) => pushManifest(base, r, t, img.manifest)));
+    const seen: string[] = [];
+    let target: string | undefined = `/v2/${r}/tags/list`;
+    for (let pages = 0; target; pages++) {
+      expect(pages).toBeLessThan(120);
+      const res = await http(base, target);
+      expect(res.status).toBe(200);
+      seen.push(...(((await res.json()) as TagList).tags ?? []));
+      target = nextLink(res);
+    }
+    expect(seen).toEqual(many);
+  });
+
   it('a repository that does not exist: 404 NAME_UNKNOWN', async () => {
     const res = await http(base, `/v2/${uniqueRepo('no-such')}/tags/list`);
     await expectError(res, 404, ['NAME_UNKNOWN']);

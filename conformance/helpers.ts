@@ -128,6 +128,43 @@ export function rawRequest(base: string, method: string, path: string, body?: Bu
   });
 }
 
+/**
+ * Sends a request that announces `declaredLength` body bytes but dies after `sent` of them: the
+ * client's connection drops mid-body. Resolves once the socket is gone (the Hub may or may not
+ * have answered; any answer must not be a 2xx or a 5xx).
+ */
+export function interruptedRequest(
+  base: string,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  sent: Buffer,
+  declaredLength: number,
+): Promise<void> {
+  const url = new URL(target, base);
+  return new Promise((resolve) => {
+    const req = httpRequest({
+      host: url.hostname,
+      port: Number(url.port),
+      method,
+      path: `${url.pathname}${url.search}`,
+      headers: { ...headers, 'content-length': String(declaredLength) },
+    });
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      assertNo5xx(method, target, status);
+      expect(status, 'an interrupted body must not be accepted').not.toBe(202);
+      res.resume();
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.write(sent, () => {
+      // Give the bytes a moment on the wire, then drop the connection.
+      setImmediate(() => req.destroy());
+    });
+  });
+}
+
 /** Resolves a Location value (relative or absolute) against the Hub's base URL. */
 export function resolveUrl(base: string, target: string): string {
   return new URL(target, base).toString();

@@ -16,6 +16,7 @@ import {
   expectError,
   getManifest,
   http,
+  interruptedRequest,
   imageIndex,
   imageManifest,
   pushBlob,
@@ -839,5 +840,182 @@ describe('manifest size limit', () => {
     await expectError(res, 413, ['MANIFEST_INVALID', 'SIZE_INVALID']);
     const got = await getManifest(base, repo, 'too-big');
     expect(got.status).toBe(404);
+  });
+});
+
+describe('resumable push: interrupted and concurrent chunks', () => {
+  const repo = uniqueRepo('resume');
+
+  async function uploadedEnd(location: string): Promise<{ end: number; location: string }> {
+    const status = await http(base, location);
+    expect(status.status).toBe(204);
+    const range = status.headers.get('range') as string;
+    expect(range).toMatch(/^0-\d+$/);
+    return { end: Number(range.split('-')[1]), location: status.headers.get('location') ?? location };
+  }
+
+  it('a PATCH whose connection drops mid-body leaves a consistent offset the client can resume from', async () => {
+    const data = randomBlob(64 * 1024);
+    const location = await startUpload(base, repo);
+    const first = await patchChunk(location, data.subarray(0, 1000), 0);
+    expect(first.status).toBe(202);
+    const loc = first.headers.get('location') as string;
+
+    // Announce 20000 bytes, send 5000, drop the connection.
+    await interruptedRequest(
+      base,
+      'PATCH',
+      loc,
+      { 'content-type': 'application/octet-stream', 'content-range': `1000-20999` },
+      data.subarray(1000, 6000),
+      20000,
+    );
+
+    const { end, location: resumeAt } = await uploadedEnd(loc);
+    // Whatever the Hub kept is a prefix of what was sent: at least the acknowledged chunk.
+    expect(end).toBeGreaterThanOrEqual(999);
+    expect(end).toBeLessThanOrEqual(5999);
+
+    const rest = await patchChunk(resumeAt, data.subarray(end + 1), end + 1);
+    expect(rest.status).toBe(202);
+    expect(rest.headers.get('range')).toBe(`0-${data.length - 1}`);
+    const put = await http(base, withQuery(rest.headers.get('location') as string, { digest: sha256(data) }), {
+      method: 'PUT',
+    });
+    expect(put.status).toBe(201);
+    await expectBlob(repo, sha256(data), data);
+  });
+
+  it('a streamed PATCH (no Content-Range) that drops mid-body also leaves a resumable offset', async () => {
+    const data = randomBlob(32 * 1024);
+    const location = await startUpload(base, repo);
+    const first = await http(base, location, { method: 'PATCH', body: data.subarray(0, 500) });
+    expect(first.status).toBe(202);
+    const loc = first.headers.get('location') as string;
+    await interruptedRequest(base, 'PATCH', loc, {}, data.subarray(500, 3000), 10000);
+    const { end, location: resumeAt } = await uploadedEnd(loc);
+    expect(end).toBeGreaterThanOrEqual(499);
+    expect(end).toBeLessThanOrEqual(2999);
+    const rest = await patchChunk(resumeAt, data.subarray(end + 1), end + 1);
+    expect(rest.status).toBe(202);
+    const put = await http(base, withQuery(rest.headers.get('location') as string, { digest: sha256(data) }), {
+      method: 'PUT',
+    });
+    expect(put.status).toBe(201);
+    await expectBlob(repo, sha256(data), data);
+  });
+
+  it('two concurrent PATCHes of the same range: at most one is accepted, the other answers 416; the blob is intact', async () => {
+    const data = randomBlob(50_000);
+    const location = await startUpload(base, repo);
+    const results = await Promise.all([
+      patchChunk(location, data.subarray(0, 25_000), 0),
+      patchChunk(location, data.subarray(0, 25_000), 0),
+    ]);
+    const statuses = results.map((r) => r.status).sort();
+    for (const r of results) await r.arrayBuffer();
+    // Exactly one wins; the loser sees 416 (or a 4xx "upload busy"), never a second 202.
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.find((s) => s !== 202)).toBeGreaterThanOrEqual(400);
+    const { end, location: loc } = await uploadedEnd(location);
+    expect(end).toBe(24_999);
+    const rest = await patchChunk(loc, data.subarray(25_000), 25_000);
+    expect(rest.status).toBe(202);
+    const put = await http(base, withQuery(rest.headers.get('location') as string, { digest: sha256(data) }), {
+      method: 'PUT',
+    });
+    expect(put.status).toBe(201);
+    await expectBlob(repo, sha256(data), data);
+  });
+
+  it('a closing PUT whose Content-Range does not continue the upload answers 416', async () => {
+    const data = randomBlob(200);
+    const location = await startUpload(base, repo);
+    const first = await patchChunk(location, data.subarray(0, 100), 0);
+    expect(first.status).toBe(202);
+    const put = await http(base, withQuery(first.headers.get('location') as string, { digest: sha256(data) }), {
+      method: 'PUT',
+      body: data.subarray(150),
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `150-199` },
+    });
+    expect(put.status).toBe(416);
+    await put.arrayBuffer();
+    await expectNoBlob(repo, sha256(data));
+  });
+
+  it('an unfinished upload is not visible as a blob, nor usable by a manifest', async () => {
+    const data = randomBlob(300);
+    const location = await startUpload(base, repo);
+    const patch = await patchChunk(location, data, 0);
+    expect(patch.status).toBe(202);
+    await expectNoBlob(repo, sha256(data));
+    const m = imageManifest({ config: descriptorOf(MT.ociConfig, data) });
+    await expectError(await putManifest(base, repo, 'half', m.bytes, MT.ociManifest), 400, ['MANIFEST_BLOB_UNKNOWN']);
+  });
+
+  it('an empty blob can be pushed with POST then a body-less PUT', async () => {
+    const empty = Buffer.alloc(0);
+    const location = await startUpload(base, repo);
+    const put = await http(base, withQuery(location, { digest: sha256(empty) }), { method: 'PUT' });
+    expect(put.status).toBe(201);
+    await expectBlob(repo, sha256(empty), empty);
+  });
+
+  it('a PATCH to a cancelled session answers 404 BLOB_UPLOAD_UNKNOWN', async () => {
+    const location = await startUpload(base, repo);
+    expect((await http(base, location, { method: 'DELETE' })).status).toBe(204);
+    const res = await patchChunk(location, randomBlob(10), 0);
+    await expectError(res, 404, ['BLOB_UPLOAD_UNKNOWN']);
+  });
+
+  it('concurrent pushes of different manifests to the same tag all succeed; the tag ends on one of them', async () => {
+    const images = await Promise.all([1, 2, 3].map(() => pushImage(base, repo)));
+    const results = await Promise.all(
+      images.map((img) => putManifest(base, repo, 'race', img.manifest.bytes, MT.ociManifest)),
+    );
+    for (const r of results) expect(r.status).toBe(201);
+    const res = await getManifest(base, repo, 'race');
+    expect(images.map((i) => i.manifest.digest)).toContain(res.headers.get('docker-content-digest'));
+    const tags = await http(base, `/v2/${repo}/tags/list`);
+    const list = ((await tags.json()) as { tags: string[] }).tags;
+    expect(list.filter((t) => t === 'race')).toHaveLength(1);
+  });
+});
+
+describe('manifest content fidelity', () => {
+  const repo = uniqueRepo('fidelity');
+
+  it('non-ASCII annotations are stored and served byte for byte', async () => {
+    const cfg = randomBlob(20);
+    await pushBlob(base, repo, cfg);
+    const m = imageManifest({
+      config: descriptorOf(MT.ociConfig, cfg),
+      annotations: { 'org.example.text': 'héllo ✓ 日本語 \u{1F433}', 'org.example.escaped': '\u00e9\n\t"' },
+    });
+    await pushManifest(base, repo, 'unicode', m);
+    const res = await getManifest(base, repo, 'unicode');
+    expect(res.headers.get('docker-content-digest')).toBe(m.digest);
+    expect((await bodyBytes(res)).equals(m.bytes)).toBe(true);
+  });
+
+  it('the Location of a manifest pushed by digest is pullable', async () => {
+    const img = await pushImage(base, repo);
+    const res = await putManifest(base, repo, img.manifest.digest, img.manifest.bytes, MT.ociManifest);
+    expect(res.status).toBe(201);
+    const pulled = await http(base, res.headers.get('location') as string, { headers: { accept: MT.ociManifest } });
+    expect(pulled.status).toBe(200);
+    expect((await bodyBytes(pulled)).equals(img.manifest.bytes)).toBe(true);
+  });
+
+  it('a blob digest is not a manifest: GET /manifests/<layer digest> answers 404 MANIFEST_UNKNOWN', async () => {
+    const img = await pushImage(base, repo);
+    const res = await getManifest(base, repo, img.layer.descriptor.digest);
+    await expectError(res, 404, ['MANIFEST_UNKNOWN']);
+  });
+
+  it('a far oversized manifest (10 MiB) is refused with 413 without trouble', async () => {
+    const body = Buffer.alloc(10 * 1024 * 1024, 0x20);
+    const res = await putManifest(base, repo, 'huge', body, MT.ociManifest);
+    await expectError(res, 413, ['MANIFEST_INVALID', 'SIZE_INVALID']);
   });
 });

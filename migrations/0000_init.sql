@@ -23,6 +23,7 @@ CREATE TABLE "manifests" (
 	"subject_digest" text,
 	"annotations" jsonb,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_used_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "manifests_repository_digest_key" UNIQUE("repository_id","digest")
 );
 --> statement-breakpoint

@@ -72,6 +72,8 @@ export const manifests = pgTable(
     subjectDigest: text('subject_digest'),
     annotations: jsonb('annotations').$type<Record<string, string>>(),
     createdAt: createdAt(),
+    /** Moved forward when the manifest is pushed again or an index push lists it; GC's grace period reads it. */
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     unique('manifests_repository_digest_key').on(t.repositoryId, t.digest),

@@ -56,7 +56,8 @@ export function uploadRoutes(registry: Registry): Hono {
     const id = uploadId(c);
     const digest = c.req.query('digest');
     if (!digest) throw new OciError('DIGEST_INVALID', 'the closing PUT of an upload needs a ?digest= query parameter');
-    return blobCreated(c, name, await uploads.finish(name, id, digest, requestBody(c)));
+    const range = parseContentRange(c.req.header('content-range'));
+    return blobCreated(c, name, await uploads.finish(name, id, digest, requestBody(c), range));
   });
 
   app.delete(`/v2/${NAME}/blobs/uploads/:id`, async (c) => {

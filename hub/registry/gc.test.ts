@@ -7,7 +7,7 @@
  * test starts from empty tables and an empty blob store (see `reset`): GC is global, and a test
  * can only assert an exact report when nothing else is in the Hub.
  *
- * Age: GC compares `blobs.last_used_at`, `manifests.created_at` and `uploads.updated_at` with
+ * Age: GC compares `blobs.last_used_at`, `manifests.last_used_at` and `uploads.updated_at` with
  * "now minus the grace period". Pushes always stamp these with now(), so a test that needs
  * something old moves the column back in time with SQL (`age*` below) rather than waiting an
  * hour. Bytes in storage carry their file mtime instead; for those the tests use
@@ -27,7 +27,9 @@ import { lockOwner } from '../datadir-lock.ts';
 import { blobs, manifests, repositories, repositoryBlobs, tags, uploads } from '../db/schema.ts';
 import { runGarbageCollection } from '../gc-runner.ts';
 import { openBackends, type HubBackends } from '../server.ts';
-import type { GcOptions, GcReport } from './gc.ts';
+import type { StoredUpload } from '../../storage/blobstore.ts';
+import { FsBlobStore } from '../../storage/fs.ts';
+import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Content
@@ -180,7 +182,7 @@ async function ageBlob(digest: string, ms: number): Promise<void> {
 async function ageEverything(ms: number): Promise<void> {
   const { db } = hub().database;
   await db.execute(sql`update ${blobs} set last_used_at = ${ago(ms)}, created_at = ${ago(ms)}`);
-  await db.execute(sql`update ${manifests} set created_at = ${ago(ms)}`);
+  await db.execute(sql`update ${manifests} set last_used_at = ${ago(ms)}, created_at = ${ago(ms)}`);
 }
 
 /** Makes an upload session look idle for `ms` (GC reads `updated_at` against the upload expiry). */
@@ -451,6 +453,22 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
       await expectBlobGone(repo, child.layer.digest);
       await expectBlobGone(repo, childReferrer.layer.digest);
     });
+
+    it('keeps an untagged manifest that was pushed again within the grace period', async () => {
+      // A client re-pushing a multi-platform image PUTs each child by digest, then the index.
+      // The children exist from a push two days ago; PUT answered 201 just now, so the grace
+      // period ("nothing pushed more recently than this is touched") must cover them.
+      const repo = 'gc/repush';
+      const child = await pushImage(repo);
+      await ageEverything(2 * DAY);
+      await putManifest(repo, child);
+
+      const report = await gc({ deleteUntagged: true });
+      expect(report.manifests).toEqual([]);
+      await expectManifestKept(repo, child.digest);
+      // ...so that the index the client pushes next still finds its child.
+      await expect(pushIndex(repo, [child.descriptor], 'multi')).resolves.toMatchObject({ digest: expect.any(String) });
+    });
   });
 
   describe('dry run', () => {
@@ -520,6 +538,34 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
     });
   });
 
+  describe('orphan bytes adopted by a push', () => {
+    it('does not remove bytes that a push recorded a row for between the check and the delete', async () => {
+      // Bytes without a row (a crash). A client then pushes the same content: `finish` writes the
+      // row and, finding the bytes already stored, keeps them. If that lands after GC found no
+      // row but before it deletes the bytes, the Hub must not end up with a row and no bytes.
+      const orphan = Buffer.from(`crash leftover pushed again ${randomUUID()}`);
+      await writeOrphan(orphan);
+      await settle();
+      const { registry, database } = hub();
+      const upload = await registry.uploads.start('gc/adopt');
+      await registry.uploads.append('gc/adopt', upload.id, once(orphan));
+      // The push is started, not awaited: GC deletes while holding the blob's row, so the push
+      // has to wait for GC, never the other way round.
+      let push: Promise<unknown> | undefined;
+      const store = new HookedStore(join(dataDir, 'blobs'), {
+        beforeDelete: async (digest) => {
+          if (digest === sha256(orphan)) push ??= registry.uploads.finish('gc/adopt', upload.id, digest);
+        },
+      });
+
+      await collectGarbage(database.db, store, { ...DEFAULTS, gracePeriodMs: 0 });
+      await push;
+
+      // The push succeeded, so its blob must be whole: row and bytes.
+      await expectBlobKept('gc/adopt', { mediaType: MT.layer, digest: sha256(orphan), size: orphan.length });
+    });
+  });
+
   describe('abandoned uploads', () => {
     it('removes an upload idle past the expiry, row and bytes, and keeps a fresh one', async () => {
       const { registry, store } = hub();
@@ -549,6 +595,38 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
       await settle();
       expect(await gc({ uploadExpiryMs: 0 })).toEqual({ ...EMPTY_REPORT, uploads: [stray] });
       expect(await storedUploads()).toEqual([]);
+    });
+  });
+
+  describe('an abandoned upload resumed while GC runs', () => {
+    it('ends the session and its bytes together: a resume either comes first and keeps both, or finds the upload unknown', async () => {
+      // GC deletes idle sessions with one statement that re-checks `updated_at < expiry`, and
+      // only then drops the bytes of the sessions it really ended. A client resuming right
+      // after that statement must be told the upload is gone, with nothing of it left behind.
+      const { registry, database } = hub();
+      const upload = await registry.uploads.start('gc/resume');
+      await registry.uploads.append('gc/resume', upload.id, once(randomBytes(50)));
+      await ageUpload(upload.id, 2 * DAY);
+      let resumeError: unknown;
+      const store = new HookedStore(join(dataDir, 'blobs'), {
+        beforeListUploads: async () => {
+          resumeError = await registry.uploads.append('gc/resume', upload.id, once(randomBytes(70))).catch((err: unknown) => err);
+        },
+      });
+
+      const report = await collectGarbage(database.db, store, DEFAULTS);
+      expect(resumeError).toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+      expect(report.uploads).toEqual([upload.id]);
+      expect(await storedUploads()).toEqual([]);
+
+      // Resumed before GC runs: the session is fresh again and GC leaves it whole.
+      const kept = await registry.uploads.start('gc/resume');
+      await registry.uploads.append('gc/resume', kept.id, once(randomBytes(50)));
+      await ageUpload(kept.id, 2 * DAY);
+      await registry.uploads.append('gc/resume', kept.id, once(randomBytes(70)));
+      expect((await gc()).uploads).toEqual([]);
+      expect(await registry.uploads.status('gc/resume', kept.id)).toEqual({ id: kept.id, size: 120 });
+      expect(await storedUploads()).toEqual([kept.id]);
     });
   });
 
@@ -583,7 +661,11 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
 
     it('leaves either a blob that a concurrent mount or manifest got, or no blob at all', async () => {
       const { registry } = hub();
-      for (let round = 0; round < 4; round++) {
+      // The pushes start together with GC or some event-loop turns later, so that rounds see the
+      // pushes win and GC win. PGlite runs one statement at a time, so finer interleavings are not
+      // reachable here; whichever side wins, the blob and its bytes must agree with the outcome.
+      const delays = [0, 1, 0, 3];
+      for (const [round, delay] of delays.entries()) {
         const layer = await pushBlob('gc/race', randomBytes(64));
         const config = await pushBlob('gc/race', Buffer.from(JSON.stringify({ os: 'linux', round })), MT.config);
         await ageEverything(2 * HOUR);
@@ -591,10 +673,12 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
 
         const [report, mount, put] = await Promise.all([
           gc(),
-          registry.blobs.mount('gc/race-copy', layer.digest, 'gc/race'),
-          registry.manifests.put('gc/race', `r${round}`, manifest.bytes, manifest.mediaType).then(
-            () => 'stored' as const,
-            (err: unknown) => err,
+          hops(delay).then(() => registry.blobs.mount('gc/race-copy', layer.digest, 'gc/race')),
+          hops(delay).then(() =>
+            registry.manifests.put('gc/race', `r${round}`, manifest.bytes, manifest.mediaType).then(
+              () => 'stored' as const,
+              (err: unknown) => err,
+            ),
           ),
         ]);
         const removed = new Set(report.blobs.map((b) => b.digest));
@@ -618,6 +702,34 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
     });
   });
 });
+
+/**
+ * The filesystem store on the same root, with a hook where a concurrent push would land: the
+ * store is stateless, so it sees exactly what the Hub's own store sees.
+ */
+class HookedStore extends FsBlobStore {
+  constructor(
+    root: string,
+    private readonly hooks: { beforeDelete?: (digest: string) => Promise<void>; beforeListUploads?: () => Promise<void> },
+  ) {
+    super(root);
+  }
+
+  override async delete(digest: string): Promise<void> {
+    await this.hooks.beforeDelete?.(digest);
+    await super.delete(digest);
+  }
+
+  override async *listUploads(): AsyncIterable<StoredUpload> {
+    await this.hooks.beforeListUploads?.();
+    yield* super.listUploads();
+  }
+}
+
+/** Waits for `n` turns of the event loop. */
+async function hops(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
 
 /** Commits `data` straight into the store, with no row: what a crash after the rename leaves. */
 async function writeOrphan(data: Uint8Array): Promise<void> {

@@ -36,6 +36,7 @@ export interface GcReport {
   bytesFreed: number;
 }
 
+/** Rows deleted per statement: bounded lock sets and statement sizes. */
 const BATCH = 200;
 
 /** Rolls a dry run's transaction back after it has counted what a real run would remove. */
@@ -66,6 +67,7 @@ export async function collectGarbage(db: Database, store: BlobStore, options: Gc
   }
   report.orphans = await sweepOrphans(db, store, cutoff, options.dryRun);
   report.uploads = await sweepUploads(db, store, new Date(Date.now() - options.uploadExpiryMs), options.dryRun);
+  report.blobs.sort((a, b) => a.digest.localeCompare(b.digest));
   report.bytesFreed = [...report.blobs, ...report.orphans].reduce((sum, b) => sum + b.size, 0);
   return report;
 }
@@ -75,7 +77,7 @@ async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['ma
   const rows = await db.execute<{ id: number; repository: string; digest: string }>(sql`
     with recursive kept(id, repository_id, digest) as (
       select m.id, m.repository_id, m.digest from ${manifests} m
-       where m.created_at >= ${cutoff.toISOString()}::timestamptz
+       where m.last_used_at >= ${cutoff.toISOString()}::timestamptz
           or exists (select 1 from ${tags} t where t.manifest_id = m.id)
       union
       select x.id, x.repository_id, x.digest from kept k
@@ -89,11 +91,24 @@ async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['ma
      where m.id not in (select id from kept)
      order by r.name, m.digest`);
   const doomed = rowsOf<{ id: number; repository: string; digest: string }>(rows);
+  const removed: GcReport['manifests'] = [];
   for (let i = 0; i < doomed.length; i += BATCH) {
-    const ids = doomed.slice(i, i + BATCH).map((m) => Number(m.id));
-    await db.delete(manifests).where(inArray(manifests.id, ids));
+    const batch = doomed.slice(i, i + BATCH);
+    // Checked again under the row locks: a push that tagged or listed one meanwhile keeps it.
+    const gone = await db
+      .delete(manifests)
+      .where(
+        and(
+          inArray(manifests.id, batch.map((m) => Number(m.id))),
+          lt(manifests.lastUsedAt, cutoff),
+          sql`not exists (select 1 from ${tags} t where t.manifest_id = ${manifests.id})`,
+        ),
+      )
+      .returning({ id: manifests.id });
+    const goneIds = new Set(gone.map((m) => m.id));
+    removed.push(...batch.filter((m) => goneIds.has(Number(m.id))).map(({ repository, digest }) => ({ repository, digest })));
   }
-  return doomed.map(({ repository, digest }) => ({ repository, digest }));
+  return removed;
 }
 
 /** Deletes blobs no manifest references and nobody used within the grace period. */
@@ -119,22 +134,30 @@ async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: (digest: str
   return removed;
 }
 
-/** Removes stored bytes that no blob row knows, once they are older than the grace period. */
+/**
+ * Removes stored bytes that no blob row knows, once they are older than the grace period. Each
+ * is deleted while GC holds a placeholder row for its digest, so a push completing the same
+ * content at that moment waits, then writes its bytes anew.
+ */
 async function sweepOrphans(db: Database, store: BlobStore, cutoff: Date, dryRun: boolean): Promise<GcReport['orphans']> {
   const orphans: GcReport['orphans'] = [];
+  const remove = async (blob: { digest: string; size: number }) => {
+    if (dryRun) return orphans.push(blob);
+    await db.transaction(async (tx) => {
+      const [claimed] = await tx.insert(blobs).values(blob).onConflictDoNothing().returning({ digest: blobs.digest });
+      if (!claimed) return;
+      await store.delete(blob.digest);
+      await tx.delete(blobs).where(eq(blobs.digest, blob.digest));
+      orphans.push(blob);
+    });
+  };
   let batch: { digest: string; size: number }[] = [];
   const flush = async () => {
-    if (batch.length === 0) return;
-    const known = await db
-      .select({ digest: blobs.digest })
-      .from(blobs)
-      .where(inArray(blobs.digest, batch.map((b) => b.digest)));
+    const known = batch.length
+      ? await db.select({ digest: blobs.digest }).from(blobs).where(inArray(blobs.digest, batch.map((b) => b.digest)))
+      : [];
     const knownSet = new Set(known.map((k) => k.digest));
-    for (const blob of batch) {
-      if (knownSet.has(blob.digest)) continue;
-      if (!dryRun) await store.delete(blob.digest);
-      orphans.push(blob);
-    }
+    for (const blob of batch) if (!knownSet.has(blob.digest)) await remove(blob);
     batch = [];
   };
   for await (const blob of store.list()) {
@@ -148,19 +171,17 @@ async function sweepOrphans(db: Database, store: BlobStore, cutoff: Date, dryRun
 
 /** Ends uploads idle since `expiry`, and upload bytes in storage that have no session. */
 async function sweepUploads(db: Database, store: BlobStore, expiry: Date, dryRun: boolean): Promise<string[]> {
-  const stale = await db.select({ id: uploads.id }).from(uploads).where(lt(uploads.updatedAt, expiry));
-  const ids = stale.map((u) => u.id);
+  const stale = dryRun
+    ? await db.select({ id: uploads.id }).from(uploads).where(lt(uploads.updatedAt, expiry))
+    : // The condition holds at the moment of deletion: an upload resumed meanwhile keeps its row.
+      await db.delete(uploads).where(lt(uploads.updatedAt, expiry)).returning({ id: uploads.id });
+  const ended = stale.map((u) => u.id);
   const sessions = new Set((await db.select({ id: uploads.id }).from(uploads)).map((u) => u.id));
   for await (const upload of store.listUploads()) {
-    if (!sessions.has(upload.id) && upload.modified < expiry) ids.push(upload.id);
+    if (!sessions.has(upload.id) && upload.modified < expiry && !ended.includes(upload.id)) ended.push(upload.id);
   }
-  if (!dryRun) {
-    for (const id of ids) {
-      await db.delete(uploads).where(and(eq(uploads.id, id), lt(uploads.updatedAt, expiry)));
-      await store.abortUpload(id);
-    }
-  }
-  return ids;
+  if (!dryRun) for (const id of ended) await store.abortUpload(id);
+  return ended;
 }
 
 /** drizzle's `execute` answers with an array (postgres.js) or `{ rows }` (PGlite). */

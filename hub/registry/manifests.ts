@@ -221,14 +221,18 @@ async function requireBlobs(tx: Transaction, repositoryId: number, name: string,
   }
 }
 
-/** Every manifest an index lists must already be in the repository. */
+/**
+ * Every manifest an index lists must already be in the repository. Touching the rows marks them
+ * used now and locks them against a concurrent GC sweep, as with blobs.
+ */
 async function requireChildren(tx: Transaction, repositoryId: number, name: string, wanted: Descriptor[]): Promise<void> {
   if (wanted.length === 0) return;
   const digests = [...new Set(wanted.map((d) => d.digest))];
   const found = await tx
-    .select({ digest: manifests.digest })
-    .from(manifests)
-    .where(and(eq(manifests.repositoryId, repositoryId), inArray(manifests.digest, digests)));
+    .update(manifests)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(manifests.repositoryId, repositoryId), inArray(manifests.digest, digests)))
+    .returning({ digest: manifests.digest });
   const present = new Set(found.map((m) => m.digest));
   const missing = digests.find((d) => !present.has(d));
   if (missing) {
@@ -238,7 +242,10 @@ async function requireChildren(tx: Transaction, repositoryId: number, name: stri
   }
 }
 
-/** Inserts the manifest and what it references, or finds it when the same bytes were pushed before. */
+/**
+ * Inserts the manifest and what it references. The same bytes pushed again keep their row and
+ * count as used now.
+ */
 async function insertManifest(
   tx: Transaction,
   repositoryId: number,
@@ -246,7 +253,7 @@ async function insertManifest(
   content: Uint8Array,
   manifest: ParsedManifest,
 ): Promise<number> {
-  const [inserted] = await tx
+  const [row] = await tx
     .insert(manifests)
     .values({
       repositoryId,
@@ -258,20 +265,13 @@ async function insertManifest(
       subjectDigest: manifest.subject?.digest,
       annotations: manifest.annotations,
     })
-    .onConflictDoNothing()
+    .onConflictDoUpdate({ target: [manifests.repositoryId, manifests.digest], set: { lastUsedAt: sql`now()` } })
     .returning({ id: manifests.id });
-  if (!inserted) {
-    const [existing] = await tx
-      .select({ id: manifests.id })
-      .from(manifests)
-      .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, digest)));
-    if (!existing) throw new Error(`manifest ${digest} vanished while being stored`);
-    return existing.id;
-  }
+  if (!row) throw new Error(`manifest ${digest} could not be stored`);
   const references = [
-    ...manifest.blobs.map((d) => ({ manifestId: inserted.id, digest: d.digest, kind: 'blob' as const })),
-    ...manifest.manifests.map((d) => ({ manifestId: inserted.id, digest: d.digest, kind: 'manifest' as const })),
+    ...manifest.blobs.map((d) => ({ manifestId: row.id, digest: d.digest, kind: 'blob' as const })),
+    ...manifest.manifests.map((d) => ({ manifestId: row.id, digest: d.digest, kind: 'manifest' as const })),
   ];
   if (references.length > 0) await tx.insert(manifestReferences).values(references).onConflictDoNothing();
-  return inserted.id;
+  return row.id;
 }

@@ -67,42 +67,27 @@ export class UploadService {
   }
 
   /**
-   * Appends a chunk. With a `range` the chunk must start exactly where the upload ends
-   * (416 RANGE_INVALID otherwise, with the current Range); without one it is appended.
+   * Appends a chunk, checked against its `range` when it has one (see writeChunk); without one
+   * it is appended.
    */
   append(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadState> {
     return this.exclusive(id, async () => {
       const state = await this.status(name, id);
-      if (range && range.start !== state.size) {
-        throw new OciError(
-          'RANGE_INVALID',
-          `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes; send the chunk that starts at ${state.size}`,
-          { status: 416, headers: uploadHeaders(name, state) },
-        );
-      }
-      const size = await this.write(state, body);
-      if (range && size - state.size !== range.end - range.start + 1) {
-        await this.rollBack(id, state);
-        throw new OciError(
-          'BLOB_UPLOAD_INVALID',
-          `Content-Range ${range.start}-${range.end} announced ${range.end - range.start + 1} bytes but ${size - state.size} arrived`,
-          { status: 416, headers: uploadHeaders(name, state) },
-        );
-      }
-      return { id, size };
+      return { id, size: await this.writeChunk(name, state, body, range) };
     });
   }
 
   /**
-   * Completes an upload with the closing PUT: appends `body` if there is one, checks that the
-   * bytes hash to `digest`, and makes the blob visible in the repository. On a mismatch the
-   * session is discarded with its bytes (DIGEST_INVALID).
+   * Completes an upload with the closing PUT: appends `body` if there is one (checked against
+   * its `range` like any chunk), checks that the bytes hash to `digest`, and makes the blob
+   * visible in the repository. On a mismatch the session is discarded with its bytes
+   * (DIGEST_INVALID).
    */
-  finish(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  finish(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<BlobInfo> {
     const expected = parseDigest(digest);
     return this.exclusive(id, async () => {
       let state = await this.status(name, id);
-      if (body) state = { id, size: await this.write(state, body) };
+      if (body) state = { id, size: await this.writeChunk(name, state, body, range) };
       const actual = expected.algorithm === 'sha256' ? (await this.hashFor(state)).copy().digest('hex') : await this.rehash(state, 'sha512');
       if (actual !== expected.encoded) {
         await this.discard(id);
@@ -137,6 +122,30 @@ export class UploadService {
     });
   }
 
+  /**
+   * Writes a chunk. With a `range` it must start exactly where the upload ends (416
+   * RANGE_INVALID otherwise, with the current Range) and be as long as it says.
+   */
+  private async writeChunk(name: string, state: UploadState, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<number> {
+    if (range && range.start !== state.size) {
+      throw new OciError(
+        'RANGE_INVALID',
+        `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes; send the chunk that starts at ${state.size}`,
+        { status: 416, headers: uploadHeaders(name, state) },
+      );
+    }
+    const size = await this.write(state, body);
+    if (range && size - state.size !== range.end - range.start + 1) {
+      await this.rollBack(state);
+      throw new OciError(
+        'BLOB_UPLOAD_INVALID',
+        `Content-Range ${range.start}-${range.end} announced ${range.end - range.start + 1} bytes but ${size - state.size} arrived`,
+        { status: 416, headers: uploadHeaders(name, state) },
+      );
+    }
+    return size;
+  }
+
   /** Writes `body` after the recorded bytes, hashing it on the way; returns the new size. */
   private async write(state: UploadState, body: AsyncIterable<Uint8Array>): Promise<number> {
     const running = await this.hashFor(state);
@@ -156,9 +165,9 @@ export class UploadService {
   }
 
   /** Undoes a write whose length did not match what the client announced. */
-  private async rollBack(id: string, previous: UploadState): Promise<void> {
-    this.hashes.delete(id);
-    await this.db.update(uploads).set({ size: previous.size }).where(eq(uploads.id, id));
+  private async rollBack(previous: UploadState): Promise<void> {
+    this.hashes.delete(previous.id);
+    await this.db.update(uploads).set({ size: previous.size }).where(eq(uploads.id, previous.id));
   }
 
   private async discard(id: string): Promise<void> {

@@ -1,0 +1,91 @@
+/**
+ * `nocker hub gc` as a user runs it: the real CLI in a child process, on a data directory that
+ * holds one blob no manifest references. Without a running Hub the command opens the embedded
+ * database itself.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type HubConfig } from '../hub/config.ts';
+import { openBackends } from '../hub/server.ts';
+
+const run = promisify(execFile);
+const NOCKER = fileURLToPath(new URL('../cli/nocker.js', import.meta.url));
+
+describe('nocker hub gc', () => {
+  let dataDir: string;
+  let cwd: string;
+  let config: HubConfig;
+  const blob = randomBytes(321);
+  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+
+  /** Runs `node cli/nocker.js hub gc …` against the data directory; resolves with its output. */
+  async function gc(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const env: NodeJS.ProcessEnv = { ...process.env, NOCKER_DATA_DIR: dataDir };
+    // Only the data directory may decide where the Hub's data is.
+    for (const key of ['DATABASE_URL', 'NOCKER_LISTEN', 'NOCKER_MAX_MANIFEST_BYTES']) delete env[key];
+    return run(process.execPath, [NOCKER, 'hub', 'gc', ...args], { cwd, env, timeout: 20_000 });
+  }
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'nocker-gc-cli-data-'));
+    // An empty working directory: no nocker-hub.yaml for the CLI to pick up.
+    cwd = await mkdtemp(join(tmpdir(), 'nocker-gc-cli-cwd-'));
+    config = { ...loadConfig({ env: {}, cwd }), dataDir, databaseUrl: undefined };
+    const backends = await openBackends(config);
+    try {
+      const { registry } = backends;
+      const upload = await registry.uploads.start('cli/lonely');
+      await registry.uploads.append(
+        'cli/lonely',
+        upload.id,
+        (async function* () {
+          yield blob;
+        })(),
+      );
+      await registry.uploads.finish('cli/lonely', upload.id, digest);
+    } finally {
+      await backends.close();
+    }
+  });
+
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (cwd) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('--dry-run with the default grace period leaves a blob pushed just now alone', async () => {
+    const { stdout } = await gc('--dry-run');
+    expect(stdout).toBe('dry run: 0 manifests, 0 blobs, 0 uploads; 0 bytes would be freed\n');
+  });
+
+  it('--dry-run --grace 0s reports the unreferenced blob, then a real run removes it', async () => {
+    const dry = await gc('--dry-run', '--grace', '0s');
+    expect(dry.stdout.split('\n')).toEqual([
+      `would remove blob ${digest} (321 bytes)`,
+      'dry run: 0 manifests, 1 blobs, 0 uploads; 321 bytes would be freed',
+      '',
+    ]);
+
+    const real = await gc('--grace', '0s');
+    expect(real.stdout.split('\n')).toEqual([`removed blob ${digest} (321 bytes)`, '0 manifests, 1 blobs, 0 uploads; 321 bytes freed', '']);
+
+    // The command released the data directory, and the blob is gone from rows and storage.
+    await expect(access(join(dataDir, 'hub.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const backends = await openBackends(config);
+    try {
+      expect(await backends.store.stat(digest)).toBeNull();
+      await expect(backends.registry.blobs.stat('cli/lonely', digest)).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
+    } finally {
+      await backends.close();
+    }
+
+    const again = await gc('--grace', '0s');
+    expect(again.stdout).toBe('0 manifests, 0 blobs, 0 uploads; 0 bytes freed\n');
+  });
+});
