@@ -1,21 +1,12 @@
 /**
  * Content discovery: listing tags (with `n`, `last` and `Link` pagination) and the catalog.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import { expectError, http, nextLink, pushImage, pushManifest, uniqueRepo, type PushedImage } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 interface TagList {
   name: string;

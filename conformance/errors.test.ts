@@ -1,8 +1,8 @@
 /**
  * Bad input: invalid repository names, digests, tags and manifests; the error envelope.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import {
   MT,
   descriptorOf,
@@ -21,17 +21,8 @@ import {
   type PushedImage,
 } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 describe('the error envelope', () => {
   it('errors are JSON {"errors":[{"code","message","detail"?}]} with a JSON Content-Type', async () => {

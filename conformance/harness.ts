@@ -3,6 +3,7 @@
  * directory. `NOCKER_TEST_DATABASE_URL` switches the metadata to a PostgreSQL server.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type HubConfig } from '../hub/config.ts';
@@ -42,4 +43,22 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs one Hub for the test file: started before its tests, destroyed after them.
+ *
+ * @example
+ * let base: string;
+ * useTestHub((hub) => (base = hub.url));
+ */
+export function useTestHub(onStart: (hub: TestHub) => void): void {
+  let hub: TestHub | undefined;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    onStart(hub);
+  });
+  afterAll(async () => {
+    await hub?.destroy();
+  });
 }

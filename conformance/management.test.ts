@@ -1,8 +1,8 @@
 /**
  * Content management: deleting tags, manifests and blobs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import {
   bodyBytes,
   expectError,
@@ -17,17 +17,8 @@ import {
   uniqueRepo,
 } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 async function tagsOf(repo: string): Promise<string[]> {
   const res = await http(base, `/v2/${repo}/tags/list`);

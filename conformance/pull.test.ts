@@ -1,8 +1,8 @@
 /**
  * Pull: the API version check, fetching blobs (whole, HEAD, ranges) and fetching manifests.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import {
   MT,
   MANIFEST_ACCEPT,
@@ -24,17 +24,8 @@ import {
   type PushedImage,
 } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 describe('API version check: GET /v2/', () => {
   it('answers 200 OK', async () => {

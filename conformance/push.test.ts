@@ -2,8 +2,8 @@
  * Push: blob uploads (monolithic, POST+PUT, chunked, streamed), upload sessions, cross-repository
  * mounts, sha512, and manifest pushes of every supported media type.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import {
   EMPTY_JSON,
   EMPTY_JSON_DIGEST,
@@ -33,17 +33,8 @@ import {
   withQuery,
 } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 async function expectBlob(repo: string, digest: string, data: Buffer): Promise<void> {
   const res = await http(base, `/v2/${repo}/blobs/${digest}`);

@@ -1,8 +1,8 @@
 /**
  * The referrers API (distribution-spec v1.1): GET /v2/<name>/referrers/<digest>.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestHub } from './harness.ts';
 import {
   MT,
   artifactManifest,
@@ -23,17 +23,8 @@ import {
   type PushedImage,
 } from './helpers.ts';
 
-let hub: TestHub;
 let base: string;
-
-beforeAll(async () => {
-  hub = await startTestHub();
-  base = hub.url;
-});
-
-afterAll(async () => {
-  await hub?.destroy();
-});
+useTestHub((hub) => (base = hub.url));
 
 interface ReferrersIndex {
   schemaVersion: number;

@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG_FILE, describeDatabase, loadConfig, parseListen } from './config.ts';
 import type { HubConfig } from './config.ts';
-
-/** Runs `fn`, expecting it to throw a ConfigError, and returns that error. */
-function configErrorFrom(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
-}
+import { thrownBy } from './oci/thrown.ts';
 
 describe('loadConfig', () => {
   let cwd: string;
@@ -85,7 +75,7 @@ describe('loadConfig', () => {
     it.each(['localhost', ':99999', 'a:b', 'nonsense', '127.0.0.1:', '1.2.3.4:5:6'])(
       'rejects NOCKER_LISTEN=%j, naming the key',
       (listen) => {
-        const err = configErrorFrom(() => loadConfig({ env: { NOCKER_LISTEN: listen }, cwd }));
+        const err = thrownBy(() => loadConfig({ env: { NOCKER_LISTEN: listen }, cwd }), ConfigError);
         expect(err.key).toBe('NOCKER_LISTEN');
         expect(err.message).toMatch(/^invalid configuration: NOCKER_LISTEN: /);
         expect(err.message).toContain('host:port');
@@ -95,20 +85,20 @@ describe('loadConfig', () => {
     it.each(['mysql://root@localhost/nocker', 'http://db:5432/nocker', 'not a url'])(
       'rejects DATABASE_URL=%j, naming the key',
       (url) => {
-        const err = configErrorFrom(() => loadConfig({ env: { DATABASE_URL: url }, cwd }));
+        const err = thrownBy(() => loadConfig({ env: { DATABASE_URL: url }, cwd }), ConfigError);
         expect(err.key).toBe('DATABASE_URL');
         expect(err.message).toMatch(/^invalid configuration: DATABASE_URL: .*postgres/);
       },
     );
 
     it.each(['0', '-1', '4MiB', '1.5'])('rejects NOCKER_MAX_MANIFEST_BYTES=%j, naming the key', (value) => {
-      const err = configErrorFrom(() => loadConfig({ env: { NOCKER_MAX_MANIFEST_BYTES: value }, cwd }));
+      const err = thrownBy(() => loadConfig({ env: { NOCKER_MAX_MANIFEST_BYTES: value }, cwd }), ConfigError);
       expect(err.key).toBe('NOCKER_MAX_MANIFEST_BYTES');
       expect(err.message).toMatch(/positive whole number/);
     });
 
     it('rejects a blank NOCKER_DATA_DIR', () => {
-      expect(configErrorFrom(() => loadConfig({ env: { NOCKER_DATA_DIR: '   ' }, cwd })).key).toBe('NOCKER_DATA_DIR');
+      expect(thrownBy(() => loadConfig({ env: { NOCKER_DATA_DIR: '   ' }, cwd }), ConfigError).key).toBe('NOCKER_DATA_DIR');
     });
   });
 
@@ -155,7 +145,7 @@ describe('loadConfig', () => {
     it('names the file and the key when a value in it is wrong', async () => {
       const path = join(cwd, DEFAULT_CONFIG_FILE);
       await writeFile(path, 'listen: nowhere\n');
-      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      const err = thrownBy(() => loadConfig({ env: {}, cwd }), ConfigError);
       expect(err.key).toBe(`${path}: listen`);
       expect(err.message).toContain(`${path}: listen: expected host:port`);
     });
@@ -163,7 +153,7 @@ describe('loadConfig', () => {
     it('rejects an unknown key, listing the known ones', async () => {
       const path = join(cwd, DEFAULT_CONFIG_FILE);
       await writeFile(path, 'listen: 127.0.0.1:5000\nport: 5000\n');
-      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      const err = thrownBy(() => loadConfig({ env: {}, cwd }), ConfigError);
       expect(err.key).toBe(`${path}: port`);
       expect(err.message).toMatch(/unknown setting/);
       expect(err.message).toContain('listen, dataDir, databaseUrl, maxManifestBytes');
@@ -181,7 +171,7 @@ describe('loadConfig', () => {
     ])('rejects a file that is %s instead of a mapping', async (_label, text) => {
       const path = join(cwd, DEFAULT_CONFIG_FILE);
       await writeFile(path, text);
-      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      const err = thrownBy(() => loadConfig({ env: {}, cwd }), ConfigError);
       expect(err.key).toBe(path);
       expect(err.message).toMatch(/expected a mapping/);
     });
@@ -189,13 +179,13 @@ describe('loadConfig', () => {
     it('rejects a file that is not YAML', async () => {
       const path = join(cwd, DEFAULT_CONFIG_FILE);
       await writeFile(path, 'listen: [unclosed\n');
-      const err = configErrorFrom(() => loadConfig({ env: {}, cwd }));
+      const err = thrownBy(() => loadConfig({ env: {}, cwd }), ConfigError);
       expect(err.key).toBe(path);
       expect(err.message).toMatch(/not valid YAML/);
     });
 
     it('rejects an explicit file that does not exist', () => {
-      const err = configErrorFrom(() => loadConfig({ env: {}, cwd, file: 'missing.yaml' }));
+      const err = thrownBy(() => loadConfig({ env: {}, cwd, file: 'missing.yaml' }), ConfigError);
       expect(err.key).toBe('--config');
       expect(err.message).toContain(join(cwd, 'missing.yaml'));
       expect(err.message).toMatch(/does not exist/);
@@ -222,13 +212,13 @@ describe('parseListen', () => {
   });
 
   it.each(['::1:5000', '[::1]', '127.0.0.1:65536', '127.0.0.1:-1', '', 'host:123456', 'a b:1'])('rejects %j', (value) => {
-    const err = configErrorFrom(() => parseListen(value, 'the-key'));
+    const err = thrownBy(() => parseListen(value, 'the-key'), ConfigError);
     expect(err.key).toBe('the-key');
   });
 
   it('rejects values that are not strings or numbers', () => {
-    expect(configErrorFrom(() => parseListen(true, 'k')).message).toMatch(/non-empty string/);
-    expect(configErrorFrom(() => parseListen(null, 'k')).message).toMatch(/non-empty string/);
+    expect(thrownBy(() => parseListen(true, 'k'), ConfigError).message).toMatch(/non-empty string/);
+    expect(thrownBy(() => parseListen(null, 'k'), ConfigError).message).toMatch(/non-empty string/);
   });
 });
 

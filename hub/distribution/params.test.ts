@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../oci/errors.ts';
 import { parseRangeHeader } from './params.ts';
-
-/** Runs `fn`, expecting it to throw an OciError, and returns that error. */
-function ociErrorFrom(fn: () => unknown): OciError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected an OciError, but nothing was thrown');
-}
+import { thrownBy } from '../oci/thrown.ts';
 
 describe('parseRangeHeader', () => {
   it('returns undefined without a header', () => {
@@ -56,7 +46,7 @@ describe('parseRangeHeader', () => {
     ['a suffix of an empty blob', 'bytes=-5', 0],
     ['an empty suffix', 'bytes=-0', 10],
   ])('answers 416 with Content-Range: bytes */size for %s', (_label, header, size) => {
-    const err = ociErrorFrom(() => parseRangeHeader(header, size));
+    const err = thrownBy(() => parseRangeHeader(header, size), OciError);
     expect(err.code).toBe('RANGE_INVALID');
     expect(err.status).toBe(416);
     expect(err.headers).toEqual({ 'Content-Range': `bytes */${size}` });
@@ -74,7 +64,7 @@ describe('parseRangeHeader', () => {
     'bytes=-1-2',
     '0-1',
   ])('answers 416 for the malformed header %j', (header) => {
-    const err = ociErrorFrom(() => parseRangeHeader(header, 10));
+    const err = thrownBy(() => parseRangeHeader(header, 10), OciError);
     expect(err.code).toBe('RANGE_INVALID');
     expect(err.status).toBe(416);
     expect(err.headers['Content-Range']).toBe('bytes */10');

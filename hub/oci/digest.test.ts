@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createDigester, digestOf, isDigest, parseDigest } from './digest.ts';
 import { OciError } from './errors.ts';
+import { thrownBy } from './thrown.ts';
 
 const EMPTY_SHA256 = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const HELLO_SHA256 = 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
 const HELLO_SHA512 =
   'sha512:9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043';
-
-/** Runs `fn`, expecting it to throw an OciError, and returns that error. */
-function ociErrorFrom(fn: () => unknown): OciError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected an OciError, but nothing was thrown');
-}
 
 describe('parseDigest', () => {
   it('parses a sha256 digest', () => {
@@ -30,7 +20,7 @@ describe('parseDigest', () => {
   });
 
   it('rejects uppercase hex, saying the digits must be lowercase', () => {
-    const err = ociErrorFrom(() => parseDigest(HELLO_SHA256.toUpperCase().replace('SHA256', 'sha256')));
+    const err = thrownBy(() => parseDigest(HELLO_SHA256.toUpperCase().replace('SHA256', 'sha256')), OciError);
     expect(err.code).toBe('DIGEST_INVALID');
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/64 lowercase hex digits/);
@@ -42,7 +32,7 @@ describe('parseDigest', () => {
     ['a sha256-length sha512', `sha512:${'a'.repeat(64)}`, /128 lowercase hex/],
     ['non-hex letters', `sha256:${'g'.repeat(64)}`, /64 lowercase hex/],
   ])('rejects a digest of the wrong length or alphabet (%s)', (_label, text, message) => {
-    const err = ociErrorFrom(() => parseDigest(text));
+    const err = thrownBy(() => parseDigest(text), OciError);
     expect(err.code).toBe('DIGEST_INVALID');
     expect(err.message).toMatch(message);
   });
@@ -53,7 +43,7 @@ describe('parseDigest', () => {
     ['an unknown algorithm', `blake3:${'a'.repeat(64)}`],
     ['a multi-part algorithm', `sha256+b64u:${'a'.repeat(64)}`],
   ])('rejects %s as unsupported, naming the supported algorithms', (_label, text) => {
-    const err = ociErrorFrom(() => parseDigest(text));
+    const err = thrownBy(() => parseDigest(text), OciError);
     expect(err.code).toBe('DIGEST_INVALID');
     expect(err.message).toMatch(/not supported/);
     expect(err.message).toMatch(/sha256 or sha512/);
@@ -70,14 +60,14 @@ describe('parseDigest', () => {
     ['two colons', `sha256:${'a'.repeat(32)}:${'a'.repeat(32)}`],
     ['surrounding whitespace', ` ${HELLO_SHA256} `],
   ])('rejects a malformed digest (%s) with an example of the expected form', (_label, text) => {
-    const err = ociErrorFrom(() => parseDigest(text));
+    const err = thrownBy(() => parseDigest(text), OciError);
     expect(err.code).toBe('DIGEST_INVALID');
     expect(err.message).toMatch(/is not a digest/);
     expect(err.message).toMatch(/sha256:<64 hex digits>/);
   });
 
   it('truncates very long input in the message', () => {
-    const err = ociErrorFrom(() => parseDigest(`x${'!'.repeat(500)}`));
+    const err = thrownBy(() => parseDigest(`x${'!'.repeat(500)}`), OciError);
     expect(err.message.length).toBeLessThan(250);
     expect(err.message).toContain('...');
   });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OciError } from './errors.ts';
 import { MAX_NAME_LENGTH, isTag, parseManifestReference, validateRepositoryName } from './names.ts';
+import { thrownBy } from './thrown.ts';
 
 const DIGEST = 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
-
-/** Runs `fn`, expecting it to throw an OciError, and returns that error. */
-function ociErrorFrom(fn: () => unknown): OciError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected an OciError, but nothing was thrown');
-}
 
 /** A valid name of exactly `length` characters, made of several path components. */
 function nameOfLength(length: number): string {
@@ -54,17 +44,17 @@ describe('validateRepositoryName', () => {
     ['a colon', 'a:b'],
     ['empty', ''],
   ])('rejects %s (%j) with NAME_INVALID', (_label, name) => {
-    const err = ociErrorFrom(() => validateRepositoryName(name));
+    const err = thrownBy(() => validateRepositoryName(name), OciError);
     expect(err.code).toBe('NAME_INVALID');
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/not a valid repository name/);
   });
 
   it('rejects a name of 256 characters, stating the limit', () => {
-    const err = ociErrorFrom(() => validateRepositoryName(nameOfLength(256)));
+    const err = thrownBy(() => validateRepositoryName(nameOfLength(256)), OciError);
     expect(err.code).toBe('NAME_INVALID');
     expect(err.message).toMatch(/256 characters long; the limit is 255/);
-    expect(ociErrorFrom(() => validateRepositoryName('a'.repeat(256))).code).toBe('NAME_INVALID');
+    expect(thrownBy(() => validateRepositoryName('a'.repeat(256)), OciError).code).toBe('NAME_INVALID');
   });
 });
 
@@ -101,7 +91,7 @@ describe('parseManifestReference', () => {
 
   it('rejects an invalid tag with TAG_INVALID', () => {
     for (const reference of ['-bad', '.bad', 'a'.repeat(129), '', 'a/b']) {
-      const err = ociErrorFrom(() => parseManifestReference(reference));
+      const err = thrownBy(() => parseManifestReference(reference), OciError);
       expect(err.code).toBe('TAG_INVALID');
       expect(err.status).toBe(400);
       expect(err.message).toMatch(/not a valid tag/);
@@ -110,7 +100,7 @@ describe('parseManifestReference', () => {
 
   it('treats anything with a colon as a digest, so an invalid one is DIGEST_INVALID', () => {
     for (const reference of ['sha256:abc', `md5:${'d'.repeat(32)}`, 'v1:2', DIGEST.toUpperCase()]) {
-      const err = ociErrorFrom(() => parseManifestReference(reference));
+      const err = thrownBy(() => parseManifestReference(reference), OciError);
       expect(err.code).toBe('DIGEST_INVALID');
     }
   });

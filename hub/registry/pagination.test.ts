@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../oci/errors.ts';
 import { parsePageRequest, toPage } from './pagination.ts';
-
-/** Runs `fn`, expecting it to throw an OciError, and returns that error. */
-function ociErrorFrom(fn: () => unknown): OciError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected an OciError, but nothing was thrown');
-}
+import { thrownBy } from '../oci/thrown.ts';
 
 describe('parsePageRequest', () => {
   it('asks for everything when neither n nor last is given', () => {
@@ -35,7 +25,7 @@ describe('parsePageRequest', () => {
   it.each(['-1', 'abc', '1.5', '1e3', ' 5', '+5', '0x10'])(
     'rejects n=%j with PAGINATION_NUMBER_INVALID (400)',
     (n) => {
-      const err = ociErrorFrom(() => parsePageRequest(n, undefined));
+      const err = thrownBy(() => parsePageRequest(n, undefined), OciError);
       expect(err.code).toBe('PAGINATION_NUMBER_INVALID');
       expect(err.status).toBe(400);
       expect(err.message).toMatch(/n must be a whole number/);
@@ -43,7 +33,7 @@ describe('parsePageRequest', () => {
   );
 
   it('quotes only the start of a long invalid n', () => {
-    const err = ociErrorFrom(() => parsePageRequest(`x${'9'.repeat(200)}`, undefined));
+    const err = thrownBy(() => parsePageRequest(`x${'9'.repeat(200)}`, undefined), OciError);
     expect(err.message.length).toBeLessThan(100);
   });
 });
