@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { OciError, type ErrorCode } from '../oci/errors.ts';
+import { BlobNotFoundError } from '../../storage/blobstore.ts';
 
 export interface ErrorBody {
   errors: { code: ErrorCode; message: string; detail?: unknown }[];
@@ -14,6 +15,10 @@ export interface ErrorBody {
 /** Maps anything thrown to an OciError; unknown failures are INTERNAL. */
 export function toOciError(err: unknown): OciError {
   if (err instanceof OciError) return err;
+  // A blob recorded in the database but missing from storage: say so rather than fail blindly.
+  if (err instanceof BlobNotFoundError) {
+    return new OciError('BLOB_UNKNOWN', `the bytes of blob ${err.digest} are missing from storage`, { detail: { digest: err.digest } });
+  }
   if (err instanceof HTTPException) {
     return new OciError(err.status === 413 ? 'SIZE_INVALID' : 'UNSUPPORTED', err.message, { status: err.status });
   }
@@ -23,7 +28,9 @@ export function toOciError(err: unknown): OciError {
 /** Hono `onError` handler. */
 export function handleError(err: unknown, c: Context): Response {
   const oci = toOciError(err);
-  if (oci.code === 'INTERNAL') console.error(JSON.stringify({ level: 'error', method: c.req.method, path: c.req.path, error: String((err as Error)?.stack ?? err) }));
+  if (oci.code === 'INTERNAL') {
+    console.error(JSON.stringify({ level: 'error', method: c.req.method, path: c.req.path, error: String((err as Error)?.stack ?? err) }));
+  }
   return errorResponse(oci, c.req.method === 'HEAD');
 }
 
