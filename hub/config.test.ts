@@ -23,7 +23,9 @@ describe('loadConfig', () => {
         listen: { host: '127.0.0.1', port: 5000 },
         dataDir: join(cwd, '.nocker'),
         databaseUrl: undefined,
+        databasePool: 10,
         maxManifestBytes: 4 * 1024 * 1024,
+        storage: { kind: 'fs', root: join(cwd, '.nocker', 'blobs') },
       });
     });
 
@@ -58,7 +60,9 @@ describe('loadConfig', () => {
         listen: { host: '0.0.0.0', port: 8080 },
         dataDir: join(cwd, 'data'),
         databaseUrl: 'postgres://nocker:secret@db.internal:5432/nocker',
+        databasePool: 10,
         maxManifestBytes: 1048576,
+        storage: { kind: 'fs', root: join(cwd, 'data', 'blobs') },
       });
     });
 
@@ -112,7 +116,9 @@ describe('loadConfig', () => {
         listen: { host: '127.0.0.1', port: 6000 },
         dataDir: join(cwd, 'store'),
         databaseUrl: 'postgres://h/db',
+        databasePool: 10,
         maxManifestBytes: 1024,
+        storage: { kind: 'fs', root: join(cwd, 'store', 'blobs') },
       });
     });
 
@@ -156,7 +162,7 @@ describe('loadConfig', () => {
       const err = thrownBy(() => loadConfig({ env: {}, cwd }), ConfigError);
       expect(err.key).toBe(`${path}: port`);
       expect(err.message).toMatch(/unknown setting/);
-      expect(err.message).toContain('listen, dataDir, databaseUrl, maxManifestBytes');
+      expect(err.message).toContain('listen, dataDir, databaseUrl, databasePool, maxManifestBytes, s3.bucket');
     });
 
     it('rejects an unknown key even when the environment sets everything', async () => {
@@ -227,6 +233,8 @@ describe('describeDatabase', () => {
     listen: { host: '127.0.0.1', port: 5000 },
     dataDir: '/var/lib/nocker',
     maxManifestBytes: 1024,
+    databasePool: 10,
+    storage: { kind: 'fs', root: '/var/lib/nocker/blobs' },
   };
 
   it('names the PGlite directory when there is no database URL', () => {
@@ -242,5 +250,55 @@ describe('describeDatabase', () => {
   it('leaves out passwords given as query parameters too', () => {
     const text = describeDatabase({ ...base, databaseUrl: 'postgresql://db/hub?password=s3cr3t&sslmode=require' });
     expect(text).toBe('postgres:db/hub');
+  });
+});
+
+describe('storage and pool settings', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'nocker-config-s3-'));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('uses S3 when a bucket is named, with path-style addressing for a custom endpoint', () => {
+    const config = loadConfig({
+      env: { NOCKER_S3_BUCKET: 'blobs', NOCKER_S3_ENDPOINT: 'http://127.0.0.1:9000/', NOCKER_S3_PREFIX: '/hub/', NOCKER_DB_POOL: '4' },
+      cwd,
+    });
+    expect(config.storage).toEqual({
+      kind: 's3',
+      bucket: 'blobs',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      prefix: 'hub',
+      forcePathStyle: true,
+      redirect: false,
+    });
+    expect(config.databasePool).toBe(4);
+  });
+
+  it('reads S3 settings from a nested s3: map in the YAML file, the environment winning', async () => {
+    await writeFile(join(cwd, DEFAULT_CONFIG_FILE), 's3:\n  bucket: from-file\n  region: eu-west-1\n  redirect: true\n');
+    const config = loadConfig({ env: { NOCKER_S3_BUCKET: 'from-env' }, cwd });
+    expect(config.storage).toMatchObject({ kind: 's3', bucket: 'from-env', region: 'eu-west-1', redirect: true, forcePathStyle: false });
+  });
+
+  it('names the key of a bad S3 or pool value', () => {
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_S3_BUCKET: 'Bad_Bucket' }, cwd }), ConfigError).key).toBe('NOCKER_S3_BUCKET');
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_S3_BUCKET: 'ok-bucket', NOCKER_S3_REDIRECT: 'maybe' }, cwd }), ConfigError).key).toBe(
+      'NOCKER_S3_REDIRECT',
+    );
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_S3_BUCKET: 'ok-bucket', NOCKER_S3_ENDPOINT: 'ftp://x' }, cwd }), ConfigError).key).toBe(
+      'NOCKER_S3_ENDPOINT',
+    );
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_DB_POOL: '0' }, cwd }), ConfigError).key).toBe('NOCKER_DB_POOL');
+  });
+
+  it('refuses S3 settings without a bucket rather than silently using the filesystem', () => {
+    const err = thrownBy(() => loadConfig({ env: { NOCKER_S3_ENDPOINT: 'http://127.0.0.1:9000' }, cwd }), ConfigError);
+    expect(err.key).toBe('NOCKER_S3_ENDPOINT');
+    expect(err.message).toContain('NOCKER_S3_BUCKET');
   });
 });

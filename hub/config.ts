@@ -22,12 +22,32 @@ export interface HubConfig {
   databaseUrl?: string;
   /** Largest manifest accepted, in bytes. */
   maxManifestBytes: number;
+  /** Connections in the PostgreSQL pool. */
+  databasePool: number;
+  /** Where blobs live: the filesystem under the data dir, or an S3 bucket. */
+  storage: StorageConfig;
+}
+
+export type StorageConfig = { kind: 'fs'; root: string } | ({ kind: 's3' } & S3Config);
+
+export interface S3Config {
+  bucket: string;
+  /** Endpoint of an S3-compatible server (MinIO, Ceph RGW, Garage, R2); absent for AWS. */
+  endpoint?: string;
+  region: string;
+  /** Key prefix inside the bucket, without a trailing slash ('' for none). */
+  prefix: string;
+  forcePathStyle: boolean;
+  /** Answer blob GETs with a redirect to a presigned URL instead of streaming through the Hub. */
+  redirect: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = 'nocker-hub.yaml';
 const DEFAULT_LISTEN = '127.0.0.1:5000';
 const DEFAULT_DATA_DIR = './.nocker';
 const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const DEFAULT_DATABASE_POOL = 10;
+const DEFAULT_S3_REGION = 'us-east-1';
 
 /** A configuration value that is missing or wrong; the message names the key. */
 export class ConfigError extends Error {
@@ -40,12 +60,19 @@ export class ConfigError extends Error {
   }
 }
 
-/** Each setting: its env variable and its key in the YAML file. */
+/** Each setting: its env variable and its key in the YAML file (dots for nested maps). */
 const SETTINGS = {
   listen: { env: 'NOCKER_LISTEN', file: 'listen' },
   dataDir: { env: 'NOCKER_DATA_DIR', file: 'dataDir' },
   databaseUrl: { env: 'DATABASE_URL', file: 'databaseUrl' },
+  databasePool: { env: 'NOCKER_DB_POOL', file: 'databasePool' },
   maxManifestBytes: { env: 'NOCKER_MAX_MANIFEST_BYTES', file: 'maxManifestBytes' },
+  s3Bucket: { env: 'NOCKER_S3_BUCKET', file: 's3.bucket' },
+  s3Endpoint: { env: 'NOCKER_S3_ENDPOINT', file: 's3.endpoint' },
+  s3Region: { env: 'NOCKER_S3_REGION', file: 's3.region' },
+  s3Prefix: { env: 'NOCKER_S3_PREFIX', file: 's3.prefix' },
+  s3ForcePathStyle: { env: 'NOCKER_S3_FORCE_PATH_STYLE', file: 's3.forcePathStyle' },
+  s3Redirect: { env: 'NOCKER_S3_REDIRECT', file: 's3.redirect' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -83,15 +110,51 @@ export function loadConfig(options: LoadConfigOptions = {}): HubConfig {
   const listen = raw('listen');
   const dataDir = raw('dataDir');
   const databaseUrl = raw('databaseUrl');
+  const pool = raw('databasePool');
   const maxManifest = raw('maxManifestBytes');
+  const resolvedDataDir = resolve(cwd, requireString(dataDir?.value ?? DEFAULT_DATA_DIR, dataDir?.key ?? SETTINGS.dataDir.env));
 
   return {
     listen: parseListen(listen?.value ?? DEFAULT_LISTEN, listen?.key ?? SETTINGS.listen.env),
-    dataDir: resolve(cwd, requireString(dataDir?.value ?? DEFAULT_DATA_DIR, dataDir?.key ?? SETTINGS.dataDir.env)),
+    dataDir: resolvedDataDir,
     databaseUrl: databaseUrl ? parseDatabaseUrl(databaseUrl.value, databaseUrl.key) : undefined,
+    databasePool: pool ? parsePositiveInteger(pool.value, pool.key) : DEFAULT_DATABASE_POOL,
     maxManifestBytes: maxManifest
       ? parsePositiveInteger(maxManifest.value, maxManifest.key)
       : DEFAULT_MAX_MANIFEST_BYTES,
+    storage: storageConfig(raw, resolvedDataDir),
+  };
+}
+
+type RawSetting = (name: SettingName) => { value: unknown; key: string } | undefined;
+
+/** S3 when a bucket is named, else the filesystem under the data dir. */
+function storageConfig(raw: RawSetting, dataDir: string): StorageConfig {
+  const bucket = raw('s3Bucket');
+  if (!bucket) {
+    for (const name of ['s3Endpoint', 's3Prefix', 's3Redirect'] as const) {
+      const other = raw(name);
+      if (other) throw new ConfigError(other.key, `has no effect without ${SETTINGS.s3Bucket.env} (or s3.bucket): name the bucket`);
+    }
+    return { kind: 'fs', root: resolve(dataDir, 'blobs') };
+  }
+  const name = requireString(bucket.value, bucket.key);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
+    throw new ConfigError(bucket.key, `"${name}" is not a bucket name: 3 to 63 lowercase letters, digits, "." and "-"`);
+  }
+  const endpoint = raw('s3Endpoint');
+  const region = raw('s3Region');
+  const prefix = raw('s3Prefix');
+  const pathStyle = raw('s3ForcePathStyle');
+  const redirect = raw('s3Redirect');
+  return {
+    kind: 's3',
+    bucket: name,
+    endpoint: endpoint ? parseHttpUrl(endpoint.value, endpoint.key) : undefined,
+    region: region ? requireString(region.value, region.key) : DEFAULT_S3_REGION,
+    prefix: prefix ? requireString(prefix.value, prefix.key).replace(/^\/+|\/+$/g, '') : '',
+    forcePathStyle: pathStyle ? parseBoolean(pathStyle.value, pathStyle.key) : endpoint !== undefined,
+    redirect: redirect ? parseBoolean(redirect.value, redirect.key) : false,
   };
 }
 
@@ -114,12 +177,26 @@ function readConfigFile(explicit: string | undefined, cwd: string): FileValues |
     throw new ConfigError(path, 'expected a mapping of settings at the top level');
   }
   const known = new Set<string>(Object.values(SETTINGS).map((s) => s.file));
-  for (const key of Object.keys(parsed)) {
+  const flat = flatten(parsed as Record<string, unknown>);
+  for (const key of Object.keys(flat)) {
     if (!known.has(key)) {
       throw new ConfigError(`${path}: ${key}`, `unknown setting; known settings are ${[...known].join(', ')}`);
     }
   }
-  return { ...(parsed as Record<string, unknown>), __path: path };
+  return { ...flat, __path: path };
+}
+
+/** `{ s3: { bucket: x } }` → `{ 's3.bucket': x }`. */
+function flatten(values: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      Object.assign(flat, flatten(value as Record<string, unknown>, `${prefix}${key}.`));
+    } else {
+      flat[`${prefix}${key}`] = value;
+    }
+  }
+  return flat;
 }
 
 function requireString(value: unknown, key: string): string {
@@ -151,6 +228,25 @@ function parseDatabaseUrl(value: unknown, key: string): string {
     throw new ConfigError(key, `expected a postgres:// or postgresql:// URL, got ${url.protocol}//`);
   }
   return text;
+}
+
+function parseBoolean(value: unknown, key: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = requireString(value, key).toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new ConfigError(key, `expected true or false, got "${text}"`);
+}
+
+function parseHttpUrl(value: unknown, key: string): string {
+  const text = requireString(value, key);
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(key, `expected an http:// or https:// URL, got "${text}"`);
 }
 
 function parsePositiveInteger(value: unknown, key: string): number {

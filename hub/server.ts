@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { FsBlobStore } from '../storage/fs.ts';
 import type { BlobStore } from '../storage/blobstore.ts';
 import { createApp } from './app.ts';
-import { describeDatabase, type HubConfig } from './config.ts';
+import { describeDatabase, type HubConfig, type StorageConfig } from './config.ts';
 import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { acquireDataDirLock } from './datadir-lock.ts';
@@ -27,13 +27,24 @@ export interface HubBackends {
   close(): Promise<void>;
 }
 
+/** The blob store the configuration names. */
+export async function openBlobStore(storage: StorageConfig): Promise<BlobStore> {
+  if (storage.kind === 'fs') return new FsBlobStore(storage.root);
+  const { S3BlobStore } = await import('../storage/s3.ts');
+  return new S3BlobStore(storage);
+}
+
 /** Opens the blob store and the database named by the configuration. */
 export async function openBackends(config: HubConfig): Promise<HubBackends> {
-  const store = new FsBlobStore(join(config.dataDir, 'blobs'));
+  const store = await openBlobStore(config.storage);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
+    pool: config.databasePool,
     pgliteDir: join(config.dataDir, 'db'),
     description: describeDatabase(config),
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
   return {
     store,

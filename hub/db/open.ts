@@ -25,6 +25,8 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; absent means PGlite in `pgliteDir`. */
   databaseUrl?: string;
+  /** Connections in the PostgreSQL pool. */
+  pool?: number;
   pgliteDir: string;
   description: string;
 }
@@ -34,7 +36,9 @@ export interface OpenDatabaseOptions {
  * const { db, close } = await openDatabase({ pgliteDir: '.nocker/db', description: 'pglite:.nocker/db' });
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDatabase> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.description) : openPglite(options.pgliteDir, options.description);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.pool ?? 10, options.description)
+    : openPglite(options.pgliteDir, options.description);
 }
 
 async function openPglite(dir: string, description: string): Promise<OpenDatabase> {
@@ -55,13 +59,13 @@ async function openPglite(dir: string, description: string): Promise<OpenDatabas
   return { db: db as unknown as Database, description, close: () => client.close() };
 }
 
-async function openPostgres(url: string, description: string): Promise<OpenDatabase> {
+async function openPostgres(url: string, pool: number, description: string): Promise<OpenDatabase> {
   const [{ default: postgres }, { drizzle }, { migrate }] = await Promise.all([
     import('postgres'),
     import('drizzle-orm/postgres-js'),
     import('drizzle-orm/postgres-js/migrator'),
   ]);
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, { max: pool, onnotice: () => {} });
   const db = drizzle(client, { schema });
   try {
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
