@@ -67,6 +67,8 @@ export interface BlobStore {
   /** Every upload in progress, for garbage collection of abandoned ones. */
   listUploads(): AsyncIterable<StoredUpload>;
 
+  /** Resolves when the backend is reachable and writable enough to serve; rejects saying why. */
+  check(): Promise<void>;
   /** Releases resources (connections, handles). */
   close(): Promise<void>;
 }

@@ -110,6 +110,10 @@ export function blobStoreContract(name: string, makeStore: () => Promise<Contrac
       expect(store.description).toMatch(/\S/);
     });
 
+    it('reports itself ready', async () => {
+      await expect(store.check()).resolves.toBeUndefined();
+    });
+
     it('appends in several chunks, commits, and reads the same bytes back', async () => {
       const id = randomUUID();
       const parts = [bytes('hello, '), bytes('content-'), bytes('addressed '), bytes('world')];

@@ -13,7 +13,8 @@
  * Committing is a truncate + fsync + rename, which gives the atomicity the contract asks for: a
  * reader sees either no blob or the whole blob.
  */
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -336,6 +337,12 @@ export class FsBlobStore implements BlobStore {
       if (stats === null) continue;
       yield { id, size: stats.size, modified: stats.mtime };
     }
+  }
+
+  async check(): Promise<void> {
+    // The root must exist (or be creatable) and be writable.
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.W_OK);
   }
 
   async close(): Promise<void> {

@@ -23,5 +23,6 @@ export declare class S3BlobStore implements BlobStore {
   commitUpload: BlobStore['commitUpload'];
   abortUpload: BlobStore['abortUpload'];
   listUploads: BlobStore['listUploads'];
+  check: BlobStore['check'];
   close: BlobStore['close'];
 }
