@@ -5,11 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnvironment, type TestEnvironment } from './harness.ts';
 import { bodyBytes, getManifest, http, pushImage, randomBlob, sha256, startUpload, uniqueRepo, withQuery } from './helpers.ts';
 
 const CLI = fileURLToPath(new URL('../cli/nocker.js', import.meta.url));
@@ -20,10 +18,10 @@ interface HubProcess {
 }
 
 /** Starts `nocker hub serve` on a free port and waits for its start-up line. */
-function spawnHub(dataDir: string): Promise<HubProcess> {
+function spawnHub(environment: TestEnvironment): Promise<HubProcess> {
   const child = spawn(process.execPath, [CLI, 'hub', 'serve'], {
-    cwd: dataDir,
-    env: { ...process.env, NOCKER_LISTEN: '127.0.0.1:0', NOCKER_DATA_DIR: dataDir, DATABASE_URL: process.env.NOCKER_TEST_DATABASE_URL ?? '' },
+    cwd: environment.dataDir,
+    env: { PATH: process.env.PATH, ...environment.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -52,17 +50,17 @@ function kill(hub: HubProcess): Promise<void> {
 }
 
 describe('a Hub killed in the middle of an upload', () => {
-  let dataDir: string;
+  let environment: TestEnvironment;
   let hub: HubProcess;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'nocker-crash-'));
-    hub = await spawnHub(dataDir);
+    environment = await createTestEnvironment();
+    hub = await spawnHub(environment);
   });
 
   afterAll(async () => {
     if (hub) await kill(hub);
-    await rm(dataDir, { recursive: true, force: true });
+    await environment?.dispose();
   });
 
   it('resumes from the acknowledged bytes and keeps everything pushed before', async () => {
@@ -92,7 +90,7 @@ describe('a Hub killed in the middle of an upload', () => {
     await new Promise((r) => setTimeout(r, 300));
     await kill(hub);
 
-    hub = await spawnHub(dataDir);
+    hub = await spawnHub(environment);
     const status = await http(hub.url, next);
     expect(status.status).toBe(204);
     expect(status.headers.get('range')).toBe(`0-${first.length - 1}`);

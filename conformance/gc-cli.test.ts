@@ -11,13 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type HubConfig } from '../hub/config.ts';
+import type { HubConfig } from '../hub/config.ts';
+import { createTestEnvironment, type TestEnvironment } from './harness.ts';
 import { openBackends } from '../hub/server.ts';
 
 const run = promisify(execFile);
 const NOCKER = fileURLToPath(new URL('../cli/nocker.js', import.meta.url));
 
 describe('nocker hub gc', () => {
+  let environment: TestEnvironment | undefined;
   let dataDir: string;
   let cwd: string;
   let config: HubConfig;
@@ -26,17 +28,17 @@ describe('nocker hub gc', () => {
 
   /** Runs `node cli/nocker.js hub gc …` against the data directory; resolves with its output. */
   async function gc(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const env: NodeJS.ProcessEnv = { ...process.env, NOCKER_DATA_DIR: dataDir };
-    // Only the data directory may decide where the Hub's data is.
-    for (const key of ['DATABASE_URL', 'NOCKER_LISTEN', 'NOCKER_MAX_MANIFEST_BYTES']) delete env[key];
+    // Only the test environment may decide where the Hub's data is.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...environment?.env };
     return run(process.execPath, [NOCKER, 'hub', 'gc', ...args], { cwd, env, timeout: 20_000 });
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'nocker-gc-cli-data-'));
+    environment = await createTestEnvironment();
+    dataDir = environment.dataDir;
+    config = environment.config;
     // An empty working directory: no nocker-hub.yaml for the CLI to pick up.
     cwd = await mkdtemp(join(tmpdir(), 'nocker-gc-cli-cwd-'));
-    config = { ...loadConfig({ env: {}, cwd }), dataDir, databaseUrl: undefined };
     const backends = await openBackends(config);
     try {
       const { registry } = backends;
@@ -55,7 +57,7 @@ describe('nocker hub gc', () => {
   });
 
   afterAll(async () => {
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await environment?.dispose();
     if (cwd) await rm(cwd, { recursive: true, force: true });
   });
 

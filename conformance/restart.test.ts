@@ -54,7 +54,7 @@ describe('a Hub restarted on the same data directory', () => {
     uploadLocation = patch.headers.get('location') as string;
     await first.close();
 
-    second = await startTestHub({ dataDir: first.dataDir });
+    second = await startTestHub({ environment: first.environment });
   });
 
   afterAll(async () => {

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.ts';
+import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
 import { openBackends, type HubBackends } from '../server.ts';
 import { digestOf } from '../oci/digest.ts';
 import { EMPTY_DESCRIPTOR, MediaType } from '../oci/mediatypes.ts';
@@ -30,16 +27,16 @@ describe('RegistryEvents', () => {
 });
 
 describe('registry events from manifest operations', () => {
-  let dir: string;
+  let environment: TestEnvironment;
   let hub: HubBackends;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nocker-events-'));
-    hub = await openBackends({ ...loadConfig({ env: {}, cwd: dir }), dataDir: dir });
+    environment = await createTestEnvironment();
+    hub = await openBackends(environment.config);
   });
   afterAll(async () => {
     await hub.close();
-    await rm(dir, { recursive: true, force: true });
+    await environment.dispose();
   });
 
   it('announces pushes, untagging and deletions after they are committed', async () => {
