@@ -21,6 +21,8 @@ export interface OpenDatabase {
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+/** Advisory lock key that serialises migrations across Hub replicas ("nocker" in ASCII). */
+const MIGRATION_LOCK = 0x6e6f636b6572;
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; absent means PGlite in `pgliteDir`. */
@@ -68,7 +70,16 @@ async function openPostgres(url: string, pool: number, description: string): Pro
   const client = postgres(url, { max: pool, onnotice: () => {} });
   const db = drizzle(client, { schema });
   try {
-    await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    // Replicas starting together migrate one at a time: the lock belongs to a session, so a
+    // connection of its own holds it while the pool migrates (even a pool of one), and later
+    // replicas find the work done.
+    const lock = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await lock.end({ timeout: 5 });
+    }
   } catch (err) {
     await client.end();
     throw err;
