@@ -15,17 +15,20 @@ import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
 import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
+import type { HubMetrics } from './metrics.ts';
 
 export interface HubContext {
   config: HubConfig;
   registry: Registry;
-  /** Answers `/readyz`: true while the Hub's backends are usable. */
-  ready(): boolean;
+  metrics: HubMetrics;
+  /** Answers `/readyz`: resolves when the Hub can serve, rejects saying what is wrong. */
+  ready(): Promise<void>;
   quiet?: boolean;
 }
 
 export function createApp(hub: HubContext): Hono {
   const app = new Hono();
+  app.use('*', hub.metrics.middleware());
   if (!hub.quiet) app.use('*', requestLog());
   app.use('/v2/*', async (c, next) => {
     await next();
@@ -33,7 +36,13 @@ export function createApp(hub: HubContext): Hono {
   });
 
   app.get('/healthz', (c) => c.text('ok'));
-  app.get('/readyz', (c) => (hub.ready() ? c.text('ready') : c.text('not ready', 503)));
+  app.get('/readyz', (c) =>
+    hub.ready().then(
+      () => c.text('ready'),
+      (err: unknown) => c.text(`not ready: ${err instanceof Error ? err.message : String(err)}`, 503),
+    ),
+  );
+  app.get('/metrics', async (c) => c.body(await hub.metrics.registry.metrics(), 200, { 'Content-Type': hub.metrics.registry.contentType }));
 
   // Order matters where patterns overlap: uploads before blobs, catalog before repositories.
   app.route('/', baseRoutes());
@@ -43,7 +52,7 @@ export function createApp(hub: HubContext): Hono {
   app.route('/', manifestRoutes(hub.registry, hub.config.maxManifestBytes));
   app.route('/', tagRoutes(hub.registry));
   app.route('/', referrerRoutes(hub.registry));
-  app.route('/', gcRoutes(hub.registry));
+  app.route('/', gcRoutes(hub.registry, hub.metrics));
 
   app.onError(handleError);
   app.notFound(handleNotFound);

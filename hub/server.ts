@@ -12,6 +12,10 @@ import { describeDatabase, type HubConfig, type StorageConfig } from './config.t
 import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { acquireDataDirLock } from './datadir-lock.ts';
+import { HubMetrics } from './metrics.ts';
+
+/** How long requests in flight may take to finish once shutdown begins. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunningHub {
   /** Base URL, e.g. `http://127.0.0.1:5000`. */
@@ -71,7 +75,11 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     throw err;
   });
   let accepting = true;
-  const app = createApp({ config, registry: backends.registry, ready: () => accepting, quiet: options.quiet });
+  const ready = async () => {
+    if (!accepting) throw new Error('shutting down');
+    await Promise.all([backends.database.ping(), backends.store.check()]);
+  };
+  const app = createApp({ config, registry: backends.registry, metrics: new HubMetrics(), ready, quiet: options.quiet });
 
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -94,8 +102,15 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     url,
     async close() {
       accepting = false;
+      // Stop accepting, let requests in flight finish for a bounded time, then cut the rest.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const deadline = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, SHUTDOWN_GRACE_MS);
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
       await backends.close();

@@ -6,14 +6,23 @@ import { Hono } from 'hono';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { GcOptions } from '../registry/gc.ts';
+import type { HubMetrics } from '../metrics.ts';
 
-export function gcRoutes(registry: Registry): Hono {
+export function gcRoutes(registry: Registry, metrics: HubMetrics): Hono {
   const app = new Hono();
   app.post('/api/v1/gc', async (c) => {
     const body: unknown = await c.req.json().catch(() => {
       throw new OciError('UNSUPPORTED', 'expected a JSON body with dryRun, deleteUntagged, gracePeriodMs and uploadExpiryMs', { status: 400 });
     });
-    return c.json(await registry.collectGarbage(parseGcOptions(body)));
+    const options = parseGcOptions(body);
+    try {
+      const report = await registry.collectGarbage(options);
+      metrics.gcRuns.inc({ result: 'ok' });
+      return c.json(report);
+    } catch (err) {
+      metrics.gcRuns.inc({ result: 'failed' });
+      throw err;
+    }
   });
   return app;
 }

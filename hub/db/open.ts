@@ -17,6 +17,8 @@ export interface OpenDatabase {
   db: Database;
   /** `pglite:<dir>` or `postgres:<host>/<db>`, for the start-up line. */
   description: string;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,12 @@ async function openPglite(dir: string, description: string): Promise<OpenDatabas
     await client.close();
     throw err;
   }
-  return { db: db as unknown as Database, description, close: () => client.close() };
+  return {
+    db: db as unknown as Database,
+    description,
+    ping: async () => void (await client.query('select 1')),
+    close: () => client.close(),
+  };
 }
 
 async function openPostgres(url: string, pool: number, description: string): Promise<OpenDatabase> {
@@ -84,5 +91,10 @@ async function openPostgres(url: string, pool: number, description: string): Pro
     await client.end();
     throw err;
   }
-  return { db: db as unknown as Database, description, close: () => client.end({ timeout: 5 }) };
+  return {
+    db: db as unknown as Database,
+    description,
+    ping: async () => void (await client`select 1`),
+    close: () => client.end({ timeout: 5 }),
+  };
 }
