@@ -16,19 +16,25 @@ export interface BlobInfo {
 }
 
 export class BlobService {
+  /** The hot path, prepared once: a blob as one repository sees it, in one round trip. */
+  private readonly linked;
+
   constructor(
     private readonly db: Database,
     private readonly store: BlobStore,
-  ) {}
-
-  /** Size of `digest` as repository `name` sees it; BLOB_UNKNOWN when it is not linked there. */
-  async stat(name: string, digest: string): Promise<BlobInfo> {
-    const [row] = await this.db
+  ) {
+    this.linked = db
       .select({ size: blobs.size })
       .from(repositoryBlobs)
       .innerJoin(repositories, eq(repositories.id, repositoryBlobs.repositoryId))
       .innerJoin(blobs, eq(blobs.digest, repositoryBlobs.digest))
-      .where(and(eq(repositories.name, name), eq(repositoryBlobs.digest, digest)));
+      .where(and(eq(repositories.name, sql.placeholder('name')), eq(repositoryBlobs.digest, sql.placeholder('digest'))))
+      .prepare('blob_in_repository');
+  }
+
+  /** Size of `digest` as repository `name` sees it; BLOB_UNKNOWN when it is not linked there. */
+  async stat(name: string, digest: string): Promise<BlobInfo> {
+    const [row] = await this.linked.execute({ name, digest });
     if (!row) throw new OciError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${name}`, { detail: { digest } });
     return { digest, size: row.size };
   }
@@ -36,6 +42,14 @@ export class BlobService {
   /** Streams the blob, or the inclusive `range` of it, once stat() has allowed it. */
   read(digest: string, range?: ByteRange): Promise<Readable> {
     return this.store.read(digest, range);
+  }
+
+  /**
+   * Where a client may fetch the whole blob directly (a presigned storage URL), once stat() has
+   * allowed it; undefined when the store serves it only through the Hub.
+   */
+  redirectUrl(digest: string): Promise<string | undefined> {
+    return this.store.redirectUrl(digest);
   }
 
   /** Removes the blob from repository `name` (the bytes go when GC finds them unused). */

@@ -30,10 +30,29 @@ export interface PutManifestResult {
 const byteOrder = (column: typeof tags.name | typeof repositories.name) => sql`${column} collate "C"`;
 
 export class ManifestService {
+  /** The hot path, prepared once: a manifest by tag or by digest in one round trip. */
+  private readonly byTag;
+  private readonly byDigest;
+
   constructor(
     private readonly db: Database,
     private readonly events: RegistryEvents,
-  ) {}
+  ) {
+    const columns = { digest: manifests.digest, mediaType: manifests.mediaType, content: manifests.content };
+    this.byTag = db
+      .select(columns)
+      .from(tags)
+      .innerJoin(repositories, eq(repositories.id, tags.repositoryId))
+      .innerJoin(manifests, eq(manifests.id, tags.manifestId))
+      .where(and(eq(repositories.name, sql.placeholder('name')), eq(tags.name, sql.placeholder('reference'))))
+      .prepare('manifest_by_tag');
+    this.byDigest = db
+      .select(columns)
+      .from(manifests)
+      .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
+      .where(and(eq(repositories.name, sql.placeholder('name')), eq(manifests.digest, sql.placeholder('reference'))))
+      .prepare('manifest_by_digest');
+  }
 
   /**
    * Stores a manifest under a tag or a digest. The bytes are kept exactly as sent.
@@ -77,20 +96,8 @@ export class ManifestService {
   /** The manifest named by a tag or digest; MANIFEST_UNKNOWN or NAME_UNKNOWN when absent. */
   async get(name: string, reference: string): Promise<StoredManifest> {
     const ref = parseManifestReference(reference);
-    const columns = { digest: manifests.digest, mediaType: manifests.mediaType, content: manifests.content };
-    const [row] =
-      ref.kind === 'tag'
-        ? await this.db
-            .select(columns)
-            .from(tags)
-            .innerJoin(repositories, eq(repositories.id, tags.repositoryId))
-            .innerJoin(manifests, eq(manifests.id, tags.manifestId))
-            .where(and(eq(repositories.name, name), eq(tags.name, ref.tag)))
-        : await this.db
-            .select(columns)
-            .from(manifests)
-            .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
-            .where(and(eq(repositories.name, name), eq(manifests.digest, ref.digest.value)));
+    const query = ref.kind === 'tag' ? this.byTag : this.byDigest;
+    const [row] = await query.execute({ name, reference: ref.kind === 'tag' ? ref.tag : ref.digest.value });
     if (!row) throw await this.unknown(name, ref);
     return { ...row, content: new Uint8Array(row.content) };
   }

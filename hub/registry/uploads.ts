@@ -37,10 +37,20 @@ export class UploadService {
   /** Serialises operations on one upload within this process. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
+  /** Prepared once: every PATCH and PUT reads the session first. */
+  private readonly session;
+
   constructor(
     private readonly db: Database,
     private readonly store: BlobStore,
-  ) {}
+  ) {
+    this.session = db
+      .select({ size: uploads.size })
+      .from(uploads)
+      .innerJoin(repositories, eq(repositories.id, uploads.repositoryId))
+      .where(and(eq(uploads.id, sql.placeholder('id')), eq(repositories.name, sql.placeholder('name'))))
+      .prepare('upload_session');
+  }
 
   /** Opens an empty upload session in repository `name`. */
   async start(name: string): Promise<UploadState> {
@@ -57,11 +67,7 @@ export class UploadService {
 
   /** The session's progress; BLOB_UPLOAD_UNKNOWN when it does not exist in `name`. */
   async status(name: string, id: string): Promise<UploadState> {
-    const [row] = await this.db
-      .select({ size: uploads.size })
-      .from(uploads)
-      .innerJoin(repositories, eq(repositories.id, uploads.repositoryId))
-      .where(and(eq(uploads.id, id), eq(repositories.name, name)));
+    const [row] = await this.session.execute({ id, name });
     if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress in repository ${name}`);
     return { id, size: row.size };
   }
