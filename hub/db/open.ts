@@ -3,7 +3,11 @@
  * through postgres.js when a DATABASE_URL is configured. Both get the same drizzle schema and the
  * same migrations, applied here before the Hub serves anything.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
@@ -22,6 +26,7 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 /** Advisory lock key that serialises migrations across Hub replicas ("nocker" in ASCII). */
 const MIGRATION_LOCK = 0x6e6f636b6572;
@@ -52,7 +57,8 @@ async function openPglite(dir: string, description: string): Promise<OpenDatabas
     import('drizzle-orm/pglite/migrator'),
   ]);
   await mkdir(dir, { recursive: true });
-  const client = await PGlite.create(dir);
+  if (!existsSync(join(dir, 'PG_VERSION'))) await initPgliteInChild(dir);
+  const client = await PGlite.create(dir, PGLITE_OPTIONS);
   const db = drizzle(client, { schema });
   try {
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
@@ -66,6 +72,31 @@ async function openPglite(dir: string, description: string): Promise<OpenDatabas
     ping: async () => void (await client.query('select 1')),
     close: () => client.close(),
   };
+}
+
+/**
+ * The Hub's metadata is small and its hot manifests are cached by the Hub itself, so PostgreSQL's
+ * default 128 MB of shared buffers would only make the embedded database's memory the bulk of
+ * the Hub's.
+ */
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=16MB'] };
+
+/**
+ * Creates a new PGlite cluster in a child process. initdb grows the WebAssembly memory to several
+ * hundred MB, which a process never gives back; doing it elsewhere keeps the Hub's own footprint
+ * at what serving needs.
+ */
+async function initPgliteInChild(dir: string): Promise<void> {
+  const entry = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(entry)});
+const db = await PGlite.create(${JSON.stringify(dir)}, ${JSON.stringify(PGLITE_OPTIONS)});
+await db.close();`;
+  const { stderr } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { timeout: 120_000 }).catch(
+    (err: { stderr?: string; message: string }) => {
+      throw new Error(`could not create the embedded database in ${dir}: ${err.stderr || err.message}`);
+    },
+  );
+  if (stderr.trim()) console.error(stderr.trim());
 }
 
 async function openPostgres(url: string, pool: number, description: string): Promise<OpenDatabase> {
