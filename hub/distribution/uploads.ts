@@ -28,10 +28,7 @@ export function uploadRoutes(registry: Registry): Hono {
     }
     const digest = c.req.query('digest');
     const body = requestBody(c);
-    if (digest) {
-      const state = await uploads.start(name);
-      return blobCreated(c, name, await uploads.finish(name, state.id, digest, body));
-    }
+    if (digest) return blobCreated(c, name, await uploads.putWhole(name, digest, body));
     const state = await uploads.start(name);
     return c.body(null, 202, { ...uploadHeaders(name, state), 'Content-Length': '0' });
   });

@@ -5,21 +5,29 @@
  *
  * Bytes are hashed while they are written. The running sha256 lives in memory; after a restart
  * (or on another replica) it is rebuilt once by reading back what storage holds.
+ *
+ * A whole blob sent in one request (`POST ?digest=`) skips the session row: there is nothing
+ * to resume, and a crash leaves only bytes that no session owns, which GC removes.
  */
 import { randomUUID, type Hash, createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { BlobStore } from '../../storage/blobstore.ts';
-import type { Database } from '../db/open.ts';
-import { blobs, repositories, uploads } from '../db/schema.ts';
+import type { Database, Transaction } from '../db/open.ts';
+import { blobs, repositories, repositoryBlobs, uploads } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
-import { parseDigest } from '../oci/digest.ts';
+import { parseDigest, type Digest } from '../oci/digest.ts';
+import type { BlobInfo } from './blobs.ts';
 import { ensureRepositoryId } from './repositories.ts';
-import { linkBlob, type BlobInfo } from './blobs.ts';
 
 export interface UploadState {
   id: string;
   /** Bytes received so far. */
   size: number;
+}
+
+/** A session as stored: its state and the repository it belongs to. */
+interface Session extends UploadState {
+  repositoryId: number;
 }
 
 /** Where a chunk must go, from a PATCH's `Content-Range: start-end`. */
@@ -45,7 +53,7 @@ export class UploadService {
     private readonly store: BlobStore,
   ) {
     this.session = db
-      .select({ size: uploads.size })
+      .select({ size: uploads.size, repositoryId: uploads.repositoryId })
       .from(uploads)
       .innerJoin(repositories, eq(repositories.id, uploads.repositoryId))
       .where(and(eq(uploads.id, sql.placeholder('id')), eq(repositories.name, sql.placeholder('name'))))
@@ -57,19 +65,48 @@ export class UploadService {
     const id = randomUUID();
     // Storage first: a crash before the row exists leaves only an orphan that GC removes.
     await this.store.createUpload(id);
-    await this.db.transaction(async (tx) => {
-      const repositoryId = await ensureRepositoryId(tx, name);
-      await tx.insert(uploads).values({ id, repositoryId });
-    });
+    // The repository and the session in one statement (one round trip).
+    await this.db.execute(sql`
+      with repository as (
+        insert into ${repositories} (name) values (${name})
+        on conflict (name) do update set name = excluded.name returning id)
+      insert into ${uploads} (id, repository_id) select ${id}, id from repository`);
     this.hashes.set(id, { hash: createHash('sha256'), size: 0 });
     return { id, size: 0 };
   }
 
+  /**
+   * Stores a whole blob sent in one request, checked against `digest`, and links it into
+   * repository `name`. On a mismatch nothing is kept (DIGEST_INVALID).
+   */
+  async putWhole(name: string, digest: string, body: AsyncIterable<Uint8Array> | undefined): Promise<BlobInfo> {
+    const expected = parseDigest(digest);
+    const id = randomUUID();
+    await this.store.createUpload(id);
+    try {
+      const hash = createHash(expected.algorithm);
+      const size = body ? await this.appendBytes(id, 0, body, hash) : 0;
+      verifyDigest(expected, hash.digest('hex'), size);
+      await this.db.transaction(async (tx) => {
+        await this.commitBlob(tx, id, await ensureRepositoryId(tx, name), digest, size);
+      });
+      return { digest, size };
+    } catch (err) {
+      await this.store.abortUpload(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** The session's progress; BLOB_UPLOAD_UNKNOWN when it does not exist in `name`. */
   async status(name: string, id: string): Promise<UploadState> {
+    const { size } = await this.readSession(name, id);
+    return { id, size };
+  }
+
+  private async readSession(name: string, id: string): Promise<Session> {
     const [row] = await this.session.execute({ id, name });
     if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress in repository ${name}`);
-    return { id, size: row.size };
+    return { id, ...row };
   }
 
   /**
@@ -92,32 +129,39 @@ export class UploadService {
   finish(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<BlobInfo> {
     const expected = parseDigest(digest);
     return this.exclusive(id, async () => {
-      let state = await this.status(name, id);
-      if (body) state = { id, size: await this.writeChunk(name, state, body, range) };
+      const session = await this.readSession(name, id);
+      // The last chunk is not recorded in the session: the session ends here either way.
+      const size = body ? await this.writeChunk(name, session, body, range, { record: false }) : session.size;
+      const state = { id, size };
       const actual = expected.algorithm === 'sha256' ? (await this.hashFor(state)).copy().digest('hex') : await this.rehash(state, 'sha512');
-      if (actual !== expected.encoded) {
+      try {
+        verifyDigest(expected, actual, size);
+      } catch (err) {
         await this.discard(id);
-        throw new OciError(
-          'DIGEST_INVALID',
-          `the ${state.size} bytes uploaded hash to ${expected.algorithm}:${actual}, not ${digest}; the upload was discarded`,
-          { detail: { expected: digest, actual: `${expected.algorithm}:${actual}` } },
-        );
+        throw err;
       }
       await this.db.transaction(async (tx) => {
-        // The blob row is written (and locked) before the bytes move into place, so GC, which
-        // deletes the row before the bytes, can never remove bytes that a new row points at.
-        await tx
-          .insert(blobs)
-          .values({ digest, size: state.size })
-          .onConflictDoUpdate({ target: blobs.digest, set: { lastUsedAt: sql`now()` } });
-        await this.store.commitUpload(id, state.size, digest);
-        const [row] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ repositoryId: uploads.repositoryId });
-        if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} ended while it was being completed`);
-        await linkBlob(tx, row.repositoryId, digest);
+        const ended = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ id: uploads.id });
+        if (ended.length === 0) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload ${id} ended while it was being completed`);
+        await this.commitBlob(tx, id, session.repositoryId, digest, size);
       });
       this.hashes.delete(id);
-      return { digest, size: state.size };
+      return { digest, size };
     });
+  }
+
+  /**
+   * Makes verified upload bytes the blob `digest`, visible in one repository. The blob row is
+   * written (and locked) before the bytes move into place, so GC, which deletes the row before
+   * the bytes, can never remove bytes that a new row points at.
+   */
+  private async commitBlob(tx: Transaction, id: string, repositoryId: number, digest: string, size: number): Promise<void> {
+    await tx
+      .insert(blobs)
+      .values({ digest, size })
+      .onConflictDoUpdate({ target: blobs.digest, set: { lastUsedAt: sql`now()` } });
+    await this.store.commitUpload(id, size, digest);
+    await tx.insert(repositoryBlobs).values({ repositoryId, digest }).onConflictDoNothing();
   }
 
   /** Cancels an upload and drops its bytes. */
@@ -132,7 +176,13 @@ export class UploadService {
    * Writes a chunk. With a `range` it must start exactly where the upload ends (416
    * RANGE_INVALID otherwise, with the current Range) and be as long as it says.
    */
-  private async writeChunk(name: string, state: UploadState, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<number> {
+  private async writeChunk(
+    name: string,
+    state: UploadState,
+    body: AsyncIterable<Uint8Array>,
+    range?: ChunkRange,
+    options: { record: boolean } = { record: true },
+  ): Promise<number> {
     if (range && range.start !== state.size) {
       throw new OciError(
         'RANGE_INVALID',
@@ -140,7 +190,7 @@ export class UploadService {
         { status: 416, headers: uploadHeaders(name, state) },
       );
     }
-    const size = await this.write(state, body);
+    const size = await this.write(state, body, options.record);
     if (range && size - state.size !== range.end - range.start + 1) {
       await this.rollBack(state);
       throw new OciError(
@@ -152,22 +202,29 @@ export class UploadService {
     return size;
   }
 
-  /** Writes `body` after the recorded bytes, hashing it on the way; returns the new size. */
-  private async write(state: UploadState, body: AsyncIterable<Uint8Array>): Promise<number> {
+  /**
+   * Writes `body` after the recorded bytes, hashing it on the way, and records the new size in
+   * the session unless told not to; returns the new size.
+   */
+  private async write(state: UploadState, body: AsyncIterable<Uint8Array>, record: boolean): Promise<number> {
     const running = await this.hashFor(state);
     // The hash is only trusted again once the write and the row update both succeeded.
     this.hashes.delete(state.id);
-    let size: number;
-    try {
-      size = await this.store.appendUpload(state.id, state.size, hashing(body, running));
-    } catch (err) {
-      throw new OciError('BLOB_UPLOAD_INVALID', `the upload body could not be read to the end: ${(err as Error).message}`, {
-        detail: { received: state.size },
-      });
-    }
-    await this.db.update(uploads).set({ size, updatedAt: sql`now()` }).where(eq(uploads.id, state.id));
+    const size = await this.appendBytes(state.id, state.size, body, running);
+    if (record) await this.db.update(uploads).set({ size, updatedAt: sql`now()` }).where(eq(uploads.id, state.id));
     this.remember(state.id, running, size);
     return size;
+  }
+
+  /** Appends `body` to the stored upload, feeding `hash`; returns the new size. */
+  private async appendBytes(id: string, offset: number, body: AsyncIterable<Uint8Array>, hash: Hash): Promise<number> {
+    try {
+      return await this.store.appendUpload(id, offset, hashing(body, hash));
+    } catch (err) {
+      throw new OciError('BLOB_UPLOAD_INVALID', `the upload body could not be read to the end: ${(err as Error).message}`, {
+        detail: { received: offset },
+      });
+    }
   }
 
   /** Undoes a write whose length did not match what the client announced. */
@@ -218,6 +275,15 @@ export class UploadService {
       if (this.locks.get(id) === run) this.locks.delete(id);
     }
   }
+}
+
+/** Throws DIGEST_INVALID unless the bytes hashed to the digest the client named. */
+function verifyDigest(expected: Digest, actualHex: string, size: number): void {
+  if (actualHex === expected.encoded) return;
+  const actual = `${expected.algorithm}:${actualHex}`;
+  throw new OciError('DIGEST_INVALID', `the ${size} bytes uploaded hash to ${actual}, not ${expected.value}; the upload was discarded`, {
+    detail: { expected: expected.value, actual },
+  });
 }
 
 /** Passes chunks through while feeding them to `hash`. */
