@@ -50,15 +50,29 @@ export async function openBackends(config: HubConfig): Promise<HubBackends> {
     await store.close();
     throw err;
   });
+  const registry = createRegistry(database.db, store);
+  await shareChangesWithReplicas(database, registry);
   return {
     store,
     database,
-    registry: createRegistry(database.db, store),
+    registry,
     async close() {
       await database.close();
       await store.close();
     },
   };
+}
+
+/** The channel on which replicas tell each other which repository's manifests changed. */
+const CHANGES_CHANNEL = 'nocker_manifest_changes';
+
+/**
+ * Replicas cache manifests: each announces the repositories it changed, and forgets what it
+ * cached of those the others announce.
+ */
+async function shareChangesWithReplicas(database: OpenDatabase, registry: Registry): Promise<void> {
+  await database.listen(CHANGES_CHANNEL, (repository) => registry.manifests.forget(repository));
+  registry.events.on(async (event) => database.notify(CHANGES_CHANNEL, event.repository));
 }
 
 /**

@@ -23,6 +23,12 @@ export interface OpenDatabase {
   description: string;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Tells every process on this database (Hub replicas) something changed, and hears what they
+   * say. Only PostgreSQL has other processes; on PGlite both do nothing.
+   */
+  notify(channel: string, payload: string): Promise<void>;
+  listen(channel: string, onPayload: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +76,8 @@ async function openPglite(dir: string, description: string): Promise<OpenDatabas
     db: db as unknown as Database,
     description,
     ping: async () => void (await client.query('select 1')),
+    notify: async () => {},
+    listen: async () => {},
     close: () => client.close(),
   };
 }
@@ -126,6 +134,8 @@ async function openPostgres(url: string, pool: number, description: string): Pro
     db: db as unknown as Database,
     description,
     ping: async () => void (await client`select 1`),
+    notify: async (channel, payload) => void (await client.notify(channel, payload)),
+    listen: async (channel, onPayload) => void (await client.listen(channel, onPayload)),
     close: () => client.end({ timeout: 5 }),
   };
 }

@@ -13,6 +13,7 @@ import { parseManifestReference, type ManifestReference } from '../oci/names.ts'
 import { ensureRepositoryId, findRepositoryId, requireRepositoryId } from './repositories.ts';
 import { toPage, type Page, type PageRequest } from './pagination.ts';
 import type { RegistryEvents } from './events.ts';
+import { ManifestCache } from './manifest-cache.ts';
 
 export interface StoredManifest {
   digest: string;
@@ -33,6 +34,8 @@ export class ManifestService {
   /** The hot path, prepared once: a manifest by tag or by digest in one round trip. */
   private readonly byTag;
   private readonly byDigest;
+
+  private readonly cache = new ManifestCache();
 
   constructor(
     private readonly db: Database,
@@ -82,6 +85,7 @@ export class ManifestService {
           .onConflictDoUpdate({ target: [tags.repositoryId, tags.name], set: { manifestId, updatedAt: sql`now()` } });
       }
     });
+    this.cache.invalidate(name);
     this.events.emit({
       type: 'manifest.pushed',
       repository: name,
@@ -96,10 +100,23 @@ export class ManifestService {
   /** The manifest named by a tag or digest; MANIFEST_UNKNOWN or NAME_UNKNOWN when absent. */
   async get(name: string, reference: string): Promise<StoredManifest> {
     const ref = parseManifestReference(reference);
+    const cached = this.cache.get(name, reference);
+    if (cached) return cached;
+    const generation = this.cache.generation(name);
     const query = ref.kind === 'tag' ? this.byTag : this.byDigest;
     const [row] = await query.execute({ name, reference: ref.kind === 'tag' ? ref.tag : ref.digest.value });
     if (!row) throw await this.unknown(name, ref);
-    return { ...row, content: new Uint8Array(row.content) };
+    const manifest = { ...row, content: new Uint8Array(row.content) };
+    this.cache.set(name, reference, manifest, generation);
+    return manifest;
+  }
+
+  /**
+   * Drops what this Hub remembers of a repository's manifests. Called for every change, here and
+   * (through the database's notifications) on the other replicas.
+   */
+  forget(name: string): void {
+    this.cache.invalidate(name);
   }
 
   /** Deleting a tag untags; deleting a digest removes the manifest and every tag on it. */
@@ -117,6 +134,7 @@ export class ManifestService {
             .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, ref.digest.value)))
             .returning({ id: manifests.id });
     if (removed.length === 0) throw await this.unknown(name, ref);
+    this.cache.invalidate(name);
     this.events.emit(
       ref.kind === 'tag'
         ? { type: 'tag.deleted', repository: name, tag: ref.tag }

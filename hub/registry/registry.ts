@@ -18,11 +18,21 @@ export interface Registry {
 
 export function createRegistry(db: Database, store: BlobStore): Registry {
   const events = new RegistryEvents();
+  const manifests = new ManifestService(db, events);
   return {
     events,
     blobs: new BlobService(db, store),
     uploads: new UploadService(db, store),
-    manifests: new ManifestService(db, events),
-    collectGarbage: (options) => collectGarbage(db, store, options),
+    manifests,
+    async collectGarbage(options) {
+      const report = await collectGarbage(db, store, options);
+      if (!report.dryRun) {
+        for (const { repository, digest } of report.manifests) {
+          manifests.forget(repository);
+          events.emit({ type: 'manifest.deleted', repository, digest });
+        }
+      }
+      return report;
+    },
   };
 }
