@@ -123,3 +123,22 @@ export async function runNocker(environment: TestEnvironment, args: string[], ti
   if (code !== 0) throw new Error(`nocker ${args.join(' ')} ended with ${signal ?? code}:\n${run.output().slice(-4000)}`);
   return run.output();
 }
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` every `intervalMs` until it returns something other than undefined or false;
+ * resolves with that, or with undefined after `timeoutMs`.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 10): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(intervalMs);
+  }
+}
