@@ -67,6 +67,20 @@ export interface BlobStore {
   /** Every upload in progress, for garbage collection of abandoned ones. */
   listUploads(): AsyncIterable<StoredUpload>;
 
+  /**
+   * A URL from which a client may fetch the whole committed blob `digest` directly, bypassing the
+   * Hub, or undefined when the backend has none (or redirects are off): S3 answers with a
+   * short-lived presigned URL when configured to. Does not check that the blob exists.
+   */
+  redirectUrl(digest: string): Promise<string | undefined>;
+
+  /**
+   * Removes backend leftovers older than `olderThan` that no upload id or digest names, and
+   * returns a description of each one removed. S3: multipart uploads abandoned by a crash in the
+   * middle of a commit; fs: stale temporary files. Garbage collection calls it.
+   */
+  cleanup(olderThan: Date): Promise<string[]>;
+
   /** Resolves when the backend is reachable and writable enough to serve; rejects saying why. */
   check(): Promise<void>;
   /** Releases resources (connections, handles). */

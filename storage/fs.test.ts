@@ -3,7 +3,7 @@
  * layout, recovery from a crash mid-append, and confinement to its root.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -213,6 +213,19 @@ describe('FsBlobStore', () => {
     const uploads: string[] = [];
     for await (const upload of store.listUploads()) uploads.push(upload.id);
     expect(uploads).toEqual([pending]);
+  });
+
+  it('never redirects, and cleans up only stale temporary files', async () => {
+    const digest = sha256('served by the Hub');
+    expect(await store.redirectUrl(digest)).toBeUndefined();
+
+    await mkdir(join(root, 'tmp'), { recursive: true });
+    await writeFile(join(root, 'tmp', 'stale'), 'left by a crash');
+    await writeFile(join(root, 'tmp', 'fresh'), 'being written');
+    await utimes(join(root, 'tmp', 'stale'), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+    expect(await store.cleanup(new Date(Date.now() - 3_600_000))).toEqual(['tmp/stale']);
+    expect(await filesUnder(join(root, 'tmp'))).toEqual(['fresh']);
+    expect(await new FsBlobStore(join(root, 'nothing-here')).cleanup(new Date())).toEqual([]);
   });
 
   it('reports a stray file in place of a fan-out directory as a missing blob', async () => {

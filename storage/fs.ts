@@ -6,10 +6,11 @@
  *   directory grows past a few thousand entries;
  * - `uploads/<id>`: uploads in progress, one file each;
  * - `tmp/`: reserved for temporary files (uploads are committed by renaming them in place, so
- *   nothing is staged there today).
+ *   nothing is staged there today); `cleanup` removes stale ones.
  *
- * Directories are created on first use. Every digest and upload id is validated against a strict
- * pattern before it becomes part of a path, so no argument can name a file outside the root.
+ * Directories are created on first use. Every digest and upload id is validated (`keys.ts`, shared
+ * with the S3 driver) before it becomes part of a path, so no argument can name a file outside the
+ * root.
  * Committing is a truncate + fsync + rename, which gives the atomicity the contract asks for: a
  * reader sees either no blob or the whole blob.
  */
@@ -28,62 +29,11 @@ import type {
   StoredUpload,
 } from './blobstore.ts';
 import { BlobNotFoundError, UploadNotFoundError } from './blobstore.ts';
+import { assertByteCount, assertRange, assertUploadId, blobPath, digestOfBlobPath, isUploadId, parseDigest } from './keys.ts';
 
 const BLOBS_DIR = 'blobs';
 const UPLOADS_DIR = 'uploads';
-
-/** Supported digest algorithms and the length of their lowercase hex encoding. */
-const HEX_LENGTH = new Map<string, number>([
-  ['sha256', 64],
-  ['sha512', 128],
-]);
-const DIGEST_PATTERN = /^([a-z0-9]+):([a-f0-9]+)$/;
-const HEX_PATTERN = /^[a-f0-9]+$/;
-const PREFIX_PATTERN = /^[a-f0-9]{2}$/;
-const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-interface ParsedDigest {
-  algorithm: string;
-  hex: string;
-}
-
-/** Splits a digest into algorithm and hex, or throws: the only gate between input and paths. */
-function parseDigest(digest: string): ParsedDigest {
-  const match = typeof digest === 'string' ? DIGEST_PATTERN.exec(digest) : null;
-  const algorithm = match?.[1];
-  const hex = match?.[2];
-  if (algorithm === undefined || hex === undefined) {
-    throw new Error(`invalid digest ${JSON.stringify(digest)}: expected <algorithm>:<hex>`);
-  }
-  const length = HEX_LENGTH.get(algorithm);
-  if (length === undefined) {
-    throw new Error(`invalid digest ${JSON.stringify(digest)}: unsupported algorithm ${algorithm}`);
-  }
-  if (hex.length !== length) {
-    throw new Error(`invalid digest ${JSON.stringify(digest)}: ${algorithm} needs ${length} hex digits`);
-  }
-  return { algorithm, hex };
-}
-
-function assertUploadId(id: string): void {
-  if (typeof id !== 'string' || !UPLOAD_ID_PATTERN.test(id)) {
-    throw new Error(`invalid upload id ${JSON.stringify(id)}`);
-  }
-}
-
-function assertByteCount(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
-  }
-}
-
-function assertRange(range: ByteRange): void {
-  assertByteCount('range start', range.start);
-  assertByteCount('range end', range.end);
-  if (range.start > range.end) {
-    throw new RangeError(`range start ${range.start} is past its end ${range.end}`);
-  }
-}
+const TMP_DIR = 'tmp';
 
 function errorCode(err: unknown): string | undefined {
   return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
@@ -192,16 +142,15 @@ export class FsBlobStore implements BlobStore {
   async *list(): AsyncIterable<StoredBlob> {
     const blobs = join(this.root, BLOBS_DIR);
     for (const algorithm of await readNames(blobs)) {
-      const hexLength = HEX_LENGTH.get(algorithm);
-      if (hexLength === undefined) continue;
-      for (const prefix of await readNames(join(blobs, algorithm))) {
-        if (!PREFIX_PATTERN.test(prefix)) continue;
-        for (const hex of await readNames(join(blobs, algorithm, prefix))) {
-          if (hex.length !== hexLength || !HEX_PATTERN.test(hex) || !hex.startsWith(prefix)) continue;
+      for (const fanOut of await readNames(join(blobs, algorithm))) {
+        for (const hex of await readNames(join(blobs, algorithm, fanOut))) {
+          // Only names that are exactly a blob path count; the check also keeps the joins below safe.
+          const digest = digestOfBlobPath(algorithm, fanOut, hex);
+          if (digest === undefined) continue;
           // A blob deleted since the directory was read is simply skipped.
-          const stats = await statFile(join(blobs, algorithm, prefix, hex));
+          const stats = await statFile(join(blobs, algorithm, fanOut, hex));
           if (stats === null) continue;
-          yield { digest: `${algorithm}:${hex}`, size: stats.size, modified: stats.mtime };
+          yield { digest, size: stats.size, modified: stats.mtime };
         }
       }
     }
@@ -332,11 +281,38 @@ export class FsBlobStore implements BlobStore {
   async *listUploads(): AsyncIterable<StoredUpload> {
     const uploads = join(this.root, UPLOADS_DIR);
     for (const id of await readNames(uploads)) {
-      if (!UPLOAD_ID_PATTERN.test(id)) continue;
+      if (!isUploadId(id)) continue;
       const stats = await statFile(join(uploads, id));
       if (stats === null) continue;
       yield { id, size: stats.size, modified: stats.mtime };
     }
+  }
+
+  /** Files cannot be handed out by URL: blobs are always streamed through the Hub. */
+  async redirectUrl(digest: string): Promise<string | undefined> {
+    parseDigest(digest);
+    return undefined;
+  }
+
+  /**
+   * Removes files in `tmp/` last modified before `olderThan` (nothing is staged there today, so
+   * this only clears what an older or future version left), returning their paths below the root.
+   */
+  async cleanup(olderThan: Date): Promise<string[]> {
+    const tmp = join(this.root, TMP_DIR);
+    const removed: string[] = [];
+    for (const name of await readNames(tmp)) {
+      const stats = await statFile(join(tmp, name));
+      if (stats === null || stats.mtime >= olderThan) continue;
+      try {
+        await unlink(join(tmp, name));
+        removed.push(`${TMP_DIR}/${name}`);
+      } catch (err) {
+        // Gone meanwhile: someone else cleaned it up.
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return removed;
   }
 
   async check(): Promise<void> {
@@ -351,8 +327,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Path of a committed blob; throws on a malformed digest. */
   private blobPath(digest: string): string {
-    const { algorithm, hex } = parseDigest(digest);
-    return join(this.root, BLOBS_DIR, algorithm, hex.slice(0, 2), hex);
+    return join(this.root, BLOBS_DIR, ...blobPath(digest).split('/'));
   }
 
   /** Path of an upload; throws on a malformed id. */

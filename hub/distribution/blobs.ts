@@ -1,4 +1,7 @@
-/** `/v2/<name>/blobs/<digest>`: GET (whole or ranged), HEAD and DELETE of a blob. */
+/**
+ * `/v2/<name>/blobs/<digest>`: GET (whole or ranged), HEAD and DELETE of a blob. A whole-blob GET
+ * answers 307 to the store's presigned URL when the store hands one out (S3 with redirects on).
+ */
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import type { Registry } from '../registry/registry.ts';
@@ -23,6 +26,11 @@ export function blobRoutes(registry: Registry): Hono {
     headers['Content-Length'] = String(range ? range.end - range.start + 1 : blob.size);
     const status = range ? 206 : 200;
     if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+    if (!range) {
+      // Like CNCF Distribution's redirect option: the client fetches the bytes from storage.
+      const location = await registry.blobs.redirectUrl(digest);
+      if (location !== undefined) return new Response(null, { status: 307, headers: { Location: location, 'Docker-Content-Digest': digest } });
+    }
     const stream = await registry.blobs.read(digest, range);
     return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
   });

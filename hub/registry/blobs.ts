@@ -28,7 +28,9 @@ export class BlobService {
       .from(repositoryBlobs)
       .innerJoin(repositories, eq(repositories.id, repositoryBlobs.repositoryId))
       .innerJoin(blobs, eq(blobs.digest, repositoryBlobs.digest))
-      .where(and(eq(repositories.name, sql.placeholder('name')), eq(repositoryBlobs.digest, sql.placeholder('digest'))))
+      .where(
+        and(eq(repositories.name, sql.placeholder('name')), eq(repositoryBlobs.digest, sql.placeholder('digest')), eq(blobs.deleting, false)),
+      )
       .prepare('blob_in_repository');
   }
 
@@ -82,20 +84,23 @@ export class BlobService {
 
   /** The blob if the Hub holds it in any repository. */
   private async find(digest: string): Promise<BlobInfo | undefined> {
-    const [row] = await this.db.select({ size: blobs.size }).from(blobs).where(eq(blobs.digest, digest));
+    const [row] = await this.db
+      .select({ size: blobs.size })
+      .from(blobs)
+      .where(and(eq(blobs.digest, digest), eq(blobs.deleting, false)));
     return row ? { digest, size: row.size } : undefined;
   }
 }
 
 /**
  * Links `digest` into a repository and marks the blob used now, so that GC's grace period
- * protects it. Returns false when the blob row is gone (GC removed it meanwhile).
+ * protects it. Returns false when the blob is gone or going (GC removed or marked it meanwhile).
  */
 export async function linkBlob(tx: Transaction, repositoryId: number, digest: string): Promise<boolean> {
   const touched = await tx
     .update(blobs)
     .set({ lastUsedAt: sql`now()` })
-    .where(eq(blobs.digest, digest))
+    .where(and(eq(blobs.digest, digest), eq(blobs.deleting, false)))
     .returning({ digest: blobs.digest });
   if (touched.length === 0) return false;
   await tx.insert(repositoryBlobs).values({ repositoryId, digest }).onConflictDoNothing();

@@ -40,6 +40,7 @@ describe('formatGcReport', () => {
     ],
     orphans: [{ digest: DIGEST_A, size: 5 }],
     uploads: ['6f1c3a2e-upload'],
+    leftovers: ['multipart upload blobs/sha256/aa/aaaa 2~x'],
     bytesFreed: 107,
   };
 
@@ -51,7 +52,8 @@ describe('formatGcReport', () => {
         `removed blob ${DIGEST_C} (2 bytes)`,
         `removed unrecorded blob ${DIGEST_A} (5 bytes)`,
         'removed abandoned upload 6f1c3a2e-upload',
-        '1 manifests, 3 blobs, 1 uploads; 107 bytes freed',
+        'removed storage leftover multipart upload blobs/sha256/aa/aaaa 2~x',
+        '1 manifests, 3 blobs, 1 uploads, 1 storage leftovers; 107 bytes freed',
         '',
       ].join('\n'),
     );
@@ -65,14 +67,15 @@ describe('formatGcReport', () => {
         `would remove blob ${DIGEST_C} (2 bytes)`,
         `would remove unrecorded blob ${DIGEST_A} (5 bytes)`,
         'would remove abandoned upload 6f1c3a2e-upload',
-        'dry run: 1 manifests, 3 blobs, 1 uploads; 107 bytes would be freed',
+        'would remove storage leftover multipart upload blobs/sha256/aa/aaaa 2~x',
+        'dry run: 1 manifests, 3 blobs, 1 uploads, 1 storage leftovers; 107 bytes would be freed',
         '',
       ].join('\n'),
     );
   });
 
   it('prints only the totals when there is nothing to remove', () => {
-    const empty: GcReport = { dryRun: false, manifests: [], blobs: [], orphans: [], uploads: [], bytesFreed: 0 };
+    const empty: GcReport = { dryRun: false, manifests: [], blobs: [], orphans: [], uploads: [], leftovers: [], bytesFreed: 0 };
     expect(formatGcReport(empty)).toBe('0 manifests, 0 blobs, 0 uploads; 0 bytes freed\n');
     expect(formatGcReport({ ...empty, dryRun: true })).toBe('dry run: 0 manifests, 0 blobs, 0 uploads; 0 bytes would be freed\n');
   });

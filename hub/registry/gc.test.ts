@@ -269,7 +269,7 @@ function removedBlobs(...list: Descriptor[]): GcReport['blobs'] {
   return list.map((b) => ({ digest: b.digest, size: b.size })).sort((a, b) => a.digest.localeCompare(b.digest));
 }
 
-const EMPTY_REPORT: GcReport = { dryRun: false, manifests: [], blobs: [], orphans: [], uploads: [], bytesFreed: 0 };
+const EMPTY_REPORT: GcReport = { dryRun: false, manifests: [], blobs: [], orphans: [], uploads: [], leftovers: [], bytesFreed: 0 };
 
 // ---------------------------------------------------------------------------------------------
 // The tests
@@ -596,6 +596,30 @@ describe('collectGarbage on PGlite and the filesystem store', () => {
       await settle();
       expect(await gc({ uploadExpiryMs: 0 })).toEqual({ ...EMPTY_REPORT, uploads: [stray] });
       expect(await storedUploads()).toEqual([]);
+    });
+  });
+
+  describe('storage leftovers', () => {
+    it('has the store clean up what is older than the upload expiry, and reports it; a dry run does not', async () => {
+      const { database } = hub();
+      const cutoffs: Date[] = [];
+      const store: BlobStore = {
+        ...hookedStore(hub().store, {}),
+        async cleanup(olderThan: Date): Promise<string[]> {
+          cutoffs.push(olderThan);
+          return ['multipart upload blobs/sha256/aa/aaaa 1234'];
+        },
+      };
+
+      const before = Date.now();
+      const report = await collectGarbage(database.db, store, DEFAULTS);
+      expect(report).toEqual({ ...EMPTY_REPORT, leftovers: ['multipart upload blobs/sha256/aa/aaaa 1234'] });
+      expect(cutoffs).toHaveLength(1);
+      expect(cutoffs[0]!.getTime()).toBeGreaterThanOrEqual(before - DAY);
+      expect(cutoffs[0]!.getTime()).toBeLessThanOrEqual(Date.now() - DAY);
+
+      expect(await collectGarbage(database.db, store, { ...DEFAULTS, dryRun: true })).toEqual({ ...EMPTY_REPORT, dryRun: true });
+      expect(cutoffs).toHaveLength(1);
     });
   });
 

@@ -7,6 +7,9 @@
  *   within the grace period. The row goes first, the bytes while its lock is still held, so a
  *   concurrent push either sees the blob gone (and re-uploads) or keeps it alive.
  * - Bytes in storage that no row knows (left by a crash) and abandoned uploads.
+ * - Leftovers of the storage backend itself past the upload expiry, such as S3 multipart uploads
+ *   abandoned by a crash mid-commit (`BlobStore.cleanup`); not in a dry run, as a store can only
+ *   name them by removing them.
  */
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { BlobStore } from '../../storage/blobstore.ts';
@@ -33,6 +36,8 @@ export interface GcReport {
   /** Bytes in storage without a row (a crash between writing and recording them). */
   orphans: { digest: string; size: number }[];
   uploads: string[];
+  /** Storage backend leftovers removed by `BlobStore.cleanup` (e.g. abandoned S3 multipart uploads). */
+  leftovers: string[];
   bytesFreed: number;
 }
 
@@ -48,7 +53,7 @@ class DryRunRollback extends Error {}
  */
 export async function collectGarbage(db: Database, store: BlobStore, options: GcOptions): Promise<GcReport> {
   const cutoff = new Date(Date.now() - options.gracePeriodMs);
-  const report: GcReport = { dryRun: options.dryRun, manifests: [], blobs: [], orphans: [], uploads: [], bytesFreed: 0 };
+  const report: GcReport = { dryRun: options.dryRun, manifests: [], blobs: [], orphans: [], uploads: [], leftovers: [], bytesFreed: 0 };
 
   if (options.dryRun) {
     // Run the real marking in a transaction that is rolled back: the counts are exact.
@@ -66,7 +71,10 @@ export async function collectGarbage(db: Database, store: BlobStore, options: Gc
     report.blobs = await sweepBlobs(db, cutoff, (digest) => store.delete(digest));
   }
   report.orphans = await sweepOrphans(db, store, cutoff, options.dryRun);
-  report.uploads = await sweepUploads(db, store, new Date(Date.now() - options.uploadExpiryMs), options.dryRun);
+  const uploadExpiry = new Date(Date.now() - options.uploadExpiryMs);
+  report.uploads = await sweepUploads(db, store, uploadExpiry, options.dryRun);
+  // Anything the backend left mid-operation is older than any upload still worth finishing.
+  if (!options.dryRun) report.leftovers = await store.cleanup(uploadExpiry);
   report.blobs.sort((a, b) => a.digest.localeCompare(b.digest));
   report.bytesFreed = [...report.blobs, ...report.orphans].reduce((sum, b) => sum + b.size, 0);
   return report;
@@ -200,12 +208,17 @@ export function parseDuration(text: string, option: string): number {
 /** The report as the CLI prints it: one line per removal, then the totals. */
 export function formatGcReport(report: GcReport): string {
   const verb = report.dryRun ? 'would remove' : 'removed';
+  // Absent from the report of a running Hub of an older version.
+  const leftovers = report.leftovers ?? [];
+  // Only mentioned when there are some: they are rare, and the usual line stays as it was.
+  const extra = leftovers.length > 0 ? `, ${leftovers.length} storage leftovers` : '';
   const lines = [
     ...report.manifests.map((m) => `${verb} manifest ${m.repository}@${m.digest}`),
     ...report.blobs.map((b) => `${verb} blob ${b.digest} (${b.size} bytes)`),
     ...report.orphans.map((b) => `${verb} unrecorded blob ${b.digest} (${b.size} bytes)`),
     ...report.uploads.map((id) => `${verb} abandoned upload ${id}`),
-    `${report.dryRun ? 'dry run: ' : ''}${report.manifests.length} manifests, ${report.blobs.length + report.orphans.length} blobs, ${report.uploads.length} uploads; ${report.bytesFreed} bytes ${report.dryRun ? 'would be ' : ''}freed`,
+    ...leftovers.map((what) => `${verb} storage leftover ${what}`),
+    `${report.dryRun ? 'dry run: ' : ''}${report.manifests.length} manifests, ${report.blobs.length + report.orphans.length} blobs, ${report.uploads.length} uploads${extra}; ${report.bytesFreed} bytes ${report.dryRun ? 'would be ' : ''}freed`,
   ];
   return `${lines.join('\n')}\n`;
 }
