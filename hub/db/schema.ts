@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   customType,
   index,
   integer,
@@ -38,6 +39,11 @@ export const blobs = pgTable('blobs', {
   createdAt: createdAt(),
   /** Moved forward whenever a push links or references the blob; GC's grace period reads it. */
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * Set (and committed) by GC before it deletes the bytes: from then on the blob counts as
+   * absent, so a crash between deleting the bytes and the row never shows a blob without bytes.
+   */
+  deleting: boolean('deleting').notNull().default(false),
 });
 
 /** A repository sees only the blobs linked to it (pushed there or mounted). */

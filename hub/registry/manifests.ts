@@ -226,6 +226,7 @@ async function requireBlobs(tx: Transaction, repositoryId: number, name: string,
     .where(
       and(
         inArray(blobs.digest, digests),
+        eq(blobs.deleting, false),
         sql`exists (select 1 from ${repositoryBlobs} where ${repositoryBlobs.repositoryId} = ${repositoryId} and ${repositoryBlobs.digest} = ${blobs.digest})`,
       ),
     )

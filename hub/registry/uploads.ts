@@ -159,7 +159,9 @@ export class UploadService {
     await tx
       .insert(blobs)
       .values({ digest, size })
-      .onConflictDoUpdate({ target: blobs.digest, set: { lastUsedAt: sql`now()` } });
+      // A blob GC has marked for deletion is taken back: the bytes below are written again
+      // unless they are still there.
+      .onConflictDoUpdate({ target: blobs.digest, set: { lastUsedAt: sql`now()`, deleting: false } });
     await this.store.commitUpload(id, size, digest);
     await tx.insert(repositoryBlobs).values({ repositoryId, digest }).onConflictDoNothing();
   }
