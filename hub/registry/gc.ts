@@ -4,8 +4,9 @@
  * - Untagged manifests (only with `deleteUntagged`): a manifest is kept while it is tagged, was
  *   pushed within the grace period, is listed by a kept index, or refers to a kept subject.
  * - Blobs: removed when no manifest references them and no push linked or referenced them
- *   within the grace period. The row goes first, the bytes while its lock is still held, so a
- *   concurrent push either sees the blob gone (and re-uploads) or keeps it alive.
+ *   within the grace period. They are first marked, in a committed step after which they count
+ *   as absent; then the bytes go, then the rows. A concurrent push either keeps a blob (it
+ *   references or takes it back before the mark) or finds it gone and uploads it again.
  * - Bytes in storage that no row knows (left by a crash) and abandoned uploads.
  * - Leftovers of the storage backend itself past the upload expiry, such as S3 multipart uploads
  *   abandoned by a crash mid-commit (`BlobStore.cleanup`); not in a dry run, as a store can only
@@ -60,7 +61,7 @@ export async function collectGarbage(db: Database, store: BlobStore, options: Gc
     await db
       .transaction(async (tx) => {
         if (options.deleteUntagged) report.manifests = await sweepManifests(tx, cutoff);
-        report.blobs = await sweepBlobs(tx, cutoff, async () => {});
+        report.blobs = await sweepBlobs(tx, cutoff, undefined);
         throw new DryRunRollback();
       })
       .catch((err: unknown) => {
@@ -80,8 +81,32 @@ export async function collectGarbage(db: Database, store: BlobStore, options: Gc
   return report;
 }
 
-/** Deletes manifests that nothing keeps; returns them. */
+/**
+ * Deletes manifests that nothing keeps; returns them.
+ *
+ * What looks doomed is locked first and then decided again: in PostgreSQL's read-committed mode
+ * that second statement sees every push committed meanwhile (a tag set, an index listing the
+ * manifest), while pushes that touch a locked manifest wait for GC and then find it gone.
+ */
 async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['manifests']> {
+  const candidates = await doomedManifests(db, cutoff);
+  if (candidates.length === 0) return [];
+  return db.transaction(async (tx) => {
+    for (const batch of batches(candidates.map((m) => m.id))) {
+      await tx.select({ id: manifests.id }).from(manifests).where(inArray(manifests.id, batch)).orderBy(manifests.id).for('update');
+    }
+    const still = new Set((await doomedManifests(tx, cutoff)).map((m) => m.id));
+    const doomed = candidates.filter((m) => still.has(m.id));
+    for (const batch of batches(doomed.map((m) => m.id))) await tx.delete(manifests).where(inArray(manifests.id, batch));
+    return doomed.map(({ repository, digest }) => ({ repository, digest }));
+  });
+}
+
+/**
+ * Manifests nothing keeps: not tagged, not used within the grace period, not listed by a kept
+ * index, not referring to a kept subject.
+ */
+async function doomedManifests(db: Queryable, cutoff: Date): Promise<{ id: number; repository: string; digest: string }[]> {
   const rows = await db.execute<{ id: number; repository: string; digest: string }>(sql`
     with recursive kept(id, repository_id, digest) as (
       select m.id, m.repository_id, m.digest from ${manifests} m
@@ -98,48 +123,67 @@ async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['ma
       from ${manifests} m join ${repositories} r on r.id = m.repository_id
      where m.id not in (select id from kept)
      order by r.name, m.digest`);
-  const doomed = rowsOf<{ id: number; repository: string; digest: string }>(rows);
-  const removed: GcReport['manifests'] = [];
-  for (let i = 0; i < doomed.length; i += BATCH) {
-    const batch = doomed.slice(i, i + BATCH);
-    // Checked again under the row locks: a push that tagged or listed one meanwhile keeps it.
-    const gone = await db
-      .delete(manifests)
-      .where(
-        and(
-          inArray(manifests.id, batch.map((m) => Number(m.id))),
-          lt(manifests.lastUsedAt, cutoff),
-          sql`not exists (select 1 from ${tags} t where t.manifest_id = ${manifests.id})`,
-        ),
-      )
-      .returning({ id: manifests.id });
-    const goneIds = new Set(gone.map((m) => m.id));
-    removed.push(...batch.filter((m) => goneIds.has(Number(m.id))).map(({ repository, digest }) => ({ repository, digest })));
+  return rowsOf<{ id: number; repository: string; digest: string }>(rows).map((m) => ({ ...m, id: Number(m.id) }));
+}
+
+/**
+ * Marks the blobs no manifest references and nobody used within the grace period, then deletes
+ * the marked ones (in a dry run, only lists them). Also finishes what a GC run that died left
+ * marked.
+ */
+async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: ((digest: string) => Promise<void>) | undefined): Promise<GcReport['blobs']> {
+  await markUnusedBlobs(db, cutoff);
+  const marked = await db.select({ digest: blobs.digest, size: blobs.size }).from(blobs).where(eq(blobs.deleting, true)).orderBy(blobs.digest);
+  if (!deleteBytes) return marked;
+  const removed: GcReport['blobs'] = [];
+  for (const batch of batches(marked.map((b) => b.digest))) {
+    await db.transaction(async (tx) => {
+      // Locked, so that a push of the same content waits and then writes its bytes anew; a push
+      // that took a blob back before the lock unmarked it, and it is not deleted.
+      const locked = await tx
+        .select({ digest: blobs.digest, size: blobs.size })
+        .from(blobs)
+        .where(and(inArray(blobs.digest, batch), eq(blobs.deleting, true)))
+        .orderBy(blobs.digest)
+        .for('update');
+      // Bytes first: should GC die here, the rows stay marked (the blobs count as absent) and
+      // the next run finishes the job.
+      for (const blob of locked) await deleteBytes(blob.digest);
+      await tx.delete(blobs).where(inArray(blobs.digest, locked.map((b) => b.digest)));
+      removed.push(...locked);
+    });
   }
   return removed;
 }
 
-/** Deletes blobs no manifest references and nobody used within the grace period. */
-async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: (digest: string) => Promise<void>): Promise<GcReport['blobs']> {
-  const unreferenced = and(
+/**
+ * Marks unused blobs for deletion, committed before any byte goes. Like manifests, candidates
+ * are locked first and decided again, so a manifest committed meanwhile that references one
+ * keeps it.
+ */
+async function markUnusedBlobs(db: Queryable, cutoff: Date): Promise<void> {
+  const unused = and(
+    eq(blobs.deleting, false),
     lt(blobs.lastUsedAt, cutoff),
     sql`not exists (select 1 from ${manifestReferences} r where r.kind = 'blob' and r.digest = ${blobs.digest})`,
   );
-  const candidates = await db.select({ digest: blobs.digest }).from(blobs).where(unreferenced).orderBy(blobs.digest);
-  const removed: GcReport['blobs'] = [];
-  for (let i = 0; i < candidates.length; i += BATCH) {
-    const digests = candidates.slice(i, i + BATCH).map((b) => b.digest);
+  const candidates = await db.select({ digest: blobs.digest }).from(blobs).where(unused).orderBy(blobs.digest);
+  for (const batch of batches(candidates.map((b) => b.digest))) {
     await db.transaction(async (tx) => {
-      // The condition is checked again under the row locks the delete takes.
-      const gone = await tx
-        .delete(blobs)
-        .where(and(inArray(blobs.digest, digests), unreferenced))
-        .returning({ digest: blobs.digest, size: blobs.size });
-      for (const blob of gone) await deleteBytes(blob.digest);
-      removed.push(...gone);
+      await tx.select({ digest: blobs.digest }).from(blobs).where(inArray(blobs.digest, batch)).orderBy(blobs.digest).for('update');
+      await tx
+        .update(blobs)
+        .set({ deleting: true })
+        .where(and(inArray(blobs.digest, batch), unused));
     });
   }
-  return removed;
+}
+
+/** Splits a list into statement-sized pieces. */
+function batches<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
+  return out;
 }
 
 /**
