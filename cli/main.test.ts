@@ -42,7 +42,8 @@ function nocker(args: string[], env: Record<string, string> = {}): Promise<Run> 
           return;
         }
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
+        // A process ended by a signal has no code: say which, so a failure explains itself.
+        resolve({ code, stdout, stderr: error?.signal ? `${stderr}\n(ended by ${error.signal})` : stderr });
       },
     );
   });
@@ -118,7 +119,7 @@ describe('nocker (the executable)', () => {
   it('hub serve refuses a bad NOCKER_LISTEN, naming it, before creating anything', async () => {
     const run = await nocker(['hub', 'serve'], { NOCKER_LISTEN: 'nonsense' });
     expect(run.code).not.toBe(0);
-    expect(run.code).not.toBeNull();
+    expect(run.code, run.stderr).not.toBeNull();
     expect(run.stderr).toContain('NOCKER_LISTEN');
     expect(run.stderr).toContain('nonsense');
     expect(await readdir(cwd)).toEqual([]);

@@ -41,6 +41,8 @@ const PUSHES = 30;
 const PUSHERS = 3;
 /** A push whose blobs GC took before its manifest came is retried with fresh uploads, at most this often. */
 const MAX_ATTEMPTS = 10;
+/** Grace period of the collections that run while the pushes go on. */
+const GC_GRACE_MS = 2000;
 
 /** The path and query of a Location, to send to another replica than the one that gave it. */
 function onOther(location: string): string {
@@ -232,14 +234,15 @@ describe.skipIf(!process.env.NOCKER_TEST_DATABASE_URL)('two Hub replicas on one 
       pushing = false;
     });
 
-    // Collections through A's API, each followed by a pause as long as the run (so that a push
-    // with no grace period can get through), and by `nocker hub gc` as a third process.
+    // Collections through A's API, each followed by a pause as long as the run, and by
+    // `nocker hub gc` as a third process. A short grace period: long enough for a push to get
+    // from its blobs to its manifest on a loaded machine, short enough to collect while pushing.
     const api = (async () => {
       while (pushing) {
         const started = performance.now();
         const res = await http(a.url, '/api/v1/gc', {
           method: 'POST',
-          body: JSON.stringify({ gracePeriodMs: 0, deleteUntagged: true }),
+          body: JSON.stringify({ gracePeriodMs: GC_GRACE_MS, deleteUntagged: true }),
           headers: { 'Content-Type': 'application/json' },
         });
         expect(res.status, await res.clone().text()).toBe(200);
@@ -251,7 +254,7 @@ describe.skipIf(!process.env.NOCKER_TEST_DATABASE_URL)('two Hub replicas on one 
     })();
     const cli = (async () => {
       do {
-        const output = await runNocker(environment, ['hub', 'gc', '--grace', '0s']);
+        const output = await runNocker(environment, ['hub', 'gc', '--grace', `${GC_GRACE_MS}ms`]);
         stats.cliRuns += 1;
         for (const [, digest] of output.matchAll(/^removed blob (\S+)/gm)) removedBy.set(digest as string, `nocker hub gc run ${stats.cliRuns}`);
       } while (pushing);

@@ -32,6 +32,7 @@ import { BlobNotFoundError, UploadNotFoundError } from './blobstore.ts';
 import { assertByteCount, assertRange, assertUploadId, blobPath, digestOfBlobPath, isUploadId, parseDigest } from './keys.ts';
 
 const BLOBS_DIR = 'blobs';
+const READ_CHUNK = 1024 * 1024;
 const UPLOADS_DIR = 'uploads';
 const TMP_DIR = 'tmp';
 
@@ -127,7 +128,8 @@ export class FsBlobStore implements BlobStore {
       throw err;
     }
     // The stream owns the handle from here on and closes it on end, error or destroy.
-    return handle.createReadStream(range === undefined ? {} : { start: range.start, end: range.end });
+    // 1 MiB reads: a tenth of the system calls and stream hops of the 64 KiB default.
+    return handle.createReadStream({ highWaterMark: READ_CHUNK, ...(range === undefined ? {} : { start: range.start, end: range.end }) });
   }
 
   async delete(digest: string): Promise<void> {
@@ -224,7 +226,7 @@ export class FsBlobStore implements BlobStore {
       await handle.close();
       return Readable.from([], { objectMode: false });
     }
-    return handle.createReadStream({ start: 0, end: size - 1 });
+    return handle.createReadStream({ highWaterMark: READ_CHUNK, start: 0, end: size - 1 });
   }
 
   async commitUpload(id: string, size: number, digest: string): Promise<void> {

@@ -86,6 +86,7 @@ export class ManifestService {
       }
     });
     this.cache.invalidate(name);
+    await touchBlobs(this.db, manifest.blobs);
     this.events.emit({
       type: 'manifest.pushed',
       repository: name,
@@ -215,14 +216,18 @@ export class ManifestService {
   }
 }
 
-/** Every blob the manifest lists must be linked to the repository, with the size it claims. */
+/**
+ * Every blob the manifest lists must be linked to the repository, with the size it claims. The
+ * rows are share-locked until commit: concurrent pushes of manifests that share layers do not
+ * wait for each other, while GC, which locks blobs before marking them, waits for this push and
+ * then sees its references (or, if first, leaves the blob marked and the push refused).
+ */
 async function requireBlobs(tx: Transaction, repositoryId: number, name: string, wanted: Descriptor[]): Promise<void> {
   if (wanted.length === 0) return;
   const digests = [...new Set(wanted.map((d) => d.digest))];
-  // Touching the rows marks the blobs used now and locks them against a concurrent GC sweep.
   const found = await tx
-    .update(blobs)
-    .set({ lastUsedAt: sql`now()` })
+    .select({ digest: blobs.digest, size: blobs.size })
+    .from(blobs)
     .where(
       and(
         inArray(blobs.digest, digests),
@@ -230,7 +235,7 @@ async function requireBlobs(tx: Transaction, repositoryId: number, name: string,
         sql`exists (select 1 from ${repositoryBlobs} where ${repositoryBlobs.repositoryId} = ${repositoryId} and ${repositoryBlobs.digest} = ${blobs.digest})`,
       ),
     )
-    .returning({ digest: blobs.digest, size: blobs.size });
+    .for('share');
   const sizes = new Map(found.map((b) => [b.digest, b.size]));
   for (const d of wanted) {
     const size = sizes.get(d.digest);
@@ -248,17 +253,27 @@ async function requireBlobs(tx: Transaction, repositoryId: number, name: string,
 }
 
 /**
- * Every manifest an index lists must already be in the repository. Touching the rows marks them
- * used now and locks them against a concurrent GC sweep, as with blobs.
+ * Marks the blobs a manifest references as used now, for GC's grace period, after the push has
+ * committed: rows used within the last minute are left alone (and unlocked), so that layers
+ * shared by many pushes are not written by each of them.
  */
+async function touchBlobs(db: Database, referenced: Descriptor[]): Promise<void> {
+  if (referenced.length === 0) return;
+  await db
+    .update(blobs)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(inArray(blobs.digest, [...new Set(referenced.map((d) => d.digest))]), sql`${blobs.lastUsedAt} < now() - interval '1 minute'`));
+}
+
+/** Every manifest an index lists must already be in the repository; share-locked like blobs. */
 async function requireChildren(tx: Transaction, repositoryId: number, name: string, wanted: Descriptor[]): Promise<void> {
   if (wanted.length === 0) return;
   const digests = [...new Set(wanted.map((d) => d.digest))];
   const found = await tx
-    .update(manifests)
-    .set({ lastUsedAt: sql`now()` })
+    .select({ digest: manifests.digest })
+    .from(manifests)
     .where(and(eq(manifests.repositoryId, repositoryId), inArray(manifests.digest, digests)))
-    .returning({ digest: manifests.digest });
+    .for('share');
   const present = new Set(found.map((m) => m.digest));
   const missing = digests.find((d) => !present.has(d));
   if (missing) {

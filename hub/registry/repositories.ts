@@ -1,5 +1,5 @@
 /** Repository rows: found by name, created on first push. */
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/open.ts';
 import { repositories } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
@@ -19,13 +19,16 @@ export async function requireRepositoryId(db: Queryable, name: string): Promise<
   return id;
 }
 
-/** The id of repository `name`, creating it if needed, in one round trip. */
+/**
+ * The id of repository `name`, creating it if needed. A plain read first: an upsert would lock
+ * the repository's row until commit and make concurrent pushes into it wait for each other.
+ */
 export async function ensureRepositoryId(db: Queryable, name: string): Promise<number> {
-  const [row] = await db
-    .insert(repositories)
-    .values({ name })
-    .onConflictDoUpdate({ target: repositories.name, set: { name: sql`excluded.name` } })
-    .returning({ id: repositories.id });
-  if (!row) throw new Error(`repository ${name} could not be created`);
-  return row.id;
+  const existing = await findRepositoryId(db, name);
+  if (existing !== undefined) return existing;
+  const [created] = await db.insert(repositories).values({ name }).onConflictDoNothing().returning({ id: repositories.id });
+  // Created by a concurrent push between the read and the insert.
+  const id = created?.id ?? (await findRepositoryId(db, name));
+  if (id === undefined) throw new Error(`repository ${name} could not be created`);
+  return id;
 }
