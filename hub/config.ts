@@ -7,6 +7,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { S3StoreOptions } from '../storage/s3.ts';
 
 export interface ListenAddress {
   host: string;
@@ -30,17 +31,8 @@ export interface HubConfig {
 
 export type StorageConfig = { kind: 'fs'; root: string } | ({ kind: 's3' } & S3Config);
 
-export interface S3Config {
-  bucket: string;
-  /** Endpoint of an S3-compatible server (MinIO, Ceph RGW, Garage, R2); absent for AWS. */
-  endpoint?: string;
-  region: string;
-  /** Key prefix inside the bucket, without a trailing slash ('' for none). */
-  prefix: string;
-  forcePathStyle: boolean;
-  /** Answer blob GETs with a redirect to a presigned URL instead of streaming through the Hub. */
-  redirect: boolean;
-}
+/** The S3 settings are exactly what the S3 store takes. */
+export type S3Config = S3StoreOptions;
 
 export const DEFAULT_CONFIG_FILE = 'nocker-hub.yaml';
 const DEFAULT_LISTEN = '127.0.0.1:5000';
