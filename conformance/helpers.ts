@@ -418,6 +418,13 @@ export async function pushImage(
   return { manifest, config, layer };
 }
 
+/** Pushes an image pushed before (its blobs, then its manifest under `reference`) into `repo`. */
+export async function pushImageCopy(base: string, repo: string, image: PushedImage, reference: string): Promise<void> {
+  await pushBlob(base, repo, image.config.bytes);
+  await pushBlob(base, repo, image.layer.bytes);
+  await pushManifest(base, repo, reference, image.manifest);
+}
+
 /** Makes sure the empty config `{}` exists in `repo` (artifact manifests reference it). */
 export async function pushEmptyConfig(base: string, repo: string): Promise<void> {
   await pushBlob(base, repo, EMPTY_JSON);

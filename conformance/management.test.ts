@@ -11,6 +11,7 @@ import {
   imageIndex,
   pushBlob,
   pushImage,
+  pushImageCopy,
   pushManifest,
   randomBlob,
   sha256,
@@ -99,9 +100,7 @@ describe('deleting manifests: DELETE /v2/<name>/manifests/<digest>', () => {
     const b = uniqueRepo('del-scope-b');
     const img = await pushImage(base, a, 'x');
     // Same bytes pushed into b.
-    await pushBlob(base, b, img.config.bytes);
-    await pushBlob(base, b, img.layer.bytes);
-    await pushManifest(base, b, 'x', img.manifest);
+    await pushImageCopy(base, b, img, 'x');
 
     expect((await del(`/v2/${a}/manifests/${img.manifest.digest}`)).status).toBe(202);
     const inB = await getManifest(base, b, 'x');

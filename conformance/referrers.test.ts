@@ -14,6 +14,7 @@ import {
   pushBlob,
   pushEmptyConfig,
   pushImage,
+  pushImageCopy,
   pushManifest,
   randomBlob,
   sha256,
@@ -245,9 +246,7 @@ describe('referrers: lifecycle and scoping', () => {
     const b = uniqueRepo('ref-scope-b');
     const subject = await pushImage(base, a, 'x');
     // Same subject bytes in b, with a referrer only in b.
-    await pushBlob(base, b, subject.config.bytes);
-    await pushBlob(base, b, subject.layer.bytes);
-    await pushManifest(base, b, 'x', subject.manifest);
+    await pushImageCopy(base, b, subject, 'x');
     await pushEmptyConfig(base, b);
     const art = artifactManifest({ artifactType: SIG, subject: subject.manifest.descriptor });
     await pushManifest(base, b, art.digest, art);

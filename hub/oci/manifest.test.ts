@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from './digest.ts';
 import { OciError } from './errors.ts';
-import { isImageManifest, parseManifest } from './manifest.ts';
+import { parseManifest } from './manifest.ts';
 import { EMPTY_DESCRIPTOR, MediaType } from './mediatypes.ts';
 
 const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
@@ -329,15 +329,5 @@ describe('parseManifest: invalid manifests (MANIFEST_INVALID)', () => {
   it('rejects an invalid index child, naming its position', () => {
     const doc = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [SUBJECT, { ...SUBJECT, size: -5 }] };
     expect(invalidMessage(doc)).toMatch(/manifests\[1\]\.size/);
-  });
-});
-
-describe('isImageManifest', () => {
-  it('is true for OCI and Docker image manifests only', () => {
-    expect(isImageManifest(MediaType.OciManifest)).toBe(true);
-    expect(isImageManifest(MediaType.DockerManifest)).toBe(true);
-    expect(isImageManifest(MediaType.OciIndex)).toBe(false);
-    expect(isImageManifest(MediaType.DockerManifestList)).toBe(false);
-    expect(isImageManifest('application/json')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { OciError } from './errors.ts';
 import { parseDigest } from './digest.ts';
-import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_TYPES } from './mediatypes.ts';
+import { INDEX_TYPES, MANIFEST_TYPES } from './mediatypes.ts';
 
 export interface Descriptor {
   mediaType: string;
@@ -144,9 +144,4 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function invalid(message: string): OciError {
   return new OciError('MANIFEST_INVALID', message);
-}
-
-/** True for media types whose body lists a config and layers. */
-export function isImageManifest(mediaType: string): boolean {
-  return IMAGE_MANIFEST_TYPES.has(mediaType);
 }

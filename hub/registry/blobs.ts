@@ -96,7 +96,7 @@ export class BlobService {
  * Links `digest` into a repository and marks the blob used now, so that GC's grace period
  * protects it. Returns false when the blob is gone or going (GC removed or marked it meanwhile).
  */
-export async function linkBlob(tx: Transaction, repositoryId: number, digest: string): Promise<boolean> {
+async function linkBlob(tx: Transaction, repositoryId: number, digest: string): Promise<boolean> {
   const touched = await tx
     .update(blobs)
     .set({ lastUsedAt: sql`now()` })

@@ -15,7 +15,7 @@ import type { BlobStore } from '../../storage/blobstore.ts';
 import type { Database, Transaction } from '../db/open.ts';
 import { blobs, repositories, repositoryBlobs, uploads } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
-import { parseDigest, type Digest } from '../oci/digest.ts';
+import { parseDigest, type Digest, type DigestAlgorithm } from '../oci/digest.ts';
 import type { BlobInfo } from './blobs.ts';
 import { ensureRepositoryId } from './repositories.ts';
 
@@ -245,17 +245,21 @@ export class UploadService {
   private async hashFor(state: UploadState): Promise<Hash> {
     const cached = this.hashes.get(state.id);
     if (cached && cached.size === state.size) return cached.hash;
-    const hash = createHash('sha256');
-    for await (const chunk of await this.store.readUpload(state.id, state.size)) hash.update(chunk as Uint8Array);
+    const hash = await this.hashStored(state, 'sha256');
     this.remember(state.id, hash, state.size);
     return hash;
   }
 
   /** Hashes what storage holds with another algorithm (sha512 uploads are rare). */
   private async rehash(state: UploadState, algorithm: 'sha512'): Promise<string> {
+    return (await this.hashStored(state, algorithm)).digest('hex');
+  }
+
+  /** Hashes the first `state.size` bytes storage holds for the upload. */
+  private async hashStored(state: UploadState, algorithm: DigestAlgorithm): Promise<Hash> {
     const hash = createHash(algorithm);
     for await (const chunk of await this.store.readUpload(state.id, state.size)) hash.update(chunk as Uint8Array);
-    return hash.digest('hex');
+    return hash;
   }
 
   private remember(id: string, hash: Hash, size: number): void {
