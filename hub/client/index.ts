@@ -1,0 +1,17 @@
+/**
+ * The Nocker Hub client SDK: {@link HubClient} for `/v2` (with the token handshake) and
+ * `/api/v1`, {@link HubAdmin} for the management API, and the address helpers.
+ *
+ * @example
+ * import { HubAdmin, HubClient } from 'nocker/hub/client';
+ * const client = new HubClient({ url: 'http://127.0.0.1:5000', credentials: { username, password } });
+ * await client.checkLogin();
+ * const users = await new HubAdmin(client).listUsers();
+ */
+export { HubClient, HubUnreachableError, scopeForRequest, type Credentials, type HubClientOptions, type V2RequestInit } from './client.ts';
+export { HubAdmin, ROLES, DELETE_POLICIES } from './admin.ts';
+export type { AuditEntry, AuditPage, AuditQuery, DeletePolicy, Me, Member, Namespace, NamespaceChanges, NewRobot, Permission, Robot, Role, Token, User, Visibility } from './admin.ts';
+export { DEFAULT_HUB, HubAddressError, hubHost, isLoopbackHost, normalizeHubUrl, resolveHubUrl } from './address.ts';
+export { findChallenge, parseChallenges, type Challenge } from './challenge.ts';
+export { errorFromBody, errorFromResponse } from './errors.ts';
+export { TokenCache } from './tokens.ts';
