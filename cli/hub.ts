@@ -1,9 +1,10 @@
-/** `nocker hub …`: serve the Hub, collect its garbage. */
+/** `nocker hub …`: serve the Hub, collect its garbage, manage its accounts and namespaces. */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../hub/config.ts';
 import { startHub } from '../hub/server.ts';
 import { runGarbageCollection } from '../hub/gc-runner.ts';
 import { formatGcReport, parseDuration } from '../hub/registry/gc.ts';
+import { ADMIN_GROUPS, HUB_ADMIN_HELP, hubAdminCommand, type AdminGroup } from './hub-admin.ts';
 import { UsageError } from './usage.ts';
 
 export const HUB_HELP = `Usage:
@@ -21,8 +22,13 @@ export const HUB_HELP = `Usage:
       is safe while pushes go on. --dry-run only reports.
 `;
 
+function isAdminGroup(sub: string | undefined): sub is AdminGroup {
+  return (ADMIN_GROUPS as readonly (string | undefined)[]).includes(sub);
+}
+
 export async function hubCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (isAdminGroup(sub)) return hubAdminCommand(sub, rest);
   switch (sub) {
     case 'serve':
       return serve(rest);
@@ -31,7 +37,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
     case undefined:
     case '--help':
     case '-h':
-      process.stdout.write(HUB_HELP);
+      process.stdout.write(`${HUB_HELP}\n${HUB_ADMIN_HELP}`);
       return sub === undefined ? 1 : 0;
     default:
       throw new UsageError(`unknown hub command "${sub}"`);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../hub/config.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { hubCommand } from './hub.ts';
+import { loginCommand, logoutCommand } from './login.ts';
 import { UsageError } from './usage.ts';
 
 const HELP = `nocker — build, sign, store and run containers through the Nocker Hub
@@ -13,9 +14,16 @@ const HELP = `nocker — build, sign, store and run containers through the Nocke
 Usage:
   nocker hub serve [--config FILE]      start the Hub (an OCI distribution-spec v1.1 registry)
   nocker hub gc [--dry-run] [options]   remove blobs and manifests nothing uses
+  nocker login [HUB] [-u NAME] [--password-stdin]
+                                        check and save credentials for a Hub (as docker login)
+  nocker logout [HUB]                   remove the saved credentials
+  nocker hub user|namespace|robot|token|audit …
+                                        manage the Hub's accounts, namespaces, robot accounts,
+                                        tokens; read its audit log
   nocker --help | --version
 
-Run "nocker hub --help" for the Hub's options.
+HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:5000.
+Run "nocker hub --help" for the Hub's options, "nocker login --help" for logging in.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'hub') return hubCommand(rest);
+  if (command === 'login') return loginCommand(rest);
+  if (command === 'logout') return logoutCommand(rest);
   throw new UsageError(`unknown command "${command}"`);
 }
 
