@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HubAdmin, DELETE_POLICIES, ROLES, type DeletePolicy, type Namespace, type Permission, type Role } from '../hub/client/admin.ts';
+import { HubAdmin, DELETE_POLICIES, ROLES, type AuditEntry, type DeletePolicy, type Namespace, type Permission, type Role } from '../hub/client/admin.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { validateRepositoryName } from '../hub/oci/names.ts';
 import { parseDuration } from '../hub/registry/gc.ts';
@@ -34,8 +34,8 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
   nocker hub robot list
   nocker hub robot create NAME --access REPOSITORY:ACTIONS [--access …] [--expires 30d|DATE]
                                [--description TEXT]
-      REPOSITORY is a repository name or a prefix ending in /* (team/*); ACTIONS a comma
-      list of pull, push, delete. Prints robot$NAME and its secret, once.
+      REPOSITORY is a repository name, a prefix ending in /* (team/*) or * for all; ACTIONS a
+      comma list of pull, push, delete. Prints robot$NAME and its secret, once.
   nocker hub robot delete NAME
 
   nocker hub token list
@@ -71,11 +71,11 @@ export function parseAccess(text: string): Permission {
   const repository = text.slice(0, colon);
   const name = repository.endsWith('/*') ? repository.slice(0, -2) : repository;
   try {
-    validateRepositoryName(name);
+    if (repository !== '*') validateRepositoryName(name);
   } catch (err) {
-    throw new UsageError(`--access ${text}: ${(err as Error).message} (a prefix ends in /*, as in team/*)`);
+    throw new UsageError(`--access ${text}: ${(err as Error).message} (a prefix ends in /*, as in team/*; * is every repository)`);
   }
-  const actions = [...new Set(text.slice(colon + 1).split(',').map((a) => a.trim()))];
+  const actions = [...new Set(text.slice(colon + 1).split(',').map((a) => a.trim()).filter((a) => a !== ''))];
   const unknown = actions.filter((a) => !(ROBOT_ACTIONS as readonly string[]).includes(a));
   if (actions.length === 0 || unknown.length > 0) {
     throw new UsageError(`--access ${text}: ${unknown[0] ? `"${unknown[0]}" is not an action` : 'no actions'}; use ${ROBOT_ACTIONS.join(', ')}`);
@@ -448,6 +448,28 @@ async function tokenCommand(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/** `repo:tag` or `repo@digest`, as an audit entry names what it touched. */
+function artifact(entry: AuditEntry): string {
+  if (!entry.repository) return '-';
+  if (!entry.reference) return entry.repository;
+  return `${entry.repository}${entry.reference.includes(':') ? '@' : ':'}${entry.reference}`;
+}
+
+/**
+ * An audit detail on one line: its plain values as `key=value`, lists and objects as JSON.
+ *
+ * @example
+ * summarize({ namespace: 'team', account: 'ann', role: 'developer' }); // 'namespace=team account=ann role=developer'
+ */
+export function summarize(detail: unknown): string {
+  if (detail === undefined || detail === null) return '';
+  if (typeof detail !== 'object' || Array.isArray(detail)) return JSON.stringify(detail);
+  return Object.entries(detail)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+}
+
 async function auditCommand(argv: string[], io: CommandIO): Promise<number> {
   if (argv[0] === 'help') return unknownSub('audit', 'help', io);
   const args = parse(
@@ -479,8 +501,8 @@ async function auditCommand(argv: string[], io: CommandIO): Promise<number> {
   const ctx = await connect(io, values.hub, values.json);
   const page = await ctx.admin.audit(query);
   if (ctx.json) return printJson(io, page);
-  const rows = page.entries.map((e) => [when(e.at), e.actor ?? '-', e.action, e.repository ?? '-', e.reference ?? '-', e.outcome, e.clientAddress ?? '-']);
-  io.stdout.write(formatTable(['TIME', 'ACTOR', 'ACTION', 'REPOSITORY', 'REFERENCE', 'OUTCOME', 'CLIENT'], rows));
+  const rows = page.entries.map((e) => [when(e.at), e.actor ?? '-', e.action, artifact(e), e.outcome, e.clientAddress ?? '-', summarize(e.detail)]);
+  io.stdout.write(formatTable(['TIME', 'ACTOR', 'ACTION', 'REPOSITORY', 'OUTCOME', 'CLIENT', 'DETAIL'], rows));
   if (page.next) io.stderr.write(`More entries: add --before ${page.next}\n`);
   return 0;
 }

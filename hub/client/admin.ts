@@ -62,6 +62,7 @@ export interface Robot {
   description: string;
   permissions: Permission[];
   expiresAt: string | null;
+  disabled?: boolean;
   createdBy: string;
   createdAt: string;
 }
@@ -83,17 +84,18 @@ export interface Token {
   userAgent: string | null;
 }
 
+/** One audit record; fields that do not apply to an action may be null or absent. */
 export interface AuditEntry {
-  id: string;
+  id: string | number;
   at: string;
-  actor: string | null;
-  actorKind: string | null;
-  clientAddress: string | null;
+  actor?: string | null;
+  actorKind?: string | null;
+  clientAddress?: string | null;
   action: string;
-  repository: string | null;
-  reference: string | null;
+  repository?: string | null;
+  reference?: string | null;
   outcome: string;
-  detail: unknown;
+  detail?: unknown;
 }
 
 export interface AuditQuery {

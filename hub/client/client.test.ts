@@ -40,7 +40,7 @@ function fakeHub(options: { tokenLifetime?: number; basicOnly?: boolean } = {}) 
     if (url.pathname.startsWith('/api/v1/')) {
       if (authorization !== BASIC_ADMIN) return json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
       if (url.pathname === '/api/v1/nothing') return new Response(null, { status: 204 });
-      if (url.pathname === '/api/v1/conflict') return json(409, { errors: [{ code: 'CONFLICT', message: 'user "ann" exists', detail: { name: 'ann' } }] });
+      if (url.pathname === '/api/v1/conflict') return json(409, { errors: [{ code: 'SOMETHING_NEW', message: 'user "ann" exists', detail: { name: 'ann' } }] });
       if (url.pathname === '/api/v1/broken') return new Response('<html>bad gateway</html>', { status: 502 });
       return json(200, { echo: body === null ? null : JSON.parse(body), method });
     }
@@ -205,7 +205,7 @@ describe('HubClient.api', () => {
     const client = new HubClient({ url: HUB, credentials: admin, fetch: fakeHub().fetch });
     const conflict = (await client.api('POST', '/api/v1/conflict', {}).catch((e: unknown) => e)) as OciError;
     expect([conflict.status, conflict.message]).toEqual([409, 'user "ann" exists']);
-    expect(conflict.detail).toEqual({ code: 'CONFLICT', detail: { name: 'ann' } });
+    expect(conflict.detail).toEqual({ code: 'SOMETHING_NEW', detail: { name: 'ann' } });
     const broken = (await client.api('GET', '/api/v1/broken').catch((e: unknown) => e)) as OciError;
     expect([broken.code, broken.status]).toEqual(['INTERNAL', 502]);
     expect(broken.message).toBe('GET /api/v1/broken failed with HTTP 502: <html>bad gateway</html>');
