@@ -83,8 +83,9 @@ export async function promptLine(io: CommandIO, question: string): Promise<strin
 /** Asks for a secret on the terminal without echoing it (backspace and Ctrl-U edit, Ctrl-C aborts). */
 export function promptSecret(io: CommandIO, question: string): Promise<string> {
   const input = io.stdin;
-  io.stderr.write(question);
+  // Raw before the prompt shows, so that nothing typed after it is echoed.
   input.setRawMode?.(true);
+  io.stderr.write(question);
   input.setEncoding('utf8');
   input.resume();
   return new Promise((resolve, reject) => {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../../conformance/harness.ts';
 import { OciError } from '../oci/errors.ts';
+import { HubAdmin } from './admin.ts';
 import { HubClient, HubUnreachableError, scopeForRequest } from './client.ts';
 
 const HUB = 'http://127.0.0.1:5000';
@@ -221,5 +225,42 @@ describe('scopeForRequest', () => {
     expect(scopeForRequest('GET', '/v2/x/manifests/y/tags/list')).toBe('repository:x/manifests/y:pull');
     expect(scopeForRequest('GET', '/v2/_catalog?n=10')).toBe('registry:catalog:*');
     expect(scopeForRequest('GET', '/v2/')).toBeUndefined();
+  });
+});
+
+describe('HubClient against a real Hub', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(async () => {
+    await hub?.destroy();
+  });
+
+  const blob = Buffer.from('a layer, streamed');
+  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+
+  it('pushes a streamed blob and reads it back through tokens', async () => {
+    const client = new HubClient({ url: hub.url, credentials: TEST_ADMIN });
+    const pushed = await client.v2('POST', `/v2/team/app/blobs/uploads/?digest=${digest}`, {
+      body: Readable.toWeb(Readable.from([blob])) as ReadableStream<Uint8Array>,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.length) },
+    });
+    expect(pushed.status, await pushed.clone().text()).toBe(201);
+    const read = await client.v2('GET', `/v2/team/app/blobs/${digest}`);
+    expect(read.status).toBe(200);
+    expect(Buffer.from(await read.arrayBuffer())).toEqual(blob);
+  });
+
+  it('leaves a refused request refused: anonymous pulls of a private repository, robots outside their access', async () => {
+    const anonymous = await new HubClient({ url: hub.url }).v2('GET', `/v2/team/app/blobs/${digest}`);
+    expect([401, 403]).toContain(anonymous.status);
+    const admin = new HubAdmin(new HubClient({ url: hub.url, credentials: TEST_ADMIN }));
+    const robot = await admin.createRobot({ name: 'reader', permissions: [{ repository: 'other/*', actions: ['pull'] }] });
+    const asRobot = new HubClient({ url: hub.url, credentials: { username: robot.name, password: robot.secret } });
+    await expect(asRobot.checkLogin()).resolves.toBeUndefined();
+    expect([401, 403]).toContain((await asRobot.v2('GET', `/v2/team/app/blobs/${digest}`)).status);
+    const me = await new HubAdmin(asRobot).me();
+    expect(me).toMatchObject({ name: 'robot$reader', kind: 'robot', admin: false });
   });
 });
