@@ -245,5 +245,7 @@ describe('against a Hub', () => {
     expect((await nocker('user', [])).code).toBe(1);
     expect((await nocker('namespace', ['create', '--help'])).stdout).toContain('nocker hub namespace set');
     await expect(nocker('token', ['burn'])).rejects.toThrow('unknown hub token command "burn"');
+    await expect(nocker('user', ['create'])).rejects.toThrow('nocker hub user create takes NAME, got none');
+    await expect(nocker('namespace', ['member', 'add', 'team', 'eve'])).rejects.toThrow('nocker hub namespace member add takes NAME ACCOUNT ROLE, got team eve');
   });
 });

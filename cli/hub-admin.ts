@@ -165,14 +165,16 @@ export async function hubAdminCommand(group: AdminGroup, argv: string[], io: Com
 }
 
 /** Parses the arguments of one subcommand; `undefined` when it asked for help (printed). */
-function parse<O extends Options>(argv: string[], io: CommandIO, options: O, positionals: string[]) {
+function parse<O extends Options>(command: string, argv: string[], io: CommandIO, options: O, positionals: string[]) {
   const parsed = parseOrUsage(() => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true }));
   if ((parsed.values as { help?: boolean }).help === true) {
     io.stdout.write(HUB_ADMIN_HELP);
     return undefined;
   }
   if (parsed.positionals.length !== positionals.length) {
-    throw new UsageError(`expected ${positionals.length === 0 ? 'no arguments' : positionals.join(' ')}, got ${parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' ')}`);
+    const wanted = positionals.length === 0 ? 'no arguments' : positionals.join(' ');
+    const got = parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' ');
+    throw new UsageError(`nocker hub ${command} takes ${wanted}, got ${got}`);
   }
   return parsed;
 }
@@ -213,7 +215,7 @@ async function userCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'list': {
-      const args = parse(rest, io, {}, []);
+      const args = parse('user list', rest, io, {}, []);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const users = await ctx.admin.listUsers();
@@ -223,7 +225,7 @@ async function userCommand(argv: string[], io: CommandIO): Promise<number> {
     }
     case 'create':
     case 'passwd': {
-      const args = parse(rest, io, { 'password-stdin': { type: 'boolean' }, ...(sub === 'create' ? { admin: { type: 'boolean' } } : {}) }, ['NAME']);
+      const args = parse(`user ${sub}`, rest, io, { 'password-stdin': { type: 'boolean' }, ...(sub === 'create' ? { admin: { type: 'boolean' } } : {}) }, ['NAME']);
       if (!args) return 0;
       const name = args.positionals[0] ?? '';
       const ctx = await connect(io, args.values.hub, args.values.json);
@@ -238,7 +240,7 @@ async function userCommand(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     case 'delete': {
-      const args = parse(rest, io, {}, ['NAME']);
+      const args = parse('user delete', rest, io, {}, ['NAME']);
       if (!args) return 0;
       const name = args.positionals[0] ?? '';
       const ctx = await connect(io, args.values.hub, args.values.json);
@@ -279,7 +281,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'list': {
-      const args = parse(rest, io, {}, []);
+      const args = parse('namespace list', rest, io, {}, []);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const namespaces = await ctx.admin.listNamespaces();
@@ -289,7 +291,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
       return 0;
     }
     case 'create': {
-      const args = parse(rest, io, { public: { type: 'boolean' } }, ['NAME']);
+      const args = parse('namespace create', rest, io, { public: { type: 'boolean' } }, ['NAME']);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const ns = await ctx.admin.createNamespace({ name: args.positionals[0] ?? '', visibility: args.values.public === true ? 'public' : 'private' });
@@ -298,7 +300,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
       return 0;
     }
     case 'show': {
-      const args = parse(rest, io, {}, ['NAME']);
+      const args = parse('namespace show', rest, io, {}, ['NAME']);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const ns = await ctx.admin.getNamespace(args.positionals[0] ?? '');
@@ -307,7 +309,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
       return 0;
     }
     case 'set': {
-      const args = parse(rest, io, { visibility: { type: 'string' }, 'immutable-tags': { type: 'string' }, 'delete-policy': { type: 'string' } }, ['NAME']);
+      const args = parse('namespace set', rest, io, { visibility: { type: 'string' }, 'immutable-tags': { type: 'string' }, 'delete-policy': { type: 'string' } }, ['NAME']);
       if (!args) return 0;
       const changes = {
         visibility: oneOf(args.values.visibility, ['public', 'private'] as const, '--visibility'),
@@ -323,7 +325,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
       return 0;
     }
     case 'delete': {
-      const args = parse(rest, io, {}, ['NAME']);
+      const args = parse('namespace delete', rest, io, {}, ['NAME']);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       await ctx.admin.deleteNamespace(args.positionals[0] ?? '');
@@ -331,7 +333,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
       return 0;
     }
     case 'members': {
-      const args = parse(rest, io, {}, ['NAME']);
+      const args = parse('namespace members', rest, io, {}, ['NAME']);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const members = await ctx.admin.listMembers(args.positionals[0] ?? '');
@@ -349,7 +351,7 @@ async function namespaceCommand(argv: string[], io: CommandIO): Promise<number> 
 async function memberCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'add') {
-    const args = parse(rest, io, {}, ['NAME', 'ACCOUNT', 'ROLE']);
+    const args = parse('namespace member add', rest, io, {}, ['NAME', 'ACCOUNT', 'ROLE']);
     if (!args) return 0;
     const [namespace = '', account = '', roleText] = args.positionals;
     const role = oneOf<Role>(roleText, ROLES, 'ROLE') as Role;
@@ -359,7 +361,7 @@ async function memberCommand(argv: string[], io: CommandIO): Promise<number> {
     return 0;
   }
   if (sub === 'remove') {
-    const args = parse(rest, io, {}, ['NAME', 'ACCOUNT']);
+    const args = parse('namespace member remove', rest, io, {}, ['NAME', 'ACCOUNT']);
     if (!args) return 0;
     const [namespace = '', account = ''] = args.positionals;
     const ctx = await connect(io, args.values.hub, args.values.json);
@@ -376,7 +378,7 @@ async function robotCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'list': {
-      const args = parse(rest, io, {}, []);
+      const args = parse('robot list', rest, io, {}, []);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const robots = await ctx.admin.listRobots();
@@ -386,7 +388,7 @@ async function robotCommand(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     case 'create': {
-      const args = parse(rest, io, { access: { type: 'string', multiple: true }, expires: { type: 'string' }, description: { type: 'string' } }, ['NAME']);
+      const args = parse('robot create', rest, io, { access: { type: 'string', multiple: true }, expires: { type: 'string' }, description: { type: 'string' } }, ['NAME']);
       if (!args) return 0;
       const access = args.values.access ?? [];
       if (access.length === 0) throw new UsageError('robot create: give at least one --access REPOSITORY:ACTIONS, such as team/*:pull');
@@ -409,7 +411,7 @@ async function robotCommand(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     case 'delete': {
-      const args = parse(rest, io, {}, ['NAME']);
+      const args = parse('robot delete', rest, io, {}, ['NAME']);
       if (!args) return 0;
       const name = robotName(args.positionals[0] ?? '');
       const ctx = await connect(io, args.values.hub, args.values.json);
@@ -426,7 +428,7 @@ async function tokenCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'list': {
-      const args = parse(rest, io, {}, []);
+      const args = parse('token list', rest, io, {}, []);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       const tokens = await ctx.admin.listTokens();
@@ -436,7 +438,7 @@ async function tokenCommand(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     case 'revoke': {
-      const args = parse(rest, io, {}, ['ID']);
+      const args = parse('token revoke', rest, io, {}, ['ID']);
       if (!args) return 0;
       const ctx = await connect(io, args.values.hub, args.values.json);
       await ctx.admin.revokeToken(args.positionals[0] ?? '');
@@ -473,6 +475,7 @@ export function summarize(detail: unknown): string {
 async function auditCommand(argv: string[], io: CommandIO): Promise<number> {
   if (argv[0] === 'help') return unknownSub('audit', 'help', io);
   const args = parse(
+    'audit',
     argv,
     io,
     {
