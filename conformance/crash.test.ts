@@ -37,6 +37,7 @@ import {
   sha256,
   startUpload,
   uniqueRepo,
+  withCredentials,
   withQuery,
   type Descriptor,
 } from './helpers.ts';
@@ -60,7 +61,7 @@ interface InFlight {
 
 function send(base: string, method: string, target: string, headers: OutgoingHttpHeaders): InFlight {
   let status: number | undefined;
-  const req = request(new URL(target, base), { method, headers });
+  const req = request(new URL(target, base), { method, headers: withCredentials(headers as Record<string, string>) });
   req.on('response', (res) => {
     status = res.statusCode;
     res.resume();

@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type HubConfig } from '../hub/config.ts';
 import { startHub, type RunningHub } from '../hub/server.ts';
+import { TEST_ADMIN } from './helpers.ts';
+
+export { TEST_ADMIN };
 
 /** The backends of one test Hub, as environment variables and as the config they produce. */
 export interface TestEnvironment {
@@ -30,7 +33,7 @@ export interface TestEnvironment {
  */
 export async function createTestEnvironment(options: { dataDir?: string; embedded?: boolean } = {}): Promise<TestEnvironment> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'nocker-test-')));
-  const env: Record<string, string> = { NOCKER_DATA_DIR: dataDir, NOCKER_LISTEN: '127.0.0.1:0' };
+  const env: Record<string, string> = { NOCKER_DATA_DIR: dataDir, NOCKER_LISTEN: '127.0.0.1:0', NOCKER_ADMIN_PASSWORD: TEST_ADMIN.password };
   const cleanups: (() => Promise<void>)[] = [];
   const name = `nocker_test_${randomBytes(6).toString('hex')}`;
 

@@ -81,10 +81,29 @@ export function assertNo5xx(method: string, url: string, status: number): void {
   expect(status, `${method} ${url} must not answer with a server error`).toBeLessThan(500);
 }
 
+/** The administrator every test Hub starts with (its NOCKER_ADMIN_PASSWORD). */
+export const TEST_ADMIN = { username: 'admin', password: 'nocker-test-admin-password' } as const;
+
+/** `Basic …` for a name and password. */
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** What the suite sends unless a test says otherwise: the administrator's Basic credentials. */
+export const ADMIN_AUTHORIZATION = basicAuth(TEST_ADMIN.username, TEST_ADMIN.password);
+
 export type RequestOptions = Omit<RequestInit, 'body' | 'headers'> & {
   body?: Uint8Array | string | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
+  /** Send no credentials at all (by default the administrator's go with every request). */
+  anonymous?: boolean;
 };
+
+/** The headers of a suite request: the administrator's credentials unless the test set its own or none. */
+export function withCredentials(headers: Record<string, string> = {}, anonymous = false): Record<string, string> {
+  if (anonymous || Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return headers;
+  return { Authorization: ADMIN_AUTHORIZATION, ...headers };
+}
 
 /**
  * `fetch` against the Hub: `target` is a path (`/v2/...`) or a Location header value, either
@@ -93,7 +112,8 @@ export type RequestOptions = Omit<RequestInit, 'body' | 'headers'> & {
 export async function http(base: string, target: string, options: RequestOptions = {}): Promise<Response> {
   const url = resolveUrl(base, target);
   const method = options.method ?? 'GET';
-  const init: RequestInit & { duplex?: 'half' } = { ...options, redirect: 'manual' } as RequestInit;
+  const { anonymous, ...rest } = options;
+  const init: RequestInit & { duplex?: 'half' } = { ...rest, headers: withCredentials(options.headers, anonymous), redirect: 'manual' } as RequestInit;
   if (options.body instanceof ReadableStream) init.duplex = 'half';
   const res = await fetch(url, init);
   assertNo5xx(method, url, res.status);
@@ -107,11 +127,11 @@ export interface RawResponse {
 }
 
 /** A request whose path is sent byte for byte (no `..` or `//` normalisation), via node:http. */
-export function rawRequest(base: string, method: string, path: string, body?: Buffer): Promise<RawResponse> {
+export function rawRequest(base: string, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: hostname, port: Number(port), method, path, headers: body ? { 'content-length': String(body.length) } : {} },
+      { host: hostname, port: Number(port), method, path, headers: withCredentials({ ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -148,7 +168,7 @@ export function interruptedRequest(
       port: Number(url.port),
       method,
       path: `${url.pathname}${url.search}`,
-      headers: { ...headers, 'content-length': String(declaredLength) },
+      headers: withCredentials({ ...headers, 'content-length': String(declaredLength) }),
     });
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;

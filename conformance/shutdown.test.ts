@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnvironment, type TestEnvironment } from './harness.ts';
-import { http, randomBlob, sha256, startUpload, uniqueRepo, withQuery } from './helpers.ts';
+import { http, randomBlob, sha256, startUpload, uniqueRepo, withCredentials, withQuery } from './helpers.ts';
 import { kill, spawnHub, type HubProcess } from './processes.ts';
 
 describe('SIGTERM', () => {
@@ -30,7 +30,7 @@ describe('SIGTERM', () => {
     const answered = new Promise<{ status: number; range: string | undefined }>((resolve, reject) => {
       const req = request(new URL(location, hub!.url), {
         method: 'PATCH',
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.length), 'Content-Range': `0-${blob.length - 1}` },
+        headers: withCredentials({ 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.length), 'Content-Range': `0-${blob.length - 1}` }),
       });
       req.on('response', (res) => {
         res.resume();

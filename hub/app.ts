@@ -15,19 +15,27 @@ import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
 import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
+import { managementRoutes } from './api/routes.ts';
 import type { HubMetrics } from './metrics.ts';
+import type { AccessControl } from './auth/access-control.ts';
+import { authenticate, type AuthEnv } from './auth/middleware.ts';
+import { tokenRoutes } from './auth/token-routes.ts';
 
 export interface HubContext {
   config: HubConfig;
   registry: Registry;
+  access: AccessControl;
   metrics: HubMetrics;
+  /** Lets `nocker hub gc` on this machine act as administrator (see datadir-lock.ts). */
+  operatorSecret?: string;
   /** Answers `/readyz`: resolves when the Hub can serve, rejects saying what is wrong. */
   ready(): Promise<void>;
   quiet?: boolean;
 }
 
-export function createApp(hub: HubContext): Hono {
-  const app = new Hono();
+export function createApp(hub: HubContext): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const { registry, access } = hub;
   app.use('*', hub.metrics.middleware());
   if (!hub.quiet) app.use('*', requestLog());
   app.use('/v2/*', async (c, next) => {
@@ -44,15 +52,21 @@ export function createApp(hub: HubContext): Hono {
   );
   app.get('/metrics', async (c) => c.body(await hub.metrics.registry.metrics(), 200, { 'Content-Type': hub.metrics.registry.contentType }));
 
+  // Every registry and API route sees who is asking; each route then checks what it needs.
+  app.use('/v2/*', authenticate(access));
+  app.use('/api/v1/*', authenticate(access));
+  app.route('/', tokenRoutes(access));
+
   // Order matters where patterns overlap: uploads before blobs, catalog before repositories.
   app.route('/', baseRoutes());
-  app.route('/', catalogRoutes(hub.registry));
-  app.route('/', uploadRoutes(hub.registry));
-  app.route('/', blobRoutes(hub.registry));
-  app.route('/', manifestRoutes(hub.registry, hub.config.maxManifestBytes));
-  app.route('/', tagRoutes(hub.registry));
-  app.route('/', referrerRoutes(hub.registry));
-  app.route('/', gcRoutes(hub.registry, hub.metrics));
+  app.route('/', catalogRoutes(registry, access));
+  app.route('/', uploadRoutes(registry, access));
+  app.route('/', blobRoutes(registry, access));
+  app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes));
+  app.route('/', tagRoutes(registry, access));
+  app.route('/', referrerRoutes(registry, access));
+  app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret));
+  app.route('/', managementRoutes(access));
 
   app.onError(handleError);
   app.notFound(handleNotFound);

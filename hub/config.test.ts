@@ -6,6 +6,8 @@ import { ConfigError, DEFAULT_CONFIG_FILE, describeDatabase, loadConfig, parseLi
 import type { HubConfig } from './config.ts';
 import { thrownBy } from './oci/thrown.ts';
 
+const DEFAULT_AUTH = { enabled: true, tokenTtlSeconds: 300, adminPassword: undefined, tokenKey: undefined, service: undefined, publicUrl: undefined };
+
 describe('loadConfig', () => {
   let cwd: string;
 
@@ -26,6 +28,7 @@ describe('loadConfig', () => {
         databasePool: 10,
         maxManifestBytes: 4 * 1024 * 1024,
         storage: { kind: 'fs', root: join(cwd, '.nocker', 'blobs') },
+        auth: DEFAULT_AUTH,
       });
     });
 
@@ -63,6 +66,7 @@ describe('loadConfig', () => {
         databasePool: 10,
         maxManifestBytes: 1048576,
         storage: { kind: 'fs', root: join(cwd, 'data', 'blobs') },
+        auth: DEFAULT_AUTH,
       });
     });
 
@@ -119,6 +123,7 @@ describe('loadConfig', () => {
         databasePool: 10,
         maxManifestBytes: 1024,
         storage: { kind: 'fs', root: join(cwd, 'store', 'blobs') },
+        auth: DEFAULT_AUTH,
       });
     });
 
@@ -235,6 +240,7 @@ describe('describeDatabase', () => {
     maxManifestBytes: 1024,
     databasePool: 10,
     storage: { kind: 'fs', root: '/var/lib/nocker/blobs' },
+    auth: { enabled: true, tokenTtlSeconds: 300 },
   };
 
   it('names the PGlite directory when there is no database URL', () => {
@@ -300,5 +306,25 @@ describe('storage and pool settings', () => {
     const err = thrownBy(() => loadConfig({ env: { NOCKER_S3_ENDPOINT: 'http://127.0.0.1:9000' }, cwd }), ConfigError);
     expect(err.key).toBe('NOCKER_S3_ENDPOINT');
     expect(err.message).toContain('NOCKER_S3_BUCKET');
+  });
+});
+
+describe('auth settings', () => {
+  it('turns authentication on by default with five-minute tokens', () => {
+    const config = loadConfig({ env: {}, cwd: '/nonexistent' });
+    expect(config.auth).toEqual(DEFAULT_AUTH);
+  });
+
+  it('reads NOCKER_AUTH, NOCKER_ADMIN_PASSWORD, NOCKER_TOKEN_TTL and NOCKER_PUBLIC_URL', () => {
+    const config = loadConfig({
+      env: { NOCKER_AUTH: 'off', NOCKER_ADMIN_PASSWORD: ' spaced secret ', NOCKER_TOKEN_TTL: '60', NOCKER_PUBLIC_URL: 'https://hub.example/' },
+      cwd: '/nonexistent',
+    });
+    expect(config.auth).toMatchObject({ enabled: false, adminPassword: ' spaced secret ', tokenTtlSeconds: 60, publicUrl: 'https://hub.example' });
+  });
+
+  it('refuses a short admin password and a bad switch, naming the key', () => {
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_ADMIN_PASSWORD: 'short' }, cwd: '/nonexistent' }), ConfigError).key).toBe('NOCKER_ADMIN_PASSWORD');
+    expect(thrownBy(() => loadConfig({ env: { NOCKER_AUTH: 'maybe' }, cwd: '/nonexistent' }), ConfigError).key).toBe('NOCKER_AUTH');
   });
 });

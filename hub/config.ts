@@ -27,6 +27,23 @@ export interface HubConfig {
   databasePool: number;
   /** Where blobs live: the filesystem under the data dir, or an S3 bucket. */
   storage: StorageConfig;
+  /** Who may do what: token authentication, users and namespaces. */
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** Off only for a local sandbox: every request is then allowed. */
+  enabled: boolean;
+  /** Password of the `admin` account created on first start; generated and printed when absent. */
+  adminPassword?: string;
+  /** PEM private key (ES256 or EdDSA) that signs tokens, or a path to one; kept in the data dir when absent. */
+  tokenKey?: string;
+  /** Lifetime of an access token, in seconds. */
+  tokenTtlSeconds: number;
+  /** The token service name (`aud`, `service=`); the request's host when absent. */
+  service?: string;
+  /** The Hub's address as clients reach it, e.g. behind a proxy; the request's own origin when absent. */
+  publicUrl?: string;
 }
 
 export type StorageConfig = { kind: 'fs'; root: string } | ({ kind: 's3' } & S3Config);
@@ -40,6 +57,7 @@ const DEFAULT_DATA_DIR = './.nocker';
 const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_DATABASE_POOL = 10;
 const DEFAULT_S3_REGION = 'us-east-1';
+const DEFAULT_TOKEN_TTL_SECONDS = 300;
 
 /** A configuration value that is missing or wrong; the message names the key. */
 export class ConfigError extends Error {
@@ -65,6 +83,12 @@ const SETTINGS = {
   s3Prefix: { env: 'NOCKER_S3_PREFIX', file: 's3.prefix' },
   s3ForcePathStyle: { env: 'NOCKER_S3_FORCE_PATH_STYLE', file: 's3.forcePathStyle' },
   s3Redirect: { env: 'NOCKER_S3_REDIRECT', file: 's3.redirect' },
+  auth: { env: 'NOCKER_AUTH', file: 'auth.enabled' },
+  adminPassword: { env: 'NOCKER_ADMIN_PASSWORD', file: 'auth.adminPassword' },
+  tokenKey: { env: 'NOCKER_TOKEN_KEY', file: 'auth.tokenKey' },
+  tokenTtl: { env: 'NOCKER_TOKEN_TTL', file: 'auth.tokenTtl' },
+  authService: { env: 'NOCKER_AUTH_SERVICE', file: 'auth.service' },
+  publicUrl: { env: 'NOCKER_PUBLIC_URL', file: 'auth.publicUrl' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -115,6 +139,24 @@ export function loadConfig(options: LoadConfigOptions = {}): HubConfig {
       ? parsePositiveInteger(maxManifest.value, maxManifest.key)
       : DEFAULT_MAX_MANIFEST_BYTES,
     storage: storageConfig(raw, resolvedDataDir),
+    auth: authConfig(raw),
+  };
+}
+
+function authConfig(raw: RawSetting): AuthConfig {
+  const enabled = raw('auth');
+  const adminPassword = raw('adminPassword');
+  const tokenKey = raw('tokenKey');
+  const ttl = raw('tokenTtl');
+  const service = raw('authService');
+  const publicUrl = raw('publicUrl');
+  return {
+    enabled: enabled ? parseBoolean(enabled.value, enabled.key) : true,
+    adminPassword: adminPassword ? requirePassword(adminPassword.value, adminPassword.key) : undefined,
+    tokenKey: tokenKey ? requireString(tokenKey.value, tokenKey.key) : undefined,
+    tokenTtlSeconds: ttl ? parsePositiveInteger(ttl.value, ttl.key) : DEFAULT_TOKEN_TTL_SECONDS,
+    service: service ? requireString(service.value, service.key) : undefined,
+    publicUrl: publicUrl ? parseHttpUrl(publicUrl.value, publicUrl.key) : undefined,
   };
 }
 
@@ -189,6 +231,12 @@ function flatten(values: Record<string, unknown>, prefix = ''): Record<string, u
     }
   }
   return flat;
+}
+
+/** Passwords are taken exactly as given: spaces are part of them. */
+function requirePassword(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value.length < 8) throw new ConfigError(key, 'expected a password of at least 8 characters');
+  return value;
 }
 
 function requireString(value: unknown, key: string): string {

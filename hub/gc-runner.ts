@@ -6,12 +6,13 @@
 import type { HubConfig } from './config.ts';
 import { acquireDataDirLock, lockOwner } from './datadir-lock.ts';
 import type { GcOptions, GcReport } from './registry/gc.ts';
+import { OPERATOR_HEADER } from './api/gc.ts';
 import { openBackends } from './server.ts';
 
 export async function runGarbageCollection(config: HubConfig, options: GcOptions): Promise<GcReport> {
   if (!config.databaseUrl) {
     const owner = await lockOwner(config.dataDir);
-    if (owner?.url) return askRunningHub(owner.url, options);
+    if (owner?.url) return askRunningHub(owner.url, owner.operatorSecret, options);
   }
   const lock = config.databaseUrl ? undefined : await acquireDataDirLock(config.dataDir);
   try {
@@ -26,10 +27,10 @@ export async function runGarbageCollection(config: HubConfig, options: GcOptions
   }
 }
 
-async function askRunningHub(url: string, options: GcOptions): Promise<GcReport> {
+async function askRunningHub(url: string, operatorSecret: string | undefined, options: GcOptions): Promise<GcReport> {
   const res = await fetch(`${url}/api/v1/gc`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...(operatorSecret ? { [OPERATOR_HEADER]: operatorSecret } : {}) },
     body: JSON.stringify(options),
   });
   if (!res.ok) throw new Error(`the running Hub at ${url} refused garbage collection: ${res.status} ${await res.text()}`);

@@ -13,6 +13,8 @@ import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { acquireDataDirLock } from './datadir-lock.ts';
 import { HubMetrics } from './metrics.ts';
+import { createAccessControl, type AccessControl } from './auth/access-control.ts';
+import { generateSecret } from './auth/passwords.ts';
 
 /** How long requests in flight may take to finish once shutdown begins. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -28,6 +30,7 @@ export interface HubBackends {
   store: BlobStore;
   database: OpenDatabase;
   registry: Registry;
+  access: AccessControl;
   close(): Promise<void>;
 }
 
@@ -52,11 +55,18 @@ export async function openBackends(config: HubConfig): Promise<HubBackends> {
   });
   const registry = createRegistry(database.db, store);
   await shareChangesWithReplicas(database, registry);
+  const access = await createAccessControl(database.db, config.auth, config.dataDir).catch(async (err: unknown) => {
+    await database.close();
+    await store.close();
+    throw err;
+  });
   return {
     store,
     database,
     registry,
+    access,
     async close() {
+      await access.close();
       await database.close();
       await store.close();
     },
@@ -88,12 +98,26 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     await lock?.release();
     throw err;
   });
+  await backends.access.bootstrap(options).catch(async (err: unknown) => {
+    await backends.close();
+    await lock?.release();
+    throw err;
+  });
   let accepting = true;
   const ready = async () => {
     if (!accepting) throw new Error('shutting down');
     await Promise.all([backends.database.ping(), backends.store.check()]);
   };
-  const app = createApp({ config, registry: backends.registry, metrics: new HubMetrics(), ready, quiet: options.quiet });
+  const operatorSecret = generateSecret();
+  const app = createApp({
+    config,
+    registry: backends.registry,
+    access: backends.access,
+    metrics: new HubMetrics(),
+    ready,
+    quiet: options.quiet,
+    operatorSecret,
+  });
 
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -107,7 +131,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  await lock?.setUrl(url);
+  await lock?.setUrl(url, operatorSecret);
   if (!options.quiet) {
     console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
   }

@@ -1,16 +1,23 @@
 /**
- * `POST /api/v1/gc`: runs garbage collection inside the running Hub. `nocker hub gc` uses it when
- * the Hub holds the embedded database, which only one process may open.
+ * `POST /api/v1/gc`: runs garbage collection inside the running Hub, for administrators. `nocker
+ * hub gc` uses it when the Hub holds the embedded database, which only one process may open; it
+ * proves itself with the operator secret from the data directory.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
+import type { AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { GcOptions } from '../registry/gc.ts';
 import type { HubMetrics } from '../metrics.ts';
 
-export function gcRoutes(registry: Registry, metrics: HubMetrics): Hono {
-  const app = new Hono();
+/** The header carrying the operator secret of the data directory's lock file. */
+export const OPERATOR_HEADER = 'Nocker-Operator';
+
+export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret: string | undefined): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   app.post('/api/v1/gc', async (c) => {
+    if (!sameSecret(c.req.header(OPERATOR_HEADER), operatorSecret)) await c.var.auth.requireAdmin();
     const body: unknown = await c.req.json().catch(() => {
       throw new OciError('UNSUPPORTED', 'expected a JSON body with dryRun, deleteUntagged, gracePeriodMs and uploadExpiryMs', { status: 400 });
     });
@@ -25,6 +32,11 @@ export function gcRoutes(registry: Registry, metrics: HubMetrics): Hono {
     }
   });
   return app;
+}
+
+function sameSecret(given: string | undefined, expected: string | undefined): boolean {
+  if (!given || !expected || given.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 }
 
 /** Checks a GC request body field by field. */

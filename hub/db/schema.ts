@@ -126,3 +126,97 @@ export const uploads = pgTable('uploads', {
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Access control: accounts, namespaces and their members, tokens, the audit log
+// ---------------------------------------------------------------------------------------------
+
+/** What a robot account may do: actions on one repository, or on every one under a prefix (`team/*`). */
+export interface RobotPermission {
+  repository: string;
+  actions: ('pull' | 'push' | 'delete')[];
+}
+
+/** People (`user`) and CI identities (`robot`, named `robot$<name>`), both logging in with a password. */
+export const accounts = pgTable('accounts', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: ['user', 'robot'] }).notNull(),
+  /** scrypt, in the self-describing format of hub/auth/passwords.ts. */
+  passwordHash: text('password_hash').notNull(),
+  admin: boolean('admin').notNull().default(false),
+  disabled: boolean('disabled').notNull().default(false),
+  description: text('description'),
+  /** Robots only: exactly what they may do. */
+  permissions: jsonb('permissions').$type<RobotPermission[]>(),
+  /** Robots only: past this instant the account can no longer log in. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  createdBy: text('created_by'),
+  createdAt: createdAt(),
+});
+
+/** The first path segment of repository names, like an organisation. */
+export const namespaces = pgTable('namespaces', {
+  name: text('name').primaryKey(),
+  visibility: text('visibility', { enum: ['public', 'private'] }).notNull().default('private'),
+  /** Once pushed, a tag can neither move nor be deleted. */
+  immutableTags: boolean('immutable_tags').notNull().default(false),
+  /** The lowest role that may delete manifests, tags and blobs (`admin`: administrators only). */
+  deletePolicy: text('delete_policy', { enum: ['developer', 'maintainer', 'owner', 'admin'] })
+    .notNull()
+    .default('maintainer'),
+  createdAt: createdAt(),
+});
+
+export const namespaceMembers = pgTable(
+  'namespace_members',
+  {
+    namespace: text('namespace')
+      .notNull()
+      .references(() => namespaces.name, { onDelete: 'cascade' }),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'maintainer', 'developer', 'reader'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.accountId] }), index('namespace_members_account_idx').on(t.accountId)],
+);
+
+/** Long-lived refresh tokens handed to `docker login`-style clients; only a hash of the secret is kept. */
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: text('id').primaryKey(),
+  accountId: integer('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  secretHash: text('secret_hash').notNull(),
+  userAgent: text('user_agent'),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
+/** Public halves of every replica's token signing key: any replica verifies any other's tokens. */
+export const tokenKeys = pgTable('token_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+});
+
+/** Who did what, from where, to which repository, and how it ended. Rows are never changed. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    actorKind: text('actor_kind').notNull(),
+    clientAddress: text('client_address'),
+    action: text('action').notNull(),
+    repository: text('repository'),
+    reference: text('reference'),
+    outcome: text('outcome', { enum: ['success', 'denied', 'failure'] }).notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_log_repository_idx').on(t.repository, t.id), index('audit_log_actor_idx').on(t.actor, t.id)],
+);

@@ -4,13 +4,15 @@
  */
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
+import type { AccessControl } from '../auth/access-control.ts';
+import { repositoryAccess, type AuthEnv } from '../auth/middleware.ts';
 import type { Registry } from '../registry/registry.ts';
 import { NAME, digestParam, parseRangeHeader, repositoryName } from './params.ts';
 
-export function blobRoutes(registry: Registry): Hono {
-  const app = new Hono();
+export function blobRoutes(registry: Registry, access: AccessControl): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
 
-  app.get(`/v2/${NAME}/blobs/:digest`, async (c) => {
+  app.get(`/v2/${NAME}/blobs/:digest`, repositoryAccess(access, 'pull'), async (c) => {
     const name = repositoryName(c);
     const digest = digestParam(c);
     const blob = await registry.blobs.stat(name, digest);
@@ -35,7 +37,7 @@ export function blobRoutes(registry: Registry): Hono {
     return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
   });
 
-  app.delete(`/v2/${NAME}/blobs/:digest`, async (c) => {
+  app.delete(`/v2/${NAME}/blobs/:digest`, repositoryAccess(access, 'delete', { audit: 'delete' }), async (c) => {
     const name = repositoryName(c);
     const digest = digestParam(c);
     await registry.blobs.unlink(name, digest);

@@ -1,20 +1,23 @@
 /** `/v2/<name>/manifests/<reference>`: PUT, GET, HEAD and DELETE by tag or digest. */
 import { Hono, type Context } from 'hono';
+import type { AccessControl } from '../auth/access-control.ts';
+import { repositoryAccess, type AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { StoredManifest } from '../registry/manifests.ts';
 import { readSmallBody } from './body.ts';
 import { NAME, repositoryName } from './params.ts';
 
-export function manifestRoutes(registry: Registry, maxManifestBytes: number): Hono {
-  const app = new Hono();
+export function manifestRoutes(registry: Registry, access: AccessControl, maxManifestBytes: number): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   const { manifests } = registry;
 
-  app.put(`/v2/${NAME}/manifests/:reference`, async (c) => {
+  app.put(`/v2/${NAME}/manifests/:reference`, repositoryAccess(access, 'push', { audit: 'push' }), async (c) => {
     const name = repositoryName(c);
     const reference = c.req.param('reference');
     const body = await readSmallBody(c, maxManifestBytes, 'manifest');
-    const result = await manifests.put(name, reference, body, c.req.header('content-type'));
+    const immutableTags = (await c.var.auth.namespace(name))?.immutableTags ?? false;
+    const result = await manifests.put(name, reference, body, c.req.header('content-type'), { immutableTags });
     return c.body(null, 201, {
       Location: `/v2/${name}/manifests/${result.digest}`,
       'Docker-Content-Digest': result.digest,
@@ -23,7 +26,7 @@ export function manifestRoutes(registry: Registry, maxManifestBytes: number): Ho
     });
   });
 
-  app.get(`/v2/${NAME}/manifests/:reference`, async (c) => {
+  app.get(`/v2/${NAME}/manifests/:reference`, repositoryAccess(access, 'pull', { audit: 'pull', auditMethods: ['GET'] }), async (c) => {
     const name = repositoryName(c);
     const manifest = await manifests.get(name, c.req.param('reference'));
     requireAcceptable(c, manifest);
@@ -36,9 +39,10 @@ export function manifestRoutes(registry: Registry, maxManifestBytes: number): Ho
     return new Response(c.req.method === 'HEAD' ? null : manifest.content, { status: 200, headers });
   });
 
-  app.delete(`/v2/${NAME}/manifests/:reference`, async (c) => {
+  app.delete(`/v2/${NAME}/manifests/:reference`, repositoryAccess(access, 'delete', { audit: 'delete' }), async (c) => {
     const name = repositoryName(c);
-    await manifests.delete(name, c.req.param('reference'));
+    const immutableTags = (await c.var.auth.namespace(name))?.immutableTags ?? false;
+    await manifests.delete(name, c.req.param('reference'), { immutableTags });
     return c.body(null, 202);
   });
 

@@ -3,6 +3,8 @@
  * sending chunks, reading progress, completing and cancelling.
  */
 import { Hono, type Context } from 'hono';
+import type { AccessControl } from '../auth/access-control.ts';
+import { repositoryAccess, type AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import { validateRepositoryName } from '../oci/names.ts';
 import { parseDigest } from '../oci/digest.ts';
@@ -12,16 +14,17 @@ import type { BlobInfo } from '../registry/blobs.ts';
 import { requestBody } from './body.ts';
 import { NAME, repositoryName } from './params.ts';
 
-export function uploadRoutes(registry: Registry): Hono {
-  const app = new Hono();
+export function uploadRoutes(registry: Registry, access: AccessControl): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   const { uploads, blobs } = registry;
+  const push = repositoryAccess(access, 'push');
 
-  app.post(`/v2/${NAME}/blobs/uploads/`, async (c) => {
+  app.post(`/v2/${NAME}/blobs/uploads/`, push, async (c) => {
     const name = repositoryName(c);
     const mount = c.req.query('mount');
-    if (mount) {
+    const from = c.req.query('from');
+    if (mount && (await mayMountFrom(c, from))) {
       const digest = parseDigest(mount).value;
-      const from = c.req.query('from');
       const mounted = await blobs.mount(name, digest, from ? validateRepositoryName(from) : undefined);
       if (mounted) return blobCreated(c, name, mounted);
       // Not mountable: fall through to an ordinary upload session, as the spec asks.
@@ -33,13 +36,13 @@ export function uploadRoutes(registry: Registry): Hono {
     return c.body(null, 202, { ...uploadHeaders(name, state), 'Content-Length': '0' });
   });
 
-  app.get(`/v2/${NAME}/blobs/uploads/:id`, async (c) => {
+  app.get(`/v2/${NAME}/blobs/uploads/:id`, push, async (c) => {
     const name = repositoryName(c);
     const state = await uploads.status(name, uploadId(c));
     return c.body(null, 204, { ...uploadHeaders(name, state), 'Content-Length': '0' });
   });
 
-  app.patch(`/v2/${NAME}/blobs/uploads/:id`, async (c) => {
+  app.patch(`/v2/${NAME}/blobs/uploads/:id`, push, async (c) => {
     const name = repositoryName(c);
     const id = uploadId(c);
     const range = parseContentRange(c.req.header('content-range'));
@@ -48,7 +51,7 @@ export function uploadRoutes(registry: Registry): Hono {
     return c.body(null, 202, { ...uploadHeaders(name, state), 'Content-Length': '0' });
   });
 
-  app.put(`/v2/${NAME}/blobs/uploads/:id`, async (c) => {
+  app.put(`/v2/${NAME}/blobs/uploads/:id`, push, async (c) => {
     const name = repositoryName(c);
     const id = uploadId(c);
     const digest = c.req.query('digest');
@@ -57,13 +60,28 @@ export function uploadRoutes(registry: Registry): Hono {
     return blobCreated(c, name, await uploads.finish(name, id, digest, requestBody(c), range));
   });
 
-  app.delete(`/v2/${NAME}/blobs/uploads/:id`, async (c) => {
+  app.delete(`/v2/${NAME}/blobs/uploads/:id`, push, async (c) => {
     const name = repositoryName(c);
     await uploads.cancel(name, uploadId(c));
     return c.body(null, 204);
   });
 
   return app;
+}
+
+/**
+ * A mount links a blob the caller did not upload, so it must be able to read the source: a named
+ * repository needs pull there; a mount without `from` (any repository holding the blob) is for
+ * administrators and open Hubs alone. Otherwise the client simply uploads.
+ */
+async function mayMountFrom(c: Context<AuthEnv>, from: string | undefined): Promise<boolean> {
+  const auth = c.var.auth;
+  if (from === undefined) return auth.open || (await auth.identity()).admin;
+  try {
+    return await auth.can(validateRepositoryName(from), 'pull');
+  } catch {
+    return true; // an invalid name: let the mount itself report it
+  }
 }
 
 function blobCreated(c: Context, name: string, blob: BlobInfo): Response {

@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   TAG_INVALID: 400,
   RANGE_INVALID: 416,
   PAGINATION_NUMBER_INVALID: 400,
+  /** The Hub's own API: a body or parameter that is not what the endpoint takes. */
+  REQUEST_INVALID: 400,
+  /** The Hub's own API: creating what already exists, or removing what is still in use. */
+  CONFLICT: 409,
   INTERNAL: 500,
 } as const;
 

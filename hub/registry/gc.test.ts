@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestEnvironment, startTestHub, type TestEnvironment } from '../../conformance/harness.ts';
+import { ADMIN_AUTHORIZATION } from '../../conformance/helpers.ts';
 import type { HubConfig } from '../config.ts';
 import { lockOwner } from '../datadir-lock.ts';
 import { blobs, manifests, repositories, repositoryBlobs, tags, uploads } from '../db/schema.ts';
@@ -784,17 +785,17 @@ async function readStored(digest: string): Promise<Uint8Array> {
 describe('runGarbageCollection', () => {
   /** Pushes a blob to a running Hub over HTTP (POST, then PUT with the digest). */
   async function pushOverHttp(base: string, repo: string, data: Uint8Array): Promise<string> {
-    const start = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    const start = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { Authorization: ADMIN_AUTHORIZATION } });
     expect(start.status).toBe(202);
     const location = new URL(start.headers.get('location') ?? '', base);
     location.searchParams.set('digest', sha256(data));
-    const put = await fetch(location, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } });
+    const put = await fetch(location, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream', Authorization: ADMIN_AUTHORIZATION } });
     expect(put.status, await put.clone().text()).toBe(201);
     return sha256(data);
   }
 
   const headBlob = async (base: string, repo: string, digest: string) =>
-    (await fetch(`${base}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status;
+    (await fetch(`${base}/v2/${repo}/blobs/${digest}`, { method: 'HEAD', headers: { Authorization: ADMIN_AUTHORIZATION } })).status;
 
   // Only the embedded database is held by one process; with PostgreSQL, GC always runs directly.
   it.skipIf(Boolean(process.env.NOCKER_TEST_DATABASE_URL))('asks the Hub that holds the embedded database, and opens the data itself when none runs', async () => {
@@ -809,7 +810,7 @@ describe('runGarbageCollection', () => {
     const secondBytes = Buffer.from('pushed while the Hub ran');
     let second: string;
     try {
-      expect(await lockOwner(dataDir)).toEqual({ pid: process.pid, url: running.url });
+      expect(await lockOwner(dataDir)).toMatchObject({ pid: process.pid, url: running.url });
       expect(await headBlob(running.url, 'gc/runner', old.digest)).toBe(200);
 
       const dry = await runGarbageCollection(config, { ...DEFAULTS, dryRun: true });

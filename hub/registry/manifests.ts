@@ -30,6 +30,18 @@ export interface PutManifestResult {
 /** A byte-order comparison, so that listings are lexical whatever the database collation. */
 const byteOrder = (column: typeof tags.name | typeof repositories.name) => sql`${column} collate "C"`;
 
+/** What a namespace's policy asks of tag writes. */
+export interface TagPolicy {
+  /** A tag, once pushed, can neither move to another manifest nor be deleted. */
+  immutableTags?: boolean;
+}
+
+function immutableTag(name: string, tag: string): OciError {
+  return new OciError('DENIED', `tag ${tag} of ${name} is immutable: its namespace does not let a pushed tag move or be deleted`, {
+    detail: { repository: name, tag },
+  });
+}
+
 export class ManifestService {
   /** The hot path, prepared once: a manifest by tag or by digest in one round trip. */
   private readonly byTag;
@@ -63,7 +75,13 @@ export class ManifestService {
    * @example
    * await manifests.put('library/app', 'v1', body, 'application/vnd.oci.image.manifest.v1+json');
    */
-  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PutManifestResult> {
+  async put(
+    name: string,
+    reference: string,
+    content: Uint8Array,
+    contentType: string | undefined,
+    policy: TagPolicy = {},
+  ): Promise<PutManifestResult> {
     const ref = parseManifestReference(reference);
     const digest = digestOf(content, ref.kind === 'digest' ? ref.digest.algorithm : 'sha256');
     if (ref.kind === 'digest' && ref.digest.value !== digest) {
@@ -79,10 +97,17 @@ export class ManifestService {
       await requireChildren(tx, repositoryId, name, manifest.manifests);
       const manifestId = await insertManifest(tx, repositoryId, digest, content, manifest);
       if (ref.kind === 'tag') {
-        await tx
+        // An immutable tag may be pushed again with the same manifest, never moved.
+        const written = await tx
           .insert(tags)
           .values({ repositoryId, name: ref.tag, manifestId })
-          .onConflictDoUpdate({ target: [tags.repositoryId, tags.name], set: { manifestId, updatedAt: sql`now()` } });
+          .onConflictDoUpdate({
+            target: [tags.repositoryId, tags.name],
+            set: { manifestId, updatedAt: sql`now()` },
+            setWhere: policy.immutableTags ? sql`${tags.manifestId} = excluded.manifest_id` : undefined,
+          })
+          .returning({ manifestId: tags.manifestId });
+        if (written.length === 0) throw immutableTag(name, ref.tag);
       }
     });
     this.cache.invalidate(name);
@@ -120,20 +145,33 @@ export class ManifestService {
     this.cache.invalidate(name);
   }
 
-  /** Deleting a tag untags; deleting a digest removes the manifest and every tag on it. */
-  async delete(name: string, reference: string): Promise<void> {
+  /**
+   * Deleting a tag untags; deleting a digest removes the manifest and every tag on it. Under
+   * immutable tags neither may remove a tag.
+   */
+  async delete(name: string, reference: string, policy: TagPolicy = {}): Promise<void> {
     const ref = parseManifestReference(reference);
     const repositoryId = await requireRepositoryId(this.db, name);
-    const removed =
-      ref.kind === 'tag'
-        ? await this.db
-            .delete(tags)
-            .where(and(eq(tags.repositoryId, repositoryId), eq(tags.name, ref.tag)))
-            .returning({ id: tags.manifestId })
-        : await this.db
-            .delete(manifests)
-            .where(and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, ref.digest.value)))
-            .returning({ id: manifests.id });
+    if (policy.immutableTags && ref.kind === 'tag') {
+      const [tagged] = await this.db.select({ id: tags.manifestId }).from(tags).where(and(eq(tags.repositoryId, repositoryId), eq(tags.name, ref.tag)));
+      if (tagged) throw immutableTag(name, ref.tag);
+    }
+    const removed = await this.db.transaction(async (tx) => {
+      if (ref.kind === 'tag') {
+        return tx
+          .delete(tags)
+          .where(and(eq(tags.repositoryId, repositoryId), eq(tags.name, ref.tag)))
+          .returning({ id: tags.manifestId });
+      }
+      const where = and(eq(manifests.repositoryId, repositoryId), eq(manifests.digest, ref.digest.value));
+      if (policy.immutableTags) {
+        // Locks the manifest first, so that no tag can be pointed at it between the check and the delete.
+        const [target] = await tx.select({ id: manifests.id }).from(manifests).where(where).for('update');
+        const [tag] = target ? await tx.select({ name: tags.name }).from(tags).where(eq(tags.manifestId, target.id)).limit(1) : [];
+        if (tag) throw immutableTag(name, tag.name);
+      }
+      return tx.delete(manifests).where(where).returning({ id: manifests.id });
+    });
     if (removed.length === 0) throw await this.unknown(name, ref);
     this.cache.invalidate(name);
     this.events.emit(
@@ -159,13 +197,15 @@ export class ManifestService {
   }
 
   /** Repositories that hold at least one manifest, in lexical order. */
-  async listRepositories(page: PageRequest): Promise<Page> {
+  /** Repositories holding manifests, in byte order; only those in `namespaces` when given. */
+  async listRepositories(page: PageRequest, namespaces?: string[]): Promise<Page> {
     const rows = await this.db
       .select({ name: repositories.name })
       .from(repositories)
       .where(
         and(
           sql`exists (select 1 from ${manifests} where ${manifests.repositoryId} = ${repositories.id})`,
+          namespaces ? sql`split_part(${repositories.name}, '/', 1) = any(${sql.param(namespaces)}::text[])` : undefined,
           page.last ? gt(byteOrder(repositories.name), page.last) : undefined,
         ),
       )
