@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestEnvironment, startTestHub, type TestHub } from '../conformance/harness.ts';
+import { withCredentials } from '../conformance/helpers.ts';
 import { blobStoreContract } from './contract.ts';
 import { PART_SIZE, S3BlobStore, type S3StoreOptions } from './s3.ts';
 
@@ -429,6 +430,8 @@ describe.skipIf(!endpoint)('S3BlobStore', () => {
   describe('Hub with redirects', () => {
     let hub: TestHub | undefined;
     let bucket: string;
+    const fetchAsAdmin = (url: string | URL, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+      fetch(url, { ...init, headers: withCredentials(init.headers) });
 
     beforeAll(async () => {
       // The harness gives the Hub a bucket of its own on NOCKER_TEST_S3_ENDPOINT; redirects on.
@@ -447,36 +450,36 @@ describe.skipIf(!endpoint)('S3BlobStore', () => {
       const base = hub?.url ?? '';
       const content = randomBytes(3 * KiB);
       const digest = sha256(content);
-      const start = await fetch(`${base}/v2/redirect/test/blobs/uploads/`, { method: 'POST' });
+      const start = await fetchAsAdmin(`${base}/v2/redirect/test/blobs/uploads/`, { method: 'POST' });
       expect(start.status).toBe(202);
       const location = new URL(start.headers.get('location') ?? '', base);
       location.searchParams.set('digest', digest);
-      const put = await fetch(location, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
+      const put = await fetchAsAdmin(location, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
       expect(put.status, await put.clone().text()).toBe(201);
 
       const blobUrl = `${base}/v2/redirect/test/blobs/${digest}`;
-      const get = await fetch(blobUrl, { redirect: 'manual' });
+      const get = await fetchAsAdmin(blobUrl, { redirect: 'manual' });
       expect(get.status).toBe(307);
       expect(get.headers.get('docker-content-digest')).toBe(digest);
       const target = get.headers.get('location') ?? '';
       expect(target.startsWith(`${endpoint}/${bucket}/blobs/sha256/`)).toBe(true);
 
       // Followed, as clients do: the bytes come from S3.
-      const followed = await fetch(blobUrl);
+      const followed = await fetchAsAdmin(blobUrl);
       expect(followed.status).toBe(200);
       expect(followed.url).toBe(target);
       expect(sha256(Buffer.from(await followed.arrayBuffer()))).toBe(digest);
 
-      const head = await fetch(blobUrl, { method: 'HEAD', redirect: 'manual' });
+      const head = await fetchAsAdmin(blobUrl, { method: 'HEAD', redirect: 'manual' });
       expect(head.status).toBe(200);
       expect(head.headers.get('content-length')).toBe(String(content.byteLength));
 
-      const ranged = await fetch(blobUrl, { headers: { range: 'bytes=10-19' }, redirect: 'manual' });
+      const ranged = await fetchAsAdmin(blobUrl, { headers: { range: 'bytes=10-19' }, redirect: 'manual' });
       expect(ranged.status).toBe(206);
       expect(Buffer.from(await ranged.arrayBuffer()).equals(content.subarray(10, 20))).toBe(true);
 
       // A blob the repository does not have is still the Hub's answer, not a redirect.
-      const unknown = await fetch(`${base}/v2/redirect/test/blobs/${sha256(Buffer.from('nope'))}`, { redirect: 'manual' });
+      const unknown = await fetchAsAdmin(`${base}/v2/redirect/test/blobs/${sha256(Buffer.from('nope'))}`, { redirect: 'manual' });
       expect(unknown.status).toBe(404);
     });
   });

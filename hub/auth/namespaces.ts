@@ -1,7 +1,7 @@
 /**
  * Namespaces (the first segment of repository names) with their settings and members.
  */
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
 import { accounts, namespaceMembers, namespaces, repositories } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
@@ -30,19 +30,30 @@ export class NamespaceService {
 
   /** The namespace's settings and `accountName`'s role in it; undefined when it does not exist. */
   async facts(name: string, accountName: string | undefined): Promise<NamespaceFacts | undefined> {
+    const membership = this.membershipsOf(accountName ?? '');
     const [row] = await this.db
       .select({
         visibility: namespaces.visibility,
         deletePolicy: namespaces.deletePolicy,
         immutableTags: namespaces.immutableTags,
-        role: sql<Role | null>`(select ${namespaceMembers.role} from ${namespaceMembers} join ${accounts} on ${accounts.id} = ${namespaceMembers.accountId}
-              where ${namespaceMembers.namespace} = ${namespaces.name} and ${accounts.name} = ${accountName ?? null})`,
+        role: membership.role,
       })
       .from(namespaces)
+      .leftJoin(membership, eq(membership.namespace, namespaces.name))
       .where(eq(namespaces.name, name));
     if (!row) return undefined;
     this.existing.add(name);
     return { visibility: row.visibility, deletePolicy: row.deletePolicy, immutableTags: row.immutableTags, role: row.role ?? undefined };
+  }
+
+  /** The namespaces `accountName` belongs to, with the role, as a subquery to join. */
+  private membershipsOf(accountName: string) {
+    return this.db
+      .select({ namespace: namespaceMembers.namespace, role: namespaceMembers.role })
+      .from(namespaceMembers)
+      .innerJoin(accounts, eq(accounts.id, namespaceMembers.accountId))
+      .where(eq(accounts.name, accountName))
+      .as('membership');
   }
 
   async get(name: string): Promise<NamespaceRow> {
@@ -98,12 +109,12 @@ export class NamespaceService {
 
   /** Every namespace `identity` can see, with its role there: all of them for admins. */
   async visibleTo(identity: Identity): Promise<(NamespaceRow & { role?: Role })[]> {
-    const role = sql<Role | null>`(select ${namespaceMembers.role} from ${namespaceMembers} join ${accounts} on ${accounts.id} = ${namespaceMembers.accountId}
-          where ${namespaceMembers.namespace} = ${namespaces.name} and ${accounts.name} = ${identity.name})`;
+    const membership = this.membershipsOf(identity.kind === 'anonymous' ? '' : identity.name);
     const rows = await this.db
-      .select({ namespace: namespaces, role })
+      .select({ namespace: namespaces, role: membership.role })
       .from(namespaces)
-      .where(identity.admin ? undefined : or(eq(namespaces.visibility, 'public'), sql`${role} is not null`))
+      .leftJoin(membership, eq(membership.namespace, namespaces.name))
+      .where(identity.admin ? undefined : or(eq(namespaces.visibility, 'public'), isNotNull(membership.role)))
       .orderBy(asc(namespaces.name));
     return rows.map((r) => ({ ...r.namespace, role: r.role ?? undefined }));
   }
@@ -147,19 +158,6 @@ export class NamespaceService {
           .returning({ role: namespaceMembers.role })
       : [];
     if (removed.length === 0) throw new OciError('NAME_UNKNOWN', `${accountName} is not a member of namespace ${name}`);
-  }
-
-  /** Owners of `names`, for deciding who may manage what. */
-  async owners(names: string[]): Promise<Map<string, string[]>> {
-    const owners = new Map<string, string[]>();
-    if (names.length === 0) return owners;
-    const rows = await this.db
-      .select({ namespace: namespaceMembers.namespace, name: accounts.name })
-      .from(namespaceMembers)
-      .innerJoin(accounts, eq(accounts.id, namespaceMembers.accountId))
-      .where(and(inArray(namespaceMembers.namespace, names), eq(namespaceMembers.role, 'owner')));
-    for (const row of rows) owners.set(row.namespace, [...(owners.get(row.namespace) ?? []), row.name]);
-    return owners;
   }
 
   private async addMember(db: Pick<Database, 'select' | 'insert'>, name: string, accountName: string, role: Role): Promise<void> {
