@@ -11,14 +11,15 @@ import { cpus, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RegistryClient } from './registry-client.ts';
-import { distributionAvailable, DISTRIBUTION_BINARY, machineBusySeconds, readProc, ResourceMonitor, startDistribution, startHub, type ServerProcess } from './processes.ts';
+import { RegistryClient, type Credentials } from './registry-client.ts';
+import { BENCH_ADMIN, distributionAvailable, DISTRIBUTION_BINARY, machineBusySeconds, readProc, ResourceMonitor, startDistribution, startHub, type ServerProcess } from './processes.ts';
 import { BASELINE_ID, machineBaseline, sizesFor, WORKLOADS, type Metric, type Sizes, type TargetState, type Work, type Workload } from './workloads.ts';
 import { evaluateChecks, fmt, formatChecks, formatTable, mergeRows, writeJson } from './report.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
   --url URL            benchmark the Hub at URL (default: start one: fs blobs + PGlite, temp dir)
+  --credentials U:P    log in to the Hub at --url as U with password P (a started Hub: its admin)
   --hub-env KEY=VALUE  environment for the Hub the bench starts (repeatable), e.g.
                        DATABASE_URL=postgres://… or NOCKER_S3_BUCKET=… NOCKER_S3_ENDPOINT=…
   --vs URL             also benchmark the registry at URL and print ratios (Hub / other)
@@ -67,6 +68,7 @@ function parseCli() {
   const { values } = parseArgs({
     options: {
       url: { type: 'string' },
+      credentials: { type: 'string' },
       vs: { type: 'string' },
       'vs-distribution': { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -93,7 +95,13 @@ function parseCli() {
   const known = new Set([BASELINE_ID, ...WORKLOADS.map((w) => w.id)]);
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
   for (const id of only ?? []) if (!known.has(id)) throw new Error(`unknown workload "${id}" (known: ${[...known].join(', ')})`);
-  return { ...values, hubEnv, only, repeat };
+  let credentials: Credentials | undefined;
+  if (values.credentials !== undefined) {
+    const colon = values.credentials.indexOf(':');
+    if (!values.url || colon <= 0) throw new Error('--credentials wants USER:PASSWORD, and applies only with --url');
+    credentials = { username: values.credentials.slice(0, colon), password: values.credentials.slice(colon + 1) };
+  }
+  return { ...values, hubEnv, only, repeat, credentials };
 }
 
 /** Hides passwords in URLs before they reach the report. */
@@ -140,8 +148,8 @@ async function main(): Promise<number> {
 
   try {
     // Registries.
-    const addTarget = (label: Target['label'], url: string, description: string, server?: ServerProcess) => {
-      const client = new RegistryClient(url.replace(/\/+$/, ''));
+    const addTarget = (label: Target['label'], url: string, description: string, server?: ServerProcess, credentials?: Credentials) => {
+      const client = new RegistryClient(url.replace(/\/+$/, ''), undefined, credentials);
       const pid = server?.pid;
       const idle = pid === undefined ? undefined : readProc(pid);
       const row = (id: string, metric: string, unit: string, value: number | null): Metric => ({ key: `start.${id}`, workload: '0 server start', metric, unit, value, better: 'lower' });
@@ -151,13 +159,13 @@ async function main(): Promise<number> {
       ];
       targets.push({ label, url, description, pid, server, client, state: { pushMode: 'post-put' }, metrics });
     };
-    if (args.url) addTarget('hub', args.url, `Hub at ${args.url} (not started by the bench: no resource figures)`);
+    if (args.url) addTarget('hub', args.url, `Hub at ${args.url} (not started by the bench: no resource figures)`, undefined, args.credentials);
     else {
       const nodeArgs = args['hub-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['hub-cpu-prof'])}`] : [];
       log(`starting a Hub${Object.keys(args.hubEnv).length ? ` with ${Object.keys(args.hubEnv).join(', ')}` : ''} …`);
       const hub = await startHub({ env: args.hubEnv, nodeArgs, keep: args.keep });
       started.push(hub);
-      addTarget('hub', hub.url, hub.description, hub);
+      addTarget('hub', hub.url, hub.description, hub, BENCH_ADMIN);
     }
     if (args.vs) addTarget('vs', args.vs, `registry at ${args.vs} (not started by the bench: no resource figures)`);
     else if (args['vs-distribution']) {

@@ -56,6 +56,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The administrator of a Hub the bench starts; it pushes and pulls through tokens, as docker does. */
+export const BENCH_ADMIN = { username: 'admin', password: 'nocker-bench-admin' } as const;
+
 /** Starts `node cli/nocker.js hub serve` on fresh data (fs blobs + PGlite unless env says otherwise). */
 export async function startHub(options: HubStartOptions = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'nocker-bench-hub-'));
@@ -64,6 +67,7 @@ export async function startHub(options: HubStartOptions = {}): Promise<ServerPro
     ...process.env,
     NOCKER_LISTEN: `127.0.0.1:${port}`,
     NOCKER_DATA_DIR: join(dir, 'data'),
+    NOCKER_ADMIN_PASSWORD: BENCH_ADMIN.password,
     ...options.env,
   };
   // The working directory is the temp dir, so no stray ./nocker-hub.yaml is picked up.
@@ -179,7 +183,7 @@ async function launch(name: string, command: string, args: string[], options: La
   };
 }
 
-/** Polls `GET /v2/` until it answers 200, the process dies or the time runs out. */
+/** Polls `GET /v2/` until it answers (200, or 401 from a registry that wants a login), the process dies or the time runs out. */
 async function waitReady(url: string, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -187,13 +191,13 @@ async function waitReady(url: string, alive: () => boolean): Promise<void> {
     try {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.status === 200) return;
+      if (res.status === 200 || res.status === 401) return;
     } catch {
       // Not listening yet.
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no 200 from ${url}/v2/ within ${READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(`no answer from ${url}/v2/ within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
 function tail(path: string): string {

@@ -1,7 +1,8 @@
 /**
  * A minimal OCI distribution client for benchmarking: node:http over one keep-alive agent (no
  * web-stream copies on the hot path), streamed request bodies with backpressure, and response
- * bodies that are discarded, buffered or hashed as they arrive.
+ * bodies that are discarded, buffered or hashed as they arrive. With credentials it logs in as
+ * docker does: a 401 Bearer challenge is answered with a token per repository, kept and reused.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -57,13 +58,21 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 3;
 const MAX_TAG_PAGES = 10_000;
 
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
 export class RegistryClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** Bearer tokens by repository ('' for requests outside one), as the token endpoint granted them. */
+  private readonly tokens = new Map<string, string>();
 
   constructor(
     readonly baseUrl: string,
     maxSockets = 64,
+    private readonly credentials?: Credentials,
   ) {
     // Enough sockets for the widest workload, kept open so latency is not connection set-up.
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
@@ -80,8 +89,37 @@ export class RegistryClient {
     return new URL(location, this.baseUrl);
   }
 
-  request(method: string, target: string | URL, options: RequestOptions = {}): Promise<Reply> {
+  /** Sends a request; a Bearer challenge from the registry gets a token and one retry. */
+  async request(method: string, target: string | URL, options: RequestOptions = {}): Promise<Reply> {
     const url = typeof target === 'string' ? this.resolve(target) : target;
+    const sameRegistry = url.origin === new URL(this.baseUrl).origin;
+    const repository = sameRegistry ? repositoryOf(url.pathname) : undefined;
+    const token = repository === undefined ? undefined : this.tokens.get(repository);
+    const reply = await this.send(method, url, withBearer(options, token));
+    const challenge = headerValue(reply, 'www-authenticate');
+    if (reply.status !== 401 || repository === undefined || !challenge?.startsWith('Bearer ')) return reply;
+    const fresh = await this.fetchToken(challenge, repository, options.signal);
+    this.tokens.set(repository, fresh);
+    return this.send(method, url, withBearer(options, fresh));
+  }
+
+  /** A token for the challenge's realm and service, covering pull and push on the repository. */
+  private async fetchToken(challenge: string, repository: string, signal?: AbortSignal): Promise<string> {
+    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!params.realm) throw new RegistryError(401, `the challenge "${challenge}" names no token realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', repository ? `repository:${repository}:pull,push,delete` : (params.scope ?? ''));
+    const headers: Record<string, string> = {};
+    if (this.credentials) headers.Authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    const reply = await this.send('GET', url, { headers, read: 'buffer', signal });
+    if (reply.status !== 200) throw new RegistryError(reply.status, `the token endpoint answered ${reply.status}: ${reply.body.toString('utf8', 0, 300)}`);
+    const { token } = JSON.parse(reply.body.toString('utf8')) as { token?: string };
+    if (!token) throw new RegistryError(401, 'the token endpoint answered without a token');
+    return token;
+  }
+
+  private send(method: string, url: URL, options: RequestOptions): Promise<Reply> {
     const { body, read = 'discard', signal } = options;
     const headers: Record<string, string> = { ...options.headers };
     if (body !== undefined) headers['Content-Length'] = String(body.length);
@@ -143,6 +181,7 @@ export class RegistryClient {
     return reply;
   }
 
+  /** The version check, logged in when credentials are given. */
   async ping(signal?: AbortSignal): Promise<void> {
     await this.expect('GET', '/v2/', [200], { signal });
   }
@@ -307,4 +346,15 @@ function drained(req: http.ClientRequest): Promise<void> {
     req.on('drain', done);
     req.on('close', done);
   });
+}
+
+/** The repository a `/v2/<name>/…` path addresses; '' for `/v2/` itself and the catalog. */
+export function repositoryOf(pathname: string): string | undefined {
+  if (!pathname.startsWith('/v2/')) return undefined;
+  const match = /^\/v2\/(.+?)\/(?:blobs|manifests|tags|referrers)\//.exec(pathname);
+  return match?.[1] ?? '';
+}
+
+function withBearer(options: RequestOptions, token: string | undefined): RequestOptions {
+  return token ? { ...options, headers: { ...options.headers, Authorization: `Bearer ${token}` } } : options;
 }
