@@ -4,6 +4,7 @@
 import { and, asc, eq, isNotNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
 import { accounts, namespaceMembers, namespaces, repositories } from '../db/schema.ts';
+import type { RepositoryFilter } from '../registry/manifests.ts';
 import { OciError } from '../oci/errors.ts';
 import { validateUserName } from './accounts.ts';
 import { DELETE_POLICIES, ROLES, type DeletePolicy, type Identity, type NamespaceFacts, type Role, type Visibility } from './permissions.ts';
@@ -119,19 +120,19 @@ export class NamespaceService {
     return rows.map((r) => ({ ...r.namespace, role: r.role ?? undefined }));
   }
 
-  /** Names of the namespaces whose repositories `identity` may pull, for the catalog; 'all' for admins. */
-  async readableBy(identity: Identity): Promise<string[] | 'all'> {
+  /** The repositories `identity` may pull, for the catalog; 'all' for admins. */
+  async readableBy(identity: Identity): Promise<RepositoryFilter | 'all'> {
     if (identity.admin) return 'all';
-    const readable = (await this.visibleTo(identity)).map((ns) => ns.name);
-    if (identity.kind === 'user') readable.push(identity.name);
-    if (identity.kind === 'robot') {
-      // A robot reads where its permissions let it pull; prefixes name their namespace first.
-      for (const permission of identity.permissions ?? []) {
-        if (permission.actions.includes('pull')) readable.push(permission.repository === '*' ? '*' : permission.repository.split('/')[0] ?? '');
-      }
-      if (readable.includes('*')) return 'all';
+    const filter: RepositoryFilter = { namespaces: (await this.visibleTo(identity)).map((ns) => ns.name), names: [], prefixes: [] };
+    if (identity.kind === 'user') filter.namespaces.push(identity.name);
+    // A robot reads exactly where its permissions let it pull.
+    for (const permission of identity.kind === 'robot' ? (identity.permissions ?? []) : []) {
+      if (!permission.actions.includes('pull')) continue;
+      if (permission.repository === '*') return 'all';
+      if (permission.repository.endsWith('/*')) filter.prefixes.push(permission.repository.slice(0, -1));
+      else filter.names.push(permission.repository);
     }
-    return [...new Set(readable)];
+    return filter;
   }
 
   async members(name: string): Promise<Member[]> {

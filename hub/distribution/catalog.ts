@@ -12,8 +12,8 @@ export function catalogRoutes(registry: Registry, access: AccessControl): Hono<A
     const auth = c.var.auth;
     await auth.requireCatalog();
     const request = parsePageRequest(c.req.query('n'), c.req.query('last'));
-    const namespaces = auth.open ? 'all' : await access.namespaces.readableBy(await auth.identity());
-    const page = await registry.manifests.listRepositories(request, namespaces === 'all' ? undefined : namespaces);
+    const readable = auth.open ? 'all' : await access.namespaces.readableBy(await auth.identity());
+    const page = await registry.manifests.listRepositories(request, readable === 'all' ? undefined : readable);
     return c.json({ repositories: page.items }, 200, nextLink('/v2/_catalog', request, page));
   });
   return app;

@@ -3,7 +3,7 @@
  * or digest, delete, tag listing and the referrers of a subject. Each operation is one database
  * transaction.
  */
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/open.ts';
 import { blobs, manifestReferences, manifests, repositories, repositoryBlobs, tags } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
@@ -34,6 +34,23 @@ const byteOrder = (column: typeof tags.name | typeof repositories.name) => sql`$
 export interface TagPolicy {
   /** A tag, once pushed, can neither move to another manifest nor be deleted. */
   immutableTags?: boolean;
+}
+
+/** Which repositories a listing may show: those in these namespaces, with these names, or under these prefixes. */
+export interface RepositoryFilter {
+  namespaces: string[];
+  names: string[];
+  /** Each ends in `/`: `team/` admits `team/app` and `team/app/api`. */
+  prefixes: string[];
+}
+
+function admits(filter: RepositoryFilter) {
+  const name = repositories.name;
+  return or(
+    sql`split_part(${name}, '/', 1) = any(${sql.param(filter.namespaces)}::text[])`,
+    sql`${name} = any(${sql.param(filter.names)}::text[])`,
+    sql`exists (select 1 from unnest(${sql.param(filter.prefixes)}::text[]) as prefix where starts_with(${name}, prefix))`,
+  );
 }
 
 function immutableTag(name: string, tag: string): OciError {
@@ -197,15 +214,15 @@ export class ManifestService {
   }
 
   /** Repositories that hold at least one manifest, in lexical order. */
-  /** Repositories holding manifests, in byte order; only those in `namespaces` when given. */
-  async listRepositories(page: PageRequest, namespaces?: string[]): Promise<Page> {
+  /** Repositories holding manifests, in byte order; only those `visible` admits when given. */
+  async listRepositories(page: PageRequest, visible?: RepositoryFilter): Promise<Page> {
     const rows = await this.db
       .select({ name: repositories.name })
       .from(repositories)
       .where(
         and(
           sql`exists (select 1 from ${manifests} where ${manifests.repositoryId} = ${repositories.id})`,
-          namespaces ? sql`split_part(${repositories.name}, '/', 1) = any(${sql.param(namespaces)}::text[])` : undefined,
+          visible ? admits(visible) : undefined,
           page.last ? gt(byteOrder(repositories.name), page.last) : undefined,
         ),
       )
