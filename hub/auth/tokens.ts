@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { SIGNING_ALGORITHMS, type SigningKey, type VerificationKeys } from './keys.ts';
+import { SIGNING_ALGORITHMS, type SigningKey, type VerifyKey } from './keys.ts';
 import type { AccessEntry } from './scopes.ts';
 
 /** Tokens name this issuer; one that does not is refused. */
@@ -26,6 +26,11 @@ export interface IssuedToken {
   issuedAt: Date;
 }
 
+/** Where verification finds the public key a token's `kid` names. */
+export interface KeyLookup {
+  get(kid: string): Promise<VerifyKey | undefined>;
+}
+
 /** Why a token was refused, in words for the `WWW-Authenticate` error description. */
 export class InvalidTokenError extends Error {}
 
@@ -35,7 +40,7 @@ export class TokenService {
 
   constructor(
     private readonly key: SigningKey,
-    private readonly keys: VerificationKeys,
+    private readonly keys: KeyLookup,
     private readonly ttlSeconds: number,
   ) {}
 
