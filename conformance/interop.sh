@@ -2,15 +2,28 @@
 # Real-client interoperability suite for the Nocker Hub (OCI distribution-spec v1.1).
 #
 # Drives the clients people actually use — skopeo, umoci, buildah, podman, oras, cosign, the
-# docker CLI, containerd's ctr and a real dockerd — against a registry over plain HTTP, without
-# authentication, and checks that what goes in comes back out identical.
+# docker CLI, containerd's ctr and a real dockerd — against a registry over plain HTTP, with
+# authentication on (the Hub's default: the Docker token protocol), and checks that what goes in
+# comes back out identical. Every client logs in through its own login command (docker login,
+# skopeo/buildah/podman login, oras login, cosign login, nocker login), all of them sharing one
+# Docker config file; ctr gets --user. Further checks: anonymous clients are refused, wrong
+# passwords fail to log in, a robot account pushes only into its namespace, a user only where
+# they own or hold a role, credentials saved by nocker login serve skopeo and oras, and logout
+# removes the credentials.
 #
 # Usage (as root, Debian 12, clients from conformance/install-clients.sh):
 #   bash conformance/interop.sh                      # starts its own Hub from this checkout
-#   REG=127.0.0.1:5000 bash conformance/interop.sh   # against an already running registry
+#   REG=127.0.0.1:5000 REG_USER=admin REG_PASS=… bash conformance/interop.sh
+#                                                    # against an already running registry
 #
 # Environment:
 #   REG            host:port of the registry under test; unset = start `node cli/nocker.js hub serve`
+#                  with authentication on and a generated NOCKER_ADMIN_PASSWORD
+#   REG_USER, REG_PASS  credentials for REG (optional). Without them the clients do not log in
+#                  and the authentication checks are skipped, as for a registry open to all.
+#   INTEROP_ACCOUNT_CHECKS  1 runs the checks that create users, namespaces and robot accounts
+#                  through the Hub's management API (needs an administrator); default 1 for the
+#                  suite's own Hub, 0 for REG
 #   WITH_DAEMONS   1 (default) also runs private containerd and dockerd instances; 0 skips them
 #   CHECK_TIMEOUT  seconds allowed for each check (default 180)
 #   INTEROP_DEADLINE  seconds for the whole suite (default 900); checks that would start later
@@ -19,10 +32,11 @@
 #   KEEP_WORKDIR   1 keeps the temporary work directory for post-mortem inspection
 #   HUB_START_TIMEOUT  seconds to wait for a self-started Hub (default 60)
 #
-# Every check prints "ok - <name>" or "FAIL - <name>" followed by the tail of its log. The last
-# line is "N passed, N failed"; the exit status is non-zero when anything failed. Everything the
-# suite creates (client configs, containers-storage, daemon state, the Hub's data) lives in a
-# temporary directory, and every process it starts is stopped on exit.
+# Every check prints "ok - <name>" or "FAIL - <name>" followed by the tail of its log; a group of
+# checks that cannot apply prints "# skip - <why>". The last line is "N passed, N failed"; the
+# exit status is non-zero when anything failed. Everything the suite creates (client configs,
+# containers-storage, daemon state, the Hub's data) lives in a temporary directory, and every
+# process it starts is stopped on exit.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -113,18 +127,25 @@ RUN=$(date +%s%N)                                   # makes every layer, hence d
 export W RUN NS
 
 # ------------------------------------------------------------------------------ the registry
+OWN_HUB=0
 if [ -z "${REG:-}" ]; then
+  OWN_HUB=1
   port=$(node -e 'const s = require("net").createServer();
                   s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });') ||
     { bad "pick a free loopback port"; summary; exit 1; }
   mkdir -p "$W/hub-data"
-  (cd "$ROOT" && NOCKER_LISTEN="127.0.0.1:$port" NOCKER_DATA_DIR="$W/hub-data" \
+  # The first start creates the account "admin" with this password.
+  REG_USER=admin
+  REG_PASS="interop-$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+  (cd "$ROOT" && NOCKER_LISTEN="127.0.0.1:$port" NOCKER_DATA_DIR="$W/hub-data" NOCKER_ADMIN_PASSWORD="$REG_PASS" \
      exec node cli/nocker.js hub serve) >"$W/hub.log" 2>&1 &
   HUB_PID=$!
   PIDS+=("$HUB_PID")
   up=0
   for ((i = 0; i < HUB_START_TIMEOUT * 4; i++)); do
-    if curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$port/v2/"; then up=1; break; fi
+    # Any HTTP answer will do: with authentication on, GET /v2/ without credentials is a 401.
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/v2/")
+    if [ "$code" = 200 ] || [ "$code" = 401 ]; then up=1; break; fi
     kill -0 "$HUB_PID" 2>/dev/null || break
     sleep 0.25
   done
@@ -137,8 +158,31 @@ if [ -z "${REG:-}" ]; then
   ok "hub starts and answers GET /v2/ on 127.0.0.1:$port"
   REG="127.0.0.1:$port"
 fi
-export REG
-echo "# registry under test: http://$REG  (work dir $W, run $RUN)"
+REG_USER=${REG_USER:-}
+REG_PASS=${REG_PASS:-}
+AUTH=0
+[ -n "$REG_USER" ] && AUTH=1
+ACCOUNTS=${INTEROP_ACCOUNT_CHECKS:-$OWN_HUB}
+[ "$AUTH" = 1 ] || ACCOUNTS=0
+# Names of the accounts and namespaces the account checks create; unique per run on a shared Hub.
+SFX=""
+[ "$OWN_HUB" = 1 ] || SFX="-${RUN: -8}"
+ROBOT="ci$SFX"                      # the robot account robot$ci
+RNS="$NS-ci$SFX"                    # the only namespace the robot may push into
+DEV="dev$SFX"                       # a user account without administrator rights
+DEV_PASS="dev-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+TEAM="$NS-team$SFX"                 # a namespace the user joins as a developer
+NCFG="$W/nocker-config"             # the Docker config nocker login writes (admin)
+DCFG="$W/dev-config"                # the Docker config nocker login writes (the user)
+RCFG="$W/robot-config"              # the Docker config docker login writes for the robot
+NODOCKERD="unix://$W/no-dockerd.sock"   # a daemon address nothing listens on
+export REG REG_USER REG_PASS AUTH OWN_HUB ROOT ROBOT RNS DEV DEV_PASS TEAM NCFG DCFG RCFG NODOCKERD
+if [ "$AUTH" = 1 ]; then
+  echo "# registry under test: http://$REG as $REG_USER  (work dir $W, run $RUN)"
+else
+  echo "# registry under test: http://$REG without credentials  (work dir $W, run $RUN)"
+fi
+skip() { echo "# skip - $1"; }
 
 # ------------------------------------------------------------------------------ helpers
 # Also available inside checks (exported below).
@@ -158,7 +202,97 @@ tagged_digest() {  # digest recorded for tag $2 in the OCI layout $1
 first_layer() {    # first layer digest of manifest $2 in the OCI layout $1
   jq -r '.layers[0].digest' "$1/blobs/sha256/${2#sha256:}"
 }
-http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@"; }
+# curl with the suite's credentials, sent as Basic (the Hub takes them on /v2 as well as at /token)
+hcurl() { if [ -n "$REG_USER" ]; then curl -u "$REG_USER:$REG_PASS" "$@"; else curl "$@"; fi; }
+http_status() { hcurl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@"; }
+nocker() { node "$ROOT/cli/nocker.js" "$@"; }
+# Credentials in a Docker-format auth file (default: the one every client shares) for $REG.
+login_entry() { jq -c --arg r "$REG" '.auths[$r] // empty' "${1:-$REGISTRY_AUTH_FILE}"; }
+logged_in() {     # the file holds a username and password, or an identity token, for $REG
+  local f=${1:-$REGISTRY_AUTH_FILE}
+  login_entry "$f" | jq -e '(.auth // "") != "" or (.identitytoken // "") != ""' >/dev/null ||
+    { echo "no credentials for $REG in $f; it has: $(jq -c '.auths // {} | keys' "$f")"; return 1; }
+}
+logged_out() {
+  local f=${1:-$REGISTRY_AUTH_FILE}
+  [ -z "$(login_entry "$f")" ] || { echo "$f still holds credentials for $REG"; return 1; }
+}
+has_identity_token() {
+  login_entry "${1:-$REGISTRY_AUTH_FILE}" | jq -e '(.identitytoken // "") != ""' >/dev/null ||
+    { echo "no identitytoken saved for $REG"; return 1; }
+}
+forget_login() {  # removes $REG from an auth file, so the next login alone puts it back
+  local f=${1:-$REGISTRY_AUTH_FILE}
+  jq --arg r "$REG" 'del(.auths[$r])' "$f" >"$f.new" && mv "$f.new" "$f"
+}
+copy_config() {   # copy_config DIR: a private copy of the shared auth file, as DIR/config.json
+  mkdir -p "$1" && cp "$REGISTRY_AUTH_FILE" "$1/config.json"
+}
+# refused PATTERN COMMAND [ARGS...]: COMMAND must fail, saying something that matches the
+# extended regular expression PATTERN (case-insensitive).
+refused() {
+  local pattern=$1 out rc
+  shift
+  out=$("$@" 2>&1) && { echo "$out"; echo "unexpectedly succeeded: $*"; return 1; }
+  rc=$?
+  echo "$out"
+  echo "(exit status $rc)"
+  grep -qiE -- "$pattern" <<<"$out" || { echo "the error does not match /$pattern/"; return 1; }
+}
+# what a registry says when it refuses: 401 (log in) or 403 (not allowed)
+NOPE='unauthori[sz]ed|authentication required|denied|forbidden|401|403'
+ROBOT_SECRET="$W/robot.secret"
+export NOPE ROBOT_SECRET
+robot_creds() { printf 'robot$%s:%s' "$ROBOT" "$(cat "$ROBOT_SECRET")"; }
+
+# ------------------------------------------------------------------------------ checks: authentication
+t_anon_challenge() {
+  local hdr="$W/anon-v2.hdr" code
+  code=$(curl -s -o /dev/null -D "$hdr" -w '%{http_code}' --max-time 30 "http://$REG/v2/")
+  cat "$hdr"
+  eq "$code" 401
+  grep -qiE '^www-authenticate: *bearer +realm="https?://[^"]+",service="[^"]+"' "$hdr"
+  if [ "$OWN_HUB" = 1 ]; then grep -qiF "realm=\"http://$REG/token\",service=\"$REG\"" "$hdr"; fi
+}
+t_token_by_hand() {
+  # the Docker token protocol as a client walks it: challenge, token with Basic, then Bearer
+  local hdr realm service token
+  hdr=$(curl -s -D - -o /dev/null --max-time 30 "http://$REG/v2/" | tr -d '\r')
+  realm=$(sed -nE 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *Bearer .*realm="([^"]*)".*/\1/p' <<<"$hdr")
+  service=$(sed -nE 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *Bearer .*service="([^"]*)".*/\1/p' <<<"$hdr")
+  echo "realm=$realm service=$service"
+  token=$(curl -sf --max-time 30 -u "$REG_USER:$REG_PASS" --get --data-urlencode "service=$service" \
+            --data-urlencode "scope=repository:$NS/skopeo:pull,push" "$realm" | jq -r '.token // .access_token // empty')
+  [ -n "$token" ] || { echo "no token from $realm"; return 1; }
+  eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $token" "http://$REG/v2/")" 200
+  eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer not.a.token" "http://$REG/v2/")" 401
+}
+t_skopeo_login_wrong() {
+  forget_login
+  refused "$NOPE|wrong|invalid" skopeo login --tls-verify=false -u "$REG_USER" --password-stdin "$REG" <<<"wrong-$RUN"
+  logged_out
+}
+t_skopeo_login() {
+  forget_login
+  skopeo login --tls-verify=false -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+}
+t_anon_skopeo() {
+  refused "$NOPE" skopeo inspect --no-creds --tls-verify=false "docker://$REG/$NS/skopeo:v1"
+}
+t_anon_push() {
+  refused "$NOPE" skopeo copy --dest-no-creds --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$NS/anonymous:v1"
+  eq "$(http_status -I "http://$REG/v2/$NS/anonymous/manifests/v1")" 404
+}
+t_anon_curl() {
+  local hdr="$W/anon-manifest.hdr" code
+  code=$(curl -s -o /dev/null -D "$hdr" -w '%{http_code}' --max-time 30 "http://$REG/v2/$NS/skopeo/manifests/v1")
+  cat "$hdr"
+  eq "$code" 401
+  grep -qiE '^www-authenticate: *bearer ' "$hdr"
+  if [ "$OWN_HUB" = 1 ]; then grep -qiF "scope=\"repository:$NS/skopeo:pull\"" "$hdr"; fi
+  eq "$(http_status "http://$REG/v2/$NS/skopeo/manifests/v1")" 200
+}
 
 # ------------------------------------------------------------------------------ checks: umoci + skopeo
 t_umoci_build() {
@@ -204,13 +338,13 @@ t_mount_raw() {
   # blob's location, after which the blob is readable, byte-identical, from the new repository.
   local to="$NS/mount-target-$RUN" hdr="$W/mount.hdr"
   local code
-  code=$(curl -s -o /dev/null -D "$hdr" -w '%{http_code}' --max-time 30 -X POST \
+  code=$(hcurl -s -o /dev/null -D "$hdr" -w '%{http_code}' --max-time 30 -X POST \
     "http://$REG/v2/$to/blobs/uploads/?mount=$LAYER&from=$NS/skopeo")
   cat "$hdr"
   eq "$code" 201
   grep -qi '^location:' "$hdr"
   eq "$(http_status -I "http://$REG/v2/$to/blobs/$LAYER")" 200
-  eq "sha256:$(curl -sf --max-time 30 "http://$REG/v2/$to/blobs/$LAYER" | sha256sum | cut -d' ' -f1)" "$LAYER"
+  eq "sha256:$(hcurl -sf --max-time 30 "http://$REG/v2/$to/blobs/$LAYER" | sha256sum | cut -d' ' -f1)" "$LAYER"
 }
 t_skopeo_delete() { skopeo delete --tls-verify=false "docker://$REG/$NS/skopeo-copy@$DIG"; }
 t_deleted_gone() {
@@ -239,6 +373,17 @@ t_buildah_build() {
     bld commit -q "$c" "localhost/nocker-interop/img:$a"
     bld rm "$c"
   done
+}
+t_buildah_login() {
+  forget_login
+  bld login --tls-verify=false -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+}
+t_podman_login() {
+  forget_login
+  pod login --tls-verify=false -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+  eq "$(pod login --get-login "$REG")" "$REG_USER"
 }
 t_buildah_push() { bld push --tls-verify=false localhost/nocker-interop/img:amd64 "docker://$REG/$NS/buildah:amd64"; }
 t_podman_pull()  { pod pull --tls-verify=false "$REG/$NS/buildah:amd64"; }
@@ -274,6 +419,11 @@ referrers_of() {   # prints the number of referrers of $1 with artifact type $2,
   oras discover --plain-http --distribution-spec v1.1-referrers-api --format json "$1" |
     jq --arg t "$2" '[(.manifests // .referrers // [])[] | select(.artifactType == $t)] | length'
 }
+t_oras_login() {
+  forget_login
+  oras login --plain-http -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+}
 t_oras_push() {
   cd "$W/files"
   echo "payload of run $RUN" >payload.txt
@@ -301,7 +451,7 @@ t_oras_discover() { eq "$(referrers_of "$REG/$NS/oras:v1" "$SIGT")" 1; }
 t_referrers_raw() {
   local d code
   d=$(oras resolve --plain-http "$REG/$NS/oras:v1")
-  code=$(curl -s --max-time 30 -D "$W/referrers.hdr" -o "$W/referrers.json" -w '%{http_code}' \
+  code=$(hcurl -s --max-time 30 -D "$W/referrers.hdr" -o "$W/referrers.json" -w '%{http_code}' \
     "http://$REG/v2/$NS/oras/referrers/$d")
   cat "$W/referrers.hdr" "$W/referrers.json"; echo
   eq "$code" 200
@@ -324,6 +474,11 @@ t_oras_big() {
 }
 
 # ------------------------------------------------------------------------------ checks: cosign
+t_cosign_login() {
+  forget_login
+  cosign login "$REG" -u "$REG_USER" --password-stdin <<<"$REG_PASS"
+  logged_in
+}
 t_cosign_keys() {
   mkdir -p "$W/cosign" "$W/cosign-other"
   (cd "$W/cosign" && cosign generate-key-pair)
@@ -343,9 +498,104 @@ t_cosign_wrong_key() {
 }
 
 # ------------------------------------------------------------------------------ checks: docker CLI
+# Without a daemon to ask, the docker CLI logs in by itself (and saves the Hub's refresh token).
+t_docker_cli_login_wrong() {
+  forget_login
+  DOCKER_HOST=$NODOCKERD refused "$NOPE|wrong|incorrect" docker login -u "$REG_USER" --password-stdin "$REG" <<<"wrong-$RUN"
+  logged_out
+}
+t_docker_cli_login() {
+  forget_login
+  DOCKER_HOST=$NODOCKERD docker login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+  has_identity_token
+}
 t_docker_manifest() {
   docker manifest inspect --insecure "$REG/$NS/multi:v1" |
     jq -e '[.manifests[].platform.architecture] | sort == ["amd64", "arm64"]'
+}
+
+# ------------------------------------------------------------------------------ checks: nocker login, users, robots
+t_nocker_login() {
+  mkdir -p "$NCFG"
+  DOCKER_CONFIG=$NCFG nocker login "$REG" -u "$REG_USER" --password-stdin <<<"$REG_PASS"
+  logged_in "$NCFG/config.json"
+}
+t_nocker_reuse() {
+  # skopeo and oras read the Docker config nocker login wrote, and nothing else
+  export DOCKER_CONFIG=$NCFG REGISTRY_AUTH_FILE=$NCFG/config.json
+  eq "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/$NS/skopeo:v1")" "$DIG"
+  skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$NS/nocker-login:v1"
+  contains "$(oras repo tags --plain-http "$REG/$NS/oras")" v1
+  oras pull --plain-http -o "$W/oras-nocker-out" "$REG/$NS/oras:v1"
+  cmp "$W/oras-nocker-out/payload.txt" "$W/files/payload.txt"
+}
+t_user_create() {
+  export DOCKER_CONFIG=$NCFG
+  nocker hub user create "$DEV" --password-stdin --hub "$REG" <<<"$DEV_PASS"
+  nocker hub user list --json --hub "$REG" | jq -e --arg u "$DEV" '[.users[] | select(.name == $u)] | length == 1'
+}
+t_user_login() {
+  mkdir -p "$DCFG"
+  DOCKER_CONFIG=$DCFG nocker login "$REG" -u "$DEV" --password-stdin <<<"$DEV_PASS"
+  logged_in "$DCFG/config.json"
+}
+t_user_own_ns() {
+  # a user may push into the namespace named after them; the first push creates it
+  export DOCKER_CONFIG=$DCFG REGISTRY_AUTH_FILE=$DCFG/config.json
+  skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$DEV/app:v1"
+  eq "$(raw_digest "$REG/$DEV/app:v1")" "$DIG"
+  contains "$(oras repo tags --plain-http "$REG/$DEV/app")" v1
+}
+t_user_refused() {
+  # the suite's namespace was created by the administrator's first push: private, no members
+  export DOCKER_CONFIG=$DCFG REGISTRY_AUTH_FILE=$DCFG/config.json
+  refused "$NOPE" skopeo inspect --tls-verify=false "docker://$REG/$NS/skopeo:v1"
+  refused "$NOPE" skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$NS/$DEV-intrusion:v1"
+}
+t_user_member() {
+  # a private namespace made by the administrator; the user pushes once they hold a role there
+  DOCKER_CONFIG=$NCFG nocker hub namespace create "$TEAM" --hub "$REG"
+  REGISTRY_AUTH_FILE=$DCFG/config.json refused "$NOPE" \
+    skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$TEAM/app:v1"
+  DOCKER_CONFIG=$NCFG nocker hub namespace member add "$TEAM" "$DEV" developer --hub "$REG"
+  REGISTRY_AUTH_FILE=$DCFG/config.json \
+    skopeo copy --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$TEAM/app:v1"
+  eq "$(raw_digest "$REG/$TEAM/app:v1")" "$DIG"
+}
+t_robot_create() {
+  DOCKER_CONFIG=$NCFG nocker hub robot create "$ROBOT" --access "$RNS/*:pull,push" --hub "$REG" --json >"$W/robot.json"
+  jq 'del(.secret)' "$W/robot.json"
+  eq "$(jq -r .name "$W/robot.json")" "robot\$$ROBOT"
+  jq -r '.secret // empty' "$W/robot.json" >"$ROBOT_SECRET"
+  [ -s "$ROBOT_SECRET" ] || { echo "no secret in the answer"; return 1; }
+}
+t_robot_skopeo() {
+  skopeo copy --dest-creds "$(robot_creds)" --dest-tls-verify=false "oci:$W/layout:v1" "docker://$REG/$RNS/skopeo:v1"
+  eq "$(skopeo inspect --creds "$(robot_creds)" --tls-verify=false --format '{{.Digest}}' "docker://$REG/$RNS/skopeo:v1")" "$DIG"
+}
+t_robot_refused() {
+  refused "$NOPE" skopeo copy --dest-creds "$(robot_creds)" --dest-tls-verify=false \
+    "oci:$W/layout:v1" "docker://$REG/$NS/robot-intrusion:v1"
+  refused "$NOPE" skopeo inspect --creds "$(robot_creds)" --tls-verify=false "docker://$REG/$NS/skopeo:v1"
+  eq "$(http_status -I "http://$REG/v2/$NS/robot-intrusion/manifests/v1")" 404
+}
+t_robot_audit() {
+  # the refused push is in the audit log, under the robot's name
+  local i
+  for ((i = 0; i < 20; i++)); do
+    DOCKER_CONFIG=$NCFG nocker hub audit --actor "robot\$$ROBOT" --limit 100 --json --hub "$REG" >"$W/audit.json"
+    jq -e --arg r "$NS/robot-intrusion" '[.entries[] | select(.repository == $r and .outcome == "denied")] | length > 0' \
+      "$W/audit.json" && return 0
+    sleep 0.5
+  done
+  jq -c '.entries[]' "$W/audit.json"; return 1
+}
+t_nocker_logout() {
+  DOCKER_CONFIG=$DCFG nocker logout "$REG"
+  logged_out "$DCFG/config.json"
+  REGISTRY_AUTH_FILE=$DCFG/config.json DOCKER_CONFIG=$DCFG refused "$NOPE" \
+    skopeo inspect --tls-verify=false "docker://$REG/$DEV/app:v1"
 }
 
 # ------------------------------------------------------------------------------ checks: containerd
@@ -360,14 +610,17 @@ t_containerd_start() {
   done
   tail -n 30 "$CTD/containerd.log"; return 1
 }
-t_ctr_pull() { ctrc images pull --plain-http --snapshotter native "$REG/$NS/skopeo:v1"; }
+# ctr has no login of its own: credentials go with each command
+t_ctr_anon() { refused "$NOPE" ctrc images pull --plain-http --snapshotter native "$REG/$NS/skopeo:v1"; }
+t_ctr_pull() { ctrc images pull --plain-http ${REG_USER:+--user "$REG_USER:$REG_PASS"} --snapshotter native "$REG/$NS/skopeo:v1"; }
 t_ctr_push() {
   ctrc images tag --force "$REG/$NS/skopeo:v1" "$REG/$NS/ctr:v1"
-  ctrc images push --plain-http "$REG/$NS/ctr:v1"
+  ctrc images push --plain-http ${REG_USER:+--user "$REG_USER:$REG_PASS"} "$REG/$NS/ctr:v1"
 }
 t_ctr_digest() { eq "$(raw_digest "$REG/$NS/ctr:v1")" "$DIG"; }
 t_ctr_pull_arm64() {
-  ctrc images pull --plain-http --snapshotter native --platform linux/arm64 "$REG/$NS/multi:v1"
+  ctrc images pull --plain-http ${REG_USER:+--user "$REG_USER:$REG_PASS"} --snapshotter native \
+    --platform linux/arm64 "$REG/$NS/multi:v1"
 }
 
 # ------------------------------------------------------------------------------ checks: dockerd
@@ -381,6 +634,18 @@ t_dockerd_start() {
   done
   tail -n 30 "$DKD/dockerd.log"; return 1
 }
+t_dockerd_login_wrong() {
+  forget_login
+  refused "$NOPE|wrong|incorrect" docker login -u "$REG_USER" --password-stdin "$REG" <<<"wrong-$RUN"
+  logged_out
+}
+t_dockerd_login() {
+  # dockerd checks the credentials and hands the CLI a refresh token to save as identitytoken
+  forget_login
+  docker login -u "$REG_USER" --password-stdin "$REG" <<<"$REG_PASS"
+  logged_in
+  has_identity_token
+}
 t_docker_pull() { docker pull -q "$REG/$NS/skopeo:v1"; }
 t_docker_push() {
   docker tag "$REG/$NS/skopeo:v1" "$REG/$NS/docker:v1"
@@ -391,10 +656,67 @@ t_docker_pull_arm64() {
   docker pull -q --platform linux/arm64 "$REG/$NS/multi:v1"
   eq "$(docker image inspect --format '{{.Architecture}}' "$REG/$NS/multi:v1")" arm64
 }
+t_docker_robot_login() {
+  mkdir -p "$RCFG"
+  DOCKER_CONFIG=$RCFG docker login -u "robot\$$ROBOT" --password-stdin "$REG" <<<"$(cat "$ROBOT_SECRET")"
+  logged_in "$RCFG/config.json"
+}
+t_docker_robot_push() {
+  docker tag "$REG/$NS/skopeo:v1" "$REG/$RNS/docker:v1"
+  DOCKER_CONFIG=$RCFG docker push -q "$REG/$RNS/docker:v1"
+  skopeo inspect --tls-verify=false "docker://$REG/$RNS/docker:v1" | jq -e '.Layers | length == 1'
+}
+t_docker_robot_refused() {
+  docker tag "$REG/$NS/skopeo:v1" "$REG/$NS/docker-robot-intrusion:v1"
+  DOCKER_CONFIG=$RCFG refused "$NOPE" docker push -q "$REG/$NS/docker-robot-intrusion:v1"
+  eq "$(http_status -I "http://$REG/v2/$NS/docker-robot-intrusion/manifests/v1")" 404
+}
+t_docker_robot_logout() {
+  DOCKER_CONFIG=$RCFG docker logout "$REG"
+  logged_out "$RCFG/config.json"
+  docker tag "$REG/$NS/skopeo:v1" "$REG/$RNS/docker:after-logout"
+  DOCKER_CONFIG=$RCFG refused "$NOPE" docker push -q "$REG/$RNS/docker:after-logout"
+}
+
+# ------------------------------------------------------------------------------ checks: logout
+t_docker_logout() {
+  copy_config "$W/logout-docker"
+  DOCKER_HOST=$NODOCKERD DOCKER_CONFIG=$W/logout-docker docker logout "$REG"
+  logged_out "$W/logout-docker/config.json"
+  REGISTRY_AUTH_FILE=$W/logout-docker/config.json DOCKER_CONFIG=$W/logout-docker refused "$NOPE" \
+    skopeo inspect --tls-verify=false "docker://$REG/$NS/skopeo:v1"
+}
+t_oras_logout() {
+  copy_config "$W/logout-oras"
+  DOCKER_CONFIG=$W/logout-oras oras logout "$REG"
+  logged_out "$W/logout-oras/config.json"
+  DOCKER_CONFIG=$W/logout-oras refused "$NOPE" oras manifest fetch --plain-http "$REG/$NS/oras:v1"
+}
+t_podman_logout() {
+  copy_config "$W/logout-podman"
+  pod logout --authfile "$W/logout-podman/config.json" "$REG"
+  logged_out "$W/logout-podman/config.json"
+}
+t_skopeo_logout() {
+  # the shared auth file itself: every client is anonymous afterwards
+  skopeo logout "$REG"
+  logged_out
+  refused "$NOPE" skopeo inspect --tls-verify=false "docker://$REG/$NS/skopeo:v1"
+}
 
 export -f $(compgen -A function)
 
 # ============================================================================== run
+if [ "$AUTH" = 1 ]; then
+  echo "# authentication"
+  check "GET /v2/ without credentials: 401 with a Bearer challenge" t_anon_challenge
+  check "token by hand: /token with Basic credentials, then GET /v2/ with the Bearer token" t_token_by_hand
+  check "skopeo login with a wrong password fails and saves nothing" t_skopeo_login_wrong
+  check "skopeo login (into the shared auth file)" t_skopeo_login
+else
+  skip "authentication: no REG_USER for $REG"
+fi
+
 echo "# umoci + skopeo"
 check "umoci builds OCI layouts (small and 8 MiB layer)" t_umoci_build
 DIG=$(tagged_digest "$W/layout" v1 2>/dev/null)
@@ -404,6 +726,11 @@ BIGLAYER=$(first_layer "$W/layout" "$BIGDIG" 2>/dev/null)
 export DIG LAYER BIGDIG BIGLAYER
 check "skopeo copy oci layout -> registry" t_skopeo_push
 check "skopeo inspect digest equals the layout's manifest digest" t_skopeo_digest
+if [ "$AUTH" = 1 ]; then
+  check "anonymous skopeo inspect --no-creds of the private repository is refused" t_anon_skopeo
+  check "anonymous skopeo copy --dest-no-creds (push) is refused" t_anon_push
+  check "anonymous GET of a manifest: 401 with a challenge for its pull scope" t_anon_curl
+fi
 check "skopeo list-tags" t_skopeo_tags
 check "skopeo copy registry -> oci layout (same digest, identical layer)" t_skopeo_pull
 check "skopeo copy between repositories" t_skopeo_between
@@ -416,7 +743,9 @@ check "8 MiB layer round-trips byte-identically (skopeo, streamed upload)" t_big
 
 echo "# buildah + podman"
 check "buildah builds from scratch (amd64, arm64)" t_buildah_build
+[ "$AUTH" = 1 ] && check "buildah login" t_buildah_login
 check "buildah push" t_buildah_push
+[ "$AUTH" = 1 ] && check "podman login" t_podman_login
 check "podman pull" t_podman_pull
 check "podman push to another repository" t_podman_push
 check "podman manifest create + add (2 arches)" t_manifest_create
@@ -426,6 +755,7 @@ check "skopeo copy --all of the index (same digest)" t_copy_all
 check "podman pull --arch arm64 from the index" t_podman_pull_arm64
 
 echo "# oras"
+[ "$AUTH" = 1 ] && check "oras login" t_oras_login
 check "oras push artifact" t_oras_push
 check "oras pull (content identical)" t_oras_pull
 check "oras repo tags" t_oras_tags
@@ -439,13 +769,41 @@ check "deleted artifact is gone" t_oras_gone
 check "8 MiB blob round-trips byte-identically (oras)" t_oras_big
 
 echo "# cosign"
+[ "$AUTH" = 1 ] && check "cosign login" t_cosign_login
 check "cosign generate-key-pair" t_cosign_keys
 check "cosign sign --key (no tlog)" t_cosign_sign
 check "cosign verify --key" t_cosign_verify
 check "cosign verify rejects another key" t_cosign_wrong_key
 
 echo "# docker CLI"
+if [ "$AUTH" = 1 ]; then
+  check "docker login with a wrong password fails (CLI, no daemon)" t_docker_cli_login_wrong
+  check "docker login (CLI, no daemon): saves an identity token" t_docker_cli_login
+fi
 check "docker manifest inspect --insecure of the index" t_docker_manifest
+
+if [ "$AUTH" = 1 ]; then
+  echo "# nocker login"
+  check "nocker login saves the credentials in a Docker config" t_nocker_login
+  check "skopeo and oras use the credentials nocker login saved" t_nocker_reuse
+else
+  skip "nocker login: no REG_USER for $REG"
+fi
+if [ "$ACCOUNTS" = 1 ]; then
+  echo "# accounts: users, namespaces, robots"
+  check "nocker hub user create (as the account nocker login saved)" t_user_create
+  check "nocker login as that user" t_user_login
+  check "the user pushes into their own namespace (skopeo, oras with nocker's config)" t_user_own_ns
+  check "the user may neither pull from nor push into a private namespace" t_user_refused
+  check "the user pushes into a namespace once a developer there" t_user_member
+  check "nocker hub robot create --access $RNS/*:pull,push" t_robot_create
+  check "the robot pushes into its namespace (skopeo --creds)" t_robot_skopeo
+  check "the robot is refused outside its namespace (skopeo --creds)" t_robot_refused
+  check "the audit log records the robot's refused push" t_robot_audit
+  check "nocker logout removes the credentials; the user is then anonymous" t_nocker_logout
+elif [ "$AUTH" = 1 ]; then
+  skip "accounts: INTEROP_ACCOUNT_CHECKS is not 1"
+fi
 
 if [ "$WITH_DAEMONS" = 1 ]; then
   echo "# containerd (private instance)"
@@ -465,6 +823,7 @@ EOF
   containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 &
   PIDS+=($!)
   if check "containerd starts" t_containerd_start; then
+    [ "$AUTH" = 1 ] && check "ctr images pull without --user is refused" t_ctr_anon
     check "ctr images pull --plain-http" t_ctr_pull
     check "ctr images tag + push --plain-http" t_ctr_push
     check "ctr pushed manifest keeps its digest" t_ctr_digest
@@ -480,12 +839,30 @@ EOF
     PIDS+=($!)
     export DOCKER_HOST="unix://$DKD/docker.sock"
     if check "dockerd starts" t_dockerd_start; then
+      if [ "$AUTH" = 1 ]; then
+        check "docker login through dockerd with a wrong password fails" t_dockerd_login_wrong
+        check "docker login through dockerd: saves an identity token" t_dockerd_login
+      fi
       check "docker pull" t_docker_pull
       check "docker push to another repository" t_docker_push
       check "docker pull --platform linux/arm64 from the index" t_docker_pull_arm64
+      if [ "$ACCOUNTS" = 1 ]; then
+        check "docker login as robot\$$ROBOT (own Docker config)" t_docker_robot_login
+        check "the robot docker-pushes into its namespace" t_docker_robot_push
+        check "the robot's docker push outside its namespace is refused" t_docker_robot_refused
+        check "docker logout removes the robot's credentials; its push is then refused" t_docker_robot_logout
+      fi
     fi
     unset DOCKER_HOST
   fi
+fi
+
+if [ "$AUTH" = 1 ]; then
+  echo "# logout"
+  check "docker logout removes the credentials" t_docker_logout
+  check "oras logout removes the credentials" t_oras_logout
+  check "podman logout removes the credentials" t_podman_logout
+  check "skopeo logout removes the credentials; skopeo is then refused" t_skopeo_logout
 fi
 
 if [ "$FAIL" -gt 0 ] && [ -n "$HUB_PID" ]; then
