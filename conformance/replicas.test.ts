@@ -7,7 +7,7 @@
  *
  * Runs only with NOCKER_TEST_DATABASE_URL: the embedded PGlite database belongs to one process.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GcReport } from '../hub/registry/gc.ts';
@@ -114,6 +114,33 @@ describe.skipIf(!process.env.NOCKER_TEST_DATABASE_URL)('two Hub replicas on one 
       await sql.end({ timeout: 5 });
     }
   }
+
+  it('a token issued by one replica is accepted by another with a signing key of its own', async () => {
+    // Behind a load balancer all replicas answer to one name: the token service.
+    const replicaWithOwnKey = () => {
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      return spawnHub({ ...environment, env: { ...environment.env, NOCKER_TOKEN_KEY: key, NOCKER_AUTH_SERVICE: 'hub.replicas.test' } });
+    };
+    const [c, d] = await Promise.all([replicaWithOwnKey(), replicaWithOwnKey()]);
+    try {
+      const repo = uniqueRepo('replica-token');
+      await pushImage(a.url, repo, 'v1');
+      for (const [issuer, verifier] of [
+        [c, d],
+        [d, c],
+      ] as const) {
+        const granted = await http(issuer.url, `/token?service=hub.replicas.test&scope=repository:${repo}:pull`);
+        expect(granted.status).toBe(200);
+        const { token } = (await granted.json()) as { token: string };
+        const res = await http(verifier.url, `/v2/${repo}/manifests/v1`, { headers: { Authorization: `Bearer ${token}`, Accept: MT.ociManifest } });
+        expect(res.status, `a token of ${issuer.url} used on ${verifier.url}`).toBe(200);
+      }
+      const jwks = (await (await http(c.url, '/.well-known/jwks.json', { anonymous: true })).json()) as { keys: { kid: string }[] };
+      expect(jwks.keys.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await Promise.all([kill(c), kill(d)]);
+    }
+  });
 
   it('a chunked upload that alternates between the replicas completes, and both serve the blob byte for byte', async () => {
     const repo = uniqueRepo('replicas-upload');
