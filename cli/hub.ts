@@ -15,6 +15,14 @@ export const HUB_HELP = `Usage:
         NOCKER_DATA_DIR            data directory (default ./.nocker)
         DATABASE_URL               postgres://… to keep metadata in PostgreSQL
         NOCKER_MAX_MANIFEST_BYTES  largest manifest accepted (default 4194304)
+        NOCKER_S3_BUCKET …         keep blobs in S3 (see the README for every S3 setting)
+        NOCKER_AUTH                off: no authentication, for a local sandbox (default on)
+        NOCKER_ADMIN_PASSWORD      password of "admin", created on first start (else generated
+                                   and printed once)
+        NOCKER_TOKEN_KEY           PEM key (ES256/EdDSA) or its path, to sign tokens (default:
+                                   generated into the data directory)
+        NOCKER_TOKEN_TTL           access token lifetime in seconds (default 300)
+        NOCKER_PUBLIC_URL          the Hub's address as clients see it, behind a proxy
 
   nocker hub gc [--config FILE] [--dry-run] [--delete-untagged] [--grace 1h] [--upload-expiry 24h]
       Remove blobs no manifest references (and, with --delete-untagged, manifests no tag,
