@@ -22,6 +22,7 @@ import {
   newImage,
   parseBearerChallenge,
   postToken,
+  setMember,
   pushImageAs,
   putManifestAs,
   requestToken,
@@ -113,6 +114,50 @@ describe('robot accounts', () => {
     }
     const own = await httpAs(base, user.authorization, '/api/v1/robots', json('POST', { name: uniqueName('bot'), permissions: [{ repository: `${user.name}/*`, actions: ['pull', 'push'] }] }));
     expect(own.status).toBe(201);
+  });
+});
+
+describe('robots act for their creators', () => {
+  it("a robot loses what its creator loses: a role taken away, then the creator's account", async () => {
+    const team = await createNamespace(base);
+    const developer = await member(base, team, 'developer');
+    const created = await httpAs(base, developer.authorization, '/api/v1/robots', json('POST', { name: uniqueName('bot'), permissions: [{ repository: `${team}/*`, actions: ['pull', 'push'] }] }));
+    expect(created.status).toBe(201);
+    const { name, secret } = (await created.json()) as { name: string; secret: string };
+    const robot = basicAuth(name, secret);
+    expect((await httpAs(base, robot, `/v2/${team}/app/blobs/uploads/`, { method: 'POST' })).status).toBe(202);
+
+    await setMember(base, team, developer.name, 'reader');
+    await expectError(await httpAs(base, robot, `/v2/${team}/app/blobs/uploads/`, { method: 'POST' }), 403, ['DENIED']);
+    const { scope } = await getToken(base, { authorization: robot, scopes: [`repository:${team}/app:pull,push`] });
+    expect(scope).toBe(`repository:${team}/app:pull`);
+
+    expect((await http(base, `/api/v1/users/${developer.name}`, { method: 'DELETE' })).status).toBe(204);
+    const afterDeletion = await getToken(base, { authorization: robot, scopes: [`repository:${team}/app:pull`] });
+    expect(afterDeletion.scope).toBe('');
+  });
+});
+
+describe('personal namespaces', () => {
+  it("nobody else may create a namespace carrying a user's name, and no user is created under a taken namespace name", async () => {
+    const ann = await createUser(base);
+    const mallory = await createUser(base);
+    await expectError(await httpAs(base, mallory.authorization, '/api/v1/namespaces', json('POST', { name: ann.name })), 403, ['DENIED']);
+    const squatted = uniqueName('later');
+    expect((await httpAs(base, mallory.authorization, '/api/v1/namespaces', json('POST', { name: squatted }))).status).toBe(201);
+    await expectError(await http(base, '/api/v1/users', json('POST', { name: squatted, password: 'a long enough password' })), 409, ['CONFLICT']);
+  });
+});
+
+describe('tokens of accounts that can no longer log in', () => {
+  it('an API token stops working once its account is disabled', async () => {
+    const user = await createUser(base);
+    const { token } = await getToken(base, { authorization: user.authorization, scopes: ['registry:api:*'] });
+    expect((await httpAs(base, bearer(token), '/api/v1/me')).status).toBe(200);
+    expect((await http(base, `/api/v1/users/${user.name}`, json('PATCH', { disabled: true }))).status).toBe(200);
+    const refused = await httpAs(base, bearer(token), '/api/v1/me');
+    expect(refused.status).toBe(401);
+    expect(parseBearerChallenge(refused.headers.get('www-authenticate'))?.error).toBe('invalid_token');
   });
 });
 

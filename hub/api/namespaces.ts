@@ -44,6 +44,10 @@ export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
     if (identity.kind === 'robot') throw c.var.auth.denied('robot accounts cannot create namespaces', { action: 'namespace.create' });
     const body = await readJsonObject(c);
     const name = fields(body).string('name');
+    // A user's own namespace carries their name: nobody else may take it.
+    if (!identity.admin && name !== identity.name && (await access.accounts.find(name))) {
+      throw c.var.auth.denied(`namespace ${name} is reserved for the account of that name`, { action: 'namespace.create' });
+    }
     const created = await namespaces.create(name, settingsFrom(body), identity.kind === 'user' ? identity.name : undefined);
     recordAction(access, c, 'namespace.create', { namespace: name, ...settingsFrom(body) });
     return c.json(presentNamespace({ ...created, role: identity.kind === 'user' ? 'owner' : undefined }), 201);

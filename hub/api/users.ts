@@ -33,7 +33,11 @@ export function userRoutes(access: AccessControl): Hono<AuthEnv> {
   app.post('/api/v1/users', async (c) => {
     const admin = await c.var.auth.requireAdmin();
     const body = fields(await readJsonObject(c));
-    const user = await accounts.createUser({ name: body.string('name'), password: body.string('password'), admin: body.optionalBoolean('admin'), createdBy: admin.name });
+    const wanted = body.string('name');
+    // The new user's own namespace must be theirs: refuse a name someone else's namespace holds.
+    const existing = await namespaces.facts(wanted, undefined);
+    if (existing) throw new OciError('CONFLICT', `a namespace named ${wanted} already exists, so the account would not own it; choose another name`);
+    const user = await accounts.createUser({ name: wanted, password: body.string('password'), admin: body.optionalBoolean('admin'), createdBy: admin.name });
     recordAction(access, c, 'user.create', { account: user.name, admin: user.admin });
     return c.json(presentUser(user), 201);
   });

@@ -58,9 +58,21 @@ export async function createAccessControl(db: Database, config: AuthConfig, data
   const tokens = new TokenService(key, keys, config.tokenTtlSeconds);
   const byAccount = new FailureLimiter({ limit: LOGIN_LIMITS.perAccount, windowMs: LOGIN_LIMITS.windowMs });
   const byAddress = new FailureLimiter({ limit: LOGIN_LIMITS.perAddress, windowMs: LOGIN_LIMITS.windowMs });
+  let quiet = false;
 
-  const actionsOn = async (identity: Identity, repository: string) =>
+  const ownActions = async (identity: Identity, repository: string) =>
     allowedActions(identity, repository, await namespaces.facts(namespaceOf(repository), identity.kind === 'anonymous' ? undefined : identity.name));
+
+  const actionsOn = async (identity: Identity, repository: string): Promise<Set<RepositoryAction>> => {
+    const own = await ownActions(identity, repository);
+    if (identity.kind !== 'robot' || own.size === 0) return own;
+    // A robot acts for its creator: what the creator lost (a role, the account) the robot loses too.
+    const creator = identity.createdBy ? await accounts.find(identity.createdBy) : undefined;
+    if (!creator || loginRefusal(creator)) return new Set();
+    if (creator.admin) return own;
+    const held = await ownActions(identityOf(creator), repository);
+    return new Set([...own].filter((action) => held.has(action)));
+  };
 
   return {
     enabled: config.enabled,
@@ -90,7 +102,7 @@ export async function createAccessControl(db: Database, config: AuthConfig, data
         byAccount.recordFailure(keys[0]);
         byAddress.recordFailure(keys[1]);
         fail('failure', refusal ?? 'wrong name or password');
-        console.warn(JSON.stringify({ level: 'warn', msg: 'failed login', account: name, client: clientAddress, reason: refusal }));
+        if (!quiet) console.warn(JSON.stringify({ level: 'warn', msg: 'failed login', account: name, client: clientAddress, reason: refusal }));
         // The same words for an unknown name and a wrong password: nothing tells which names exist.
         throw new OciError('UNAUTHORIZED', account && refusal ? refusal : 'the name or password is wrong', {
           headers: { 'WWW-Authenticate': 'Basic realm="nocker"' },
@@ -116,6 +128,7 @@ export async function createAccessControl(db: Database, config: AuthConfig, data
     actionsOn,
 
     async bootstrap(options) {
+      quiet = options.quiet ?? false;
       const admin = await accounts.bootstrapAdmin(config.adminPassword);
       if (admin.generatedPassword) {
         // Shown once, whatever `quiet` says: there is no other way to learn it.
@@ -140,5 +153,3 @@ function isRepositoryName(name: string): boolean {
     return false;
   }
 }
-
-export { identityOf };

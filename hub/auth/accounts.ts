@@ -18,7 +18,13 @@ const MIN_PASSWORD_LENGTH = 8;
 
 /** The identity permissions are decided for. */
 export function identityOf(account: AccountRow): Identity {
-  return { name: account.name, kind: account.kind, admin: account.admin, permissions: account.permissions ?? undefined };
+  return {
+    name: account.name,
+    kind: account.kind,
+    admin: account.admin,
+    permissions: account.permissions ?? undefined,
+    createdBy: account.kind === 'robot' ? (account.createdBy ?? undefined) : undefined,
+  };
 }
 
 /** Why an account may not log in now, or undefined when it may. */

@@ -18,6 +18,8 @@ export interface Identity {
   admin: boolean;
   /** Robots only. */
   permissions?: RobotPermission[];
+  /** Robots only: who created it; a robot never holds more than its creator holds now. */
+  createdBy?: string;
 }
 
 export const ANONYMOUS: Identity = { name: 'anonymous', kind: 'anonymous', admin: false };

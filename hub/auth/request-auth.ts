@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { OciError } from '../oci/errors.ts';
-import { identityOf, type AccountRow } from './accounts.ts';
+import { identityOf, loginRefusal, type AccountRow } from './accounts.ts';
 import type { AccessControl } from './access-control.ts';
 import { ANONYMOUS, namespaceOf, type Identity, type NamespaceFacts } from './permissions.ts';
 import { API_SCOPE, CATALOG_SCOPE, formatScope, grants, type AccessEntry, type RepositoryAction } from './scopes.ts';
@@ -108,7 +108,9 @@ export class RequestAuth {
   async requireAccount(): Promise<Identity> {
     if (this.credential.kind === 'open' || this.credential.kind === 'basic') return this.identity();
     if (this.credential.kind === 'bearer' && this.credential.claims.kind !== 'anonymous' && grants(this.credential.claims.access, 'registry', API_SCOPE.name, '*')) {
-      return this.identity();
+      const identity = await this.identity();
+      if (identity.kind !== 'anonymous') return identity;
+      throw this.unauthorized(API_SCOPE, `account ${this.credential.claims.subject} can no longer log in`, 'invalid_token');
     }
     throw this.unauthorized(API_SCOPE, 'this API needs a logged-in account');
   }
@@ -153,8 +155,9 @@ export class RequestAuth {
       case 'bearer': {
         if (this.credential.claims.kind === 'anonymous') return ANONYMOUS;
         const account = await this.access.accounts.find(this.credential.claims.subject);
-        // Deleted since the token was issued: the token still carries what it grants, nothing more.
-        return account ? identityOf(account) : ANONYMOUS;
+        // Deleted, disabled or expired since the token was issued: no account powers (the API)
+        // any more; on /v2 the token still carries what it granted until it expires.
+        return account && !loginRefusal(account) ? identityOf(account) : ANONYMOUS;
       }
     }
   }

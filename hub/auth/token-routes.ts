@@ -64,7 +64,7 @@ export function tokenRoutes(access: AccessControl): Hono {
 async function respond(c: Context, access: AccessControl, account: AccountRow | undefined, scopeParams: string[], requestedService: string, offline: boolean) {
   const service = access.serviceFor(c);
   if (requestedService && requestedService !== service) {
-    throw new OciError('DENIED', `this Hub issues tokens for service "${service}", not "${requestedService}"`, { status: 400 });
+    throw new OciError('REQUEST_INVALID', `this Hub issues tokens for service "${service}", not "${requestedService}"`);
   }
   const identity = account ? identityOf(account) : ANONYMOUS;
   const granted = await access.grant(identity, parseScopes(scopeParams));
