@@ -4,10 +4,9 @@
  * the headers a test gives (no administrator credentials added behind its back).
  */
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import {
-  assertNo5xx,
+  rawRequest,
   basicAuth,
   descriptorOf,
   http,
@@ -256,21 +255,7 @@ export async function pushImageAs(base: string, authorization: string, repo: str
  * `headers`: no credentials unless they are among them.
  */
 export function rawRequestAs(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port: Number(port), method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        assertNo5xx(method, path, status);
-        resolve({ status, headers: res.headers, body: Buffer.concat(chunks) });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return rawRequest(base, method, path, undefined, headers, true);
 }
 
 /** Asserts that nothing of `image` (manifest bytes, digest, config) is in a response. */

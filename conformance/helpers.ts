@@ -127,11 +127,18 @@ export interface RawResponse {
 }
 
 /** A request whose path is sent byte for byte (no `..` or `//` normalisation), via node:http. */
-export function rawRequest(base: string, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+  anonymous = false,
+): Promise<RawResponse> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: hostname, port: Number(port), method, path, headers: withCredentials({ ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }) },
+      { host: hostname, port: Number(port), method, path, headers: withCredentials({ ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, anonymous) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
