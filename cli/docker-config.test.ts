@@ -45,7 +45,7 @@ describe('saveCredentials', () => {
     expect(await credentialsFor('127.0.0.1:5000', { env })).toEqual({ username: 'admin', password: 'p:w ö' });
   });
 
-  it('keeps every other key of the file and of the entry, and leaves no temporary file', async () => {
+  it('keeps every other key of the file and of the entry but the replaced identity token, and leaves no temporary file', async () => {
     await saveCredentials('127.0.0.1:5000', 'admin', 'old', { env });
     const original = {
       auths: { 'other:1': { auth: b64('x:y') }, '127.0.0.1:5000': { auth: b64('admin:old'), identitytoken: 'idt', email: 'a@b' } },
@@ -56,7 +56,7 @@ describe('saveCredentials', () => {
     await saveCredentials('127.0.0.1:5000', 'ann', 'new', { env });
     expect(await readJson()).toEqual({
       ...original,
-      auths: { 'other:1': { auth: b64('x:y') }, '127.0.0.1:5000': { auth: b64('ann:new'), identitytoken: 'idt', email: 'a@b' } },
+      auths: { 'other:1': { auth: b64('x:y') }, '127.0.0.1:5000': { auth: b64('ann:new'), email: 'a@b' } },
     });
     expect(await readdir(env.DOCKER_CONFIG)).toEqual(['config.json']);
   });
@@ -96,12 +96,16 @@ describe('saveCredentials', () => {
 });
 
 describe('credentialsFor', () => {
-  it('is undefined without a file, an entry, or with only an identity token', async () => {
+  it('is undefined without a file or an entry', async () => {
     expect(await credentialsFor('127.0.0.1:5000', { env })).toBeUndefined();
     await saveCredentials('127.0.0.1:5001', 'a', 'b', { env });
     expect(await credentialsFor('127.0.0.1:5000', { env })).toBeUndefined();
-    await writeFile(file(), JSON.stringify({ auths: { '127.0.0.1:5000': { identitytoken: 'tok' } } }));
-    expect(await credentialsFor('127.0.0.1:5000', { env })).toBeUndefined();
+  });
+
+  it("reads docker login's identity token, with the name beside it", async () => {
+    await saveCredentials('127.0.0.1:5001', 'a', 'b', { env });
+    await writeFile(file(), JSON.stringify({ auths: { '127.0.0.1:5000': { auth: b64('ann:'), identitytoken: 'tok' } } }));
+    expect(await credentialsFor('127.0.0.1:5000', { env })).toEqual({ username: 'ann', password: '', identityToken: 'tok' });
   });
 
   it('finds entries docker keyed with a scheme or a path', async () => {

@@ -96,6 +96,12 @@ function keysFor(config: ConfigFile, host: string): string[] {
 }
 
 function decodeAuth(entry: AuthEntry): Credentials | undefined {
+  // What docker login keeps when the registry hands out refresh tokens: the name and that token.
+  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
+    const decoded = typeof entry.auth === 'string' ? Buffer.from(entry.auth, 'base64').toString('utf8') : '';
+    const username = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : typeof entry.username === 'string' ? entry.username : '';
+    return { username, password: '', identityToken: entry.identitytoken };
+  }
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -105,7 +111,6 @@ function decodeAuth(entry: AuthEntry): Credentials | undefined {
   if (typeof entry.username === 'string' && entry.username !== '' && typeof entry.password === 'string') {
     return { username: entry.username, password: entry.password };
   }
-  // An entry with only an identitytoken (OAuth) is no use for Basic.
   return undefined;
 }
 
@@ -166,8 +171,8 @@ export interface SaveResult {
 
 /**
  * Saves `username:password` for a Hub in `auths`, as `docker login` does, keeping every other key
- * of the file and of the entry (an `identitytoken` stays). The file is written atomically with
- * mode 0600; its directory is created with mode 0700.
+ * of the file and of the entry, except an `identitytoken`: it belongs to the login this one
+ * replaces. The file is written atomically with mode 0600; its directory is created with mode 0700.
  */
 export async function saveCredentials(hub: string, username: string, password: string, options: DockerConfigOptions = {}): Promise<SaveResult> {
   if (username === '' || username.includes(':')) throw new DockerConfigError(`"${username}" cannot be saved as a user name: it is empty or has a ":"`);
@@ -175,8 +180,8 @@ export async function saveCredentials(hub: string, username: string, password: s
   const path = dockerConfigPath(options);
   const config = await readConfig(path);
   const auths: Record<string, unknown> = isObject(config.auths) ? config.auths : {};
-  const existing = auths[host];
-  auths[host] = { ...(isObject(existing) ? existing : {}), auth: Buffer.from(`${username}:${password}`, 'utf8').toString('base64') };
+  const { identitytoken: _replaced, ...existing } = isObject(auths[host]) ? auths[host] : {};
+  auths[host] = { ...existing, auth: Buffer.from(`${username}:${password}`, 'utf8').toString('base64') };
   config.auths = auths;
   await writeConfig(path, config);
   const warnings: string[] = [];

@@ -3,7 +3,7 @@
  * functions, as the admin logged in with DOCKER_CONFIG in a temporary directory; and the parsing
  * of their flags.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -124,6 +124,16 @@ describe('against a Hub', () => {
 
   it('says to log in first when there are no saved credentials', async () => {
     await expect(nocker('user', ['list'], '', { DOCKER_CONFIG: join(dir, 'nobody'), NOCKER_HUB: hub.url })).rejects.toThrow(/not logged in to 127\.0\.0\.1:\d+: run "nocker login/);
+  });
+
+  it("works with the identity token docker login keeps instead of a password", async () => {
+    const form = new URLSearchParams({ grant_type: 'password', username: TEST_ADMIN.username, password: TEST_ADMIN.password, access_type: 'offline', service: new URL(hub.url).host });
+    const granted = (await (await fetch(`${hub.url}/token`, { method: 'POST', body: form })).json()) as { refresh_token: string };
+    const config = await otherConfig();
+    const auth = Buffer.from(`${TEST_ADMIN.username}:`).toString('base64');
+    await writeFile(join(config.DOCKER_CONFIG, 'config.json'), JSON.stringify({ auths: { [new URL(hub.url).host]: { auth, identitytoken: granted.refresh_token } } }));
+    const listed = await nocker('user', ['list', '--json'], '', config);
+    expect((JSON.parse(listed.stdout) as { users: { name: string }[] }).users.map((u) => u.name)).toContain('admin');
   });
 
   it('creates, lists and deletes users', async () => {

@@ -6,13 +6,20 @@ import { OciError } from '../oci/errors.ts';
 import { hubHost, normalizeHubUrl } from './address.ts';
 import { findChallenge, type Challenge } from './challenge.ts';
 import { errorFromResponse } from './errors.ts';
-import { challengeScopes, requestToken, TokenCache } from './tokens.ts';
+import { challengeScopes, requestToken, requestTokenWithRefreshToken, TokenCache } from './tokens.ts';
 
-/** A user or robot name and its password or secret. */
+/**
+ * A user or robot name and its password or secret; or, as `docker login` may leave them, the
+ * name and an identity token (a refresh token traded for access tokens, no password kept).
+ */
 export interface Credentials {
   username: string;
   password: string;
+  identityToken?: string;
 }
+
+/** The scope a bearer token needs for `/api/v1`. */
+const API_SCOPE = 'registry:api:*';
 
 export interface HubClientOptions {
   /** `http://127.0.0.1:5000`, or a bare `host:port` (see `normalizeHubUrl`). */
@@ -111,7 +118,9 @@ export class HubClient {
    * await client.api('POST', '/api/v1/users', { name: 'ann', password: 's3cret' });
    */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.#userAgent, ...this.#basicHeader() };
+    // With an identity token there is no password to send: a bearer token for the API instead.
+    const authorization = this.#credentials?.identityToken ? await this.#authorizeAhead([API_SCOPE]) : this.#basicHeader().Authorization;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.#userAgent, ...(authorization ? { Authorization: authorization } : {}) };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await this.#send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (!res.ok) throw await errorFromResponse(res, `${method} ${path}`);
@@ -198,7 +207,7 @@ export class HubClient {
   }
 
   #basicHeader(): { Authorization: string } | Record<string, never> {
-    if (!this.#credentials) return {};
+    if (!this.#credentials || this.#credentials.identityToken) return {};
     const { username, password } = this.#credentials;
     return { Authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` };
   }
@@ -236,9 +245,12 @@ export class HubClient {
     const cached = this.#tokens.get(key);
     if (cached) return cached;
     const headers = { 'User-Agent': this.#userAgent, ...this.#basicHeader() };
+    const identityToken = this.#credentials?.identityToken;
     let answer: { token: string; expiresIn: number };
     try {
-      answer = await requestToken(this.#fetch, challenge, scopes, headers);
+      answer = identityToken
+        ? await requestTokenWithRefreshToken(this.#fetch, challenge, scopes, identityToken, headers)
+        : await requestToken(this.#fetch, challenge, scopes, headers);
     } catch (err) {
       if (err instanceof OciError) throw err;
       throw new HubUnreachableError(challenge.params.realm ?? this.url, err);

@@ -94,7 +94,34 @@ export async function requestToken(
   headers: Record<string, string>,
 ): Promise<{ token: string; expiresIn: number }> {
   const url = tokenUrl(challenge, scopes);
-  const res = await fetchImpl(url, { headers: { Accept: 'application/json', ...headers } });
+  return readTokenAnswer(url, await fetchImpl(url, { headers: { Accept: 'application/json', ...headers } }));
+}
+
+/**
+ * Trades a refresh token (the identity token `docker login` keeps) for an access token: the
+ * OAuth2 form `grant_type=refresh_token` POSTed to the challenge's realm.
+ */
+export async function requestTokenWithRefreshToken(
+  fetchImpl: typeof fetch,
+  challenge: Challenge,
+  scopes: readonly string[],
+  refreshToken: string,
+  headers: Record<string, string>,
+): Promise<{ token: string; expiresIn: number }> {
+  const url = tokenUrl(challenge, []);
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'nocker' });
+  if (challenge.params.service) form.set('service', challenge.params.service);
+  if (scopes.length > 0) form.set('scope', scopes.join(' '));
+  const target = new URL(url.pathname, url);
+  const res = await fetchImpl(target, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: form.toString(),
+  });
+  return readTokenAnswer(target, res);
+}
+
+async function readTokenAnswer(url: URL, res: Response): Promise<{ token: string; expiresIn: number }> {
   if (!res.ok) {
     const err = await errorFromResponse(res, 'the token request');
     const retryAfter = res.headers.get('retry-after');
