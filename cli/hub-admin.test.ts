@@ -1,102 +1,18 @@
 /**
  * `nocker hub user|namespace|robot|token|audit` against a real Hub, through the command
- * functions, as the admin logged in with DOCKER_CONFIG in a temporary directory; and the parsing
- * of their flags.
+ * functions, as the admin logged in with DOCKER_CONFIG in a temporary directory. The parsing of
+ * their flags is tested beside it, under admin/.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { OciError } from '../hub/oci/errors.ts';
-import { thrownBy } from '../hub/oci/thrown.ts';
-import { formatTable, hubAdminCommand, parseAccess, parseExpiry, parseSince, summarize, type AdminGroup } from './hub-admin.ts';
-import { loginCommand, type CommandIO } from './login.ts';
+import { hubAdminCommand, type AdminGroup } from './hub-admin.ts';
+import { loginCommand } from './login.ts';
+import { run } from './testing.ts';
 import { UsageError } from './usage.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command function with buffers for its output and `stdin` (not a terminal) as its input. */
-async function run(command: (argv: string[], io: CommandIO) => Promise<number>, argv: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CommandIO = {
-    stdin: Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-  };
-  const code = await command(argv, io);
-  return { code, stdout, stderr };
-}
-
-describe('parseAccess', () => {
-  it('reads repository patterns and actions', () => {
-    expect(parseAccess('team/*:pull,push')).toEqual({ repository: 'team/*', actions: ['pull', 'push'] });
-    expect(parseAccess('team/app:pull')).toEqual({ repository: 'team/app', actions: ['pull'] });
-    expect(parseAccess('*:pull')).toEqual({ repository: '*', actions: ['pull'] });
-    expect(parseAccess('app:push,pull,push,delete')).toEqual({ repository: 'app', actions: ['push', 'pull', 'delete'] });
-  });
-
-  it('refuses what is not REPOSITORY:ACTIONS', () => {
-    const cases: [string, RegExp][] = [
-      ['team/*', /expected REPOSITORY:ACTIONS/],
-      [':pull', /expected REPOSITORY:ACTIONS/],
-      ['team/*:', /no actions/],
-      ['team/*: , ', /no actions/],
-      ['team/*:pull,sing', /"sing" is not an action; use pull, push, delete/],
-      ['Team/App:pull', /not a valid repository name/],
-      ['**:pull', /not a valid repository name/],
-      ['team*:pull', /not a valid repository name/],
-      ['team/*/x:pull', /not a valid repository name/],
-    ];
-    for (const [text, message] of cases) expect(thrownBy(() => parseAccess(text), UsageError).message).toMatch(message);
-  });
-});
-
-describe('parseExpiry and parseSince', () => {
-  const now = Date.parse('2030-01-01T00:00:00Z');
-
-  it('count durations from now, forward for expiry and back for since', () => {
-    expect(parseExpiry('30d', now)).toBe('2030-01-31T00:00:00.000Z');
-    expect(parseExpiry('12h', now)).toBe('2030-01-01T12:00:00.000Z');
-    expect(parseSince('1h', '--since', now)).toBe('2029-12-31T23:00:00.000Z');
-  });
-
-  it('take ISO dates as they are', () => {
-    expect(parseExpiry('2031-06-01', now)).toBe('2031-06-01T00:00:00.000Z');
-    expect(parseSince('2029-12-31T12:30:00Z', '--since', now)).toBe('2029-12-31T12:30:00.000Z');
-  });
-
-  it('refuse nonsense, bare numbers and expiries in the past', () => {
-    expect(thrownBy(() => parseExpiry('soon', now), UsageError).message).toContain('--expires');
-    expect(thrownBy(() => parseExpiry('30', now), UsageError).message).toContain('--expires');
-    expect(thrownBy(() => parseExpiry('2020-01-01', now), UsageError).message).toContain('not in the future');
-    expect(thrownBy(() => parseSince('yesterday', '--since', now), UsageError).message).toContain('--since');
-  });
-});
-
-describe('summarize', () => {
-  it('puts an audit detail on one line', () => {
-    expect(summarize({ namespace: 'team', account: 'ann', gone: null, permissions: [{ repository: 'team/*', actions: ['pull'] }] })).toBe(
-      'namespace=team account=ann permissions=[{"repository":"team/*","actions":["pull"]}]',
-    );
-    expect(summarize(undefined)).toBe('');
-    expect(summarize('text')).toBe('"text"');
-  });
-});
-
-describe('formatTable', () => {
-  it('aligns columns two spaces apart without trailing blanks', () => {
-    expect(formatTable(['NAME', 'ADMIN', 'NOTE'], [['admin', 'yes', ''], ['ann', 'no', 'x']])).toBe('NAME   ADMIN  NOTE\nadmin  yes\nann    no     x\n');
-    expect(formatTable(['ID'], [])).toBe('ID\n');
-  });
-});
 
 describe('against a Hub', () => {
   let hub: TestHub;

@@ -4,7 +4,9 @@ import { loadConfig } from '../hub/config.ts';
 import { startHub } from '../hub/server.ts';
 import { runGarbageCollection } from '../hub/gc-runner.ts';
 import { formatGcReport, parseDuration } from '../hub/registry/gc.ts';
-import { ADMIN_GROUPS, HUB_ADMIN_HELP, hubAdminCommand, type AdminGroup } from './hub-admin.ts';
+import { HUB_ADMIN_HELP } from './admin/help.ts';
+import { ADMIN_GROUPS, hubAdminCommand, type AdminGroup } from './hub-admin.ts';
+import { parseOrUsage } from './io.ts';
 import { UsageError } from './usage.ts';
 
 export const HUB_HELP = `Usage:
@@ -49,15 +51,6 @@ export async function hubCommand(argv: string[]): Promise<number> {
       return sub === undefined ? 1 : 0;
     default:
       throw new UsageError(`unknown hub command "${sub}"`);
-  }
-}
-
-/** Runs node's parseArgs, turning its complaints into usage errors. */
-function parseOrUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
   }
 }
 

@@ -6,32 +6,12 @@ import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { OciError } from '../hub/oci/errors.ts';
-import { hubUrlFrom, loginCommand, logoutCommand, type CommandIO } from './login.ts';
+import { loginCommand, logoutCommand } from './login.ts';
+import { run } from './testing.ts';
 import { UsageError } from './usage.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command function with buffers for its output and `stdin` (not a terminal) as its input. */
-async function run(command: (argv: string[], io: CommandIO) => Promise<number>, argv: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CommandIO = {
-    stdin: Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-  };
-  const code = await command(argv, io);
-  return { code, stdout, stderr };
-}
 
 let hub: TestHub;
 let host: string;
@@ -113,22 +93,6 @@ describe('nocker logout', () => {
     expect(result).toEqual({ code: 0, stdout: `Removing login credentials for ${host}\n`, stderr: '' });
     expect(await readConfig()).toEqual({ auths: { 'other:1': { auth: 'eDp5' } } });
     expect((await run(logoutCommand, [hub.url], env)).stdout).toBe(`Not logged in to ${host}\n`);
-  });
-});
-
-describe('hubUrlFrom', () => {
-  const io = (env: Record<string, string>): CommandIO => ({ stdin: Readable.from([]), stdout: { write: () => true }, stderr: { write: () => true }, env });
-
-  it('takes the argument, then NOCKER_HUB, then 127.0.0.1:5000', () => {
-    expect(hubUrlFrom(io({ NOCKER_HUB: 'hub.example.com' }), '127.0.0.1:6000')).toBe('http://127.0.0.1:6000');
-    expect(hubUrlFrom(io({ NOCKER_HUB: 'hub.example.com' }), undefined, undefined)).toBe('https://hub.example.com');
-    expect(hubUrlFrom(io({}))).toBe('http://127.0.0.1:5000');
-  });
-
-  it('refuses two different Hubs and bad addresses as usage errors', () => {
-    expect(() => hubUrlFrom(io({}), 'a:1', 'b:2')).toThrow(UsageError);
-    expect(hubUrlFrom(io({}), 'a:1', 'a:1')).toBe('https://a:1');
-    expect(() => hubUrlFrom(io({}), 'http://h/path')).toThrow(UsageError);
   });
 });
 

@@ -1,29 +1,15 @@
 /**
  * `nocker login` and `nocker logout`: credentials for a Hub, checked against it and kept in the
- * Docker config file. Also the terminal plumbing the Hub's account commands share: where a
- * command reads and writes, which Hub it talks to, and how it asks for a password.
+ * Docker config file.
  */
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { HubAddressError, hubHost, resolveHubUrl } from '../hub/client/address.ts';
+import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { credentialsFor, removeCredentials, saveCredentials } from './docker-config.ts';
+import { hubUrlFrom, isInteractive, parseOrUsage, processIO, promptLine, promptSecret, readSecretFromStdin, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
-/** Where a command reads and writes: the process by default, buffers in tests. */
-export interface CommandIO {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-  env: Record<string, string | undefined>;
-}
-
-/** The running process's streams and environment. */
-export function processIO(): CommandIO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
-}
-
+/** The help of `nocker login` and `nocker logout`. */
 export const LOGIN_HELP = `Usage:
   nocker login [HUB] [-u|--username NAME] [-p|--password PASS] [--password-stdin]
       Check a user's (or robot's) credentials against the Hub and save them in the Docker config
@@ -38,87 +24,6 @@ export const LOGIN_HELP = `Usage:
   HUB is URL or HOST:PORT (--hub works too); default: $NOCKER_HUB, else 127.0.0.1:5000.
   A bare HOST:PORT means http:// on loopback addresses, https:// elsewhere.
 `;
-
-/**
- * The Hub a command talks to: `explicit` (a positional argument or `--hub`), else `NOCKER_HUB`,
- * else 127.0.0.1:5000. Both a positional HUB and a different `--hub` is a usage error.
- */
-export function hubUrlFrom(io: CommandIO, ...explicit: (string | undefined)[]): string {
-  const given = [...new Set(explicit.filter((e): e is string => e !== undefined))];
-  if (given.length > 1) throw new UsageError(`two different Hubs given: ${given.join(' and ')}`);
-  try {
-    return resolveHubUrl(given[0], io.env);
-  } catch (err) {
-    if (err instanceof HubAddressError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** Runs node's parseArgs, turning its complaints into usage errors. */
-export function parseOrUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-/** True when the command may ask questions: its input is a terminal. */
-export function isInteractive(io: CommandIO): boolean {
-  return io.stdin.isTTY === true;
-}
-
-/** Asks for one line on the terminal, echoed. */
-export async function promptLine(io: CommandIO, question: string): Promise<string> {
-  io.stderr.write(question);
-  const lines = createInterface({ input: io.stdin, terminal: false });
-  try {
-    const [line] = (await Promise.race([once(lines, 'line'), once(lines, 'close').then(() => [''])])) as [string];
-    return line.trim();
-  } finally {
-    lines.close();
-  }
-}
-
-/** Asks for a secret on the terminal without echoing it (backspace and Ctrl-U edit, Ctrl-C aborts). */
-export function promptSecret(io: CommandIO, question: string): Promise<string> {
-  const input = io.stdin;
-  // Raw before the prompt shows, so that nothing typed after it is echoed.
-  input.setRawMode?.(true);
-  io.stderr.write(question);
-  input.setEncoding('utf8');
-  input.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (outcome: () => void) => {
-      input.off('data', onData);
-      input.setRawMode?.(false);
-      input.pause();
-      io.stderr.write('\n');
-      outcome();
-    };
-    const onData = (chunk: string | Buffer) => {
-      for (const ch of String(chunk)) {
-        if (ch === '\r' || ch === '\n') return finish(() => resolve(value));
-        if (ch === '\u0003') return finish(() => reject(new Error('interrupted')));
-        if (ch === '\u0004') return finish(() => (value === '' ? reject(new Error('no password given')) : resolve(value)));
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else if (ch === '\u0015') value = '';
-        else if (ch >= ' ') value += ch;
-      }
-    };
-    input.on('data', onData);
-  });
-}
-
-/** Reads all of standard input as a password, dropping one trailing line break. */
-export async function readSecretFromStdin(io: CommandIO): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (secret === '') throw new UsageError('--password-stdin: standard input is empty');
-  return secret;
-}
 
 /** `nocker login [HUB] [-u NAME] [-p PASS | --password-stdin]` */
 export async function loginCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {

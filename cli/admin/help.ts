@@ -1,0 +1,37 @@
+/**
+ * The help text of the Hub's account commands, on its own so that the shared parsing that prints
+ * it and the `nocker hub` entry that lists it both import it without a cycle.
+ */
+/** The help of every `nocker hub user|namespace|robot|token|audit` command. */
+export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker login" saved for it (options: --hub HUB, --json):
+  nocker hub user list
+  nocker hub user create NAME [--admin] [--password-stdin]
+  nocker hub user passwd NAME [--password-stdin]
+  nocker hub user delete NAME
+      Without --password-stdin the password is asked for on a terminal; elsewhere a strong
+      one is generated and printed once.
+
+  nocker hub namespace list
+  nocker hub namespace create NAME [--public]
+  nocker hub namespace show NAME
+  nocker hub namespace set NAME [--visibility public|private] [--immutable-tags on|off]
+                                [--delete-policy developer|maintainer|owner|admin]
+  nocker hub namespace delete NAME
+  nocker hub namespace members NAME
+  nocker hub namespace member add NAME ACCOUNT ROLE      ROLE: owner, maintainer, developer, reader
+  nocker hub namespace member remove NAME ACCOUNT
+
+  nocker hub robot list
+  nocker hub robot create NAME --access REPOSITORY:ACTIONS [--access …] [--expires 30d|DATE]
+                               [--description TEXT]
+      REPOSITORY is a repository name, a prefix ending in /* (team/*) or * for all; ACTIONS a
+      comma list of pull, push, delete. Prints robot$NAME and its secret, once.
+  nocker hub robot delete NAME
+
+  nocker hub token list
+  nocker hub token revoke ID
+
+  nocker hub audit [--repository R] [--actor A] [--action X] [--since 1h|DATE] [--until 1h|DATE]
+                   [--limit N] [--before CURSOR]
+      The audit log, newest first (administrators only).
+`;
