@@ -15,3 +15,4 @@ export { DEFAULT_HUB, HubAddressError, hubHost, isLoopbackHost, normalizeHubUrl,
 export { findChallenge, parseChallenges, type Challenge } from './challenge.ts';
 export { errorFromBody, errorFromResponse } from './errors.ts';
 export { TokenCache } from './tokens.ts';
+export { pushBlob, pushImage, type PushBlob, type PushImageInput, type PushOptions, type PushResult } from './push.ts';

@@ -1,0 +1,113 @@
+/**
+ * Pushing an image through a {@link HubClient}: each blob unless the Hub has it already (HEAD),
+ * uploaded monolithically (POST, then one PUT streamed from its file), then the manifest under
+ * a tag. Every request goes through `HubClient.v2`, which answers the token handshake.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { OciError } from '../oci/errors.ts';
+import type { HubClient } from './client.ts';
+import { errorFromResponse } from './errors.ts';
+
+/** A blob to push: its bytes in memory (small JSON) or in a file (layers). */
+export interface PushBlob {
+  mediaType: string;
+  digest: string;
+  size: number;
+  /** The file holding the bytes; read as a stream. */
+  path?: string;
+  /** The bytes themselves, for small blobs such as the config. */
+  bytes?: Uint8Array;
+}
+
+/** What to push: the config and layers as blobs, and the manifest's exact bytes. */
+export interface PushImageInput {
+  config: PushBlob;
+  layers: PushBlob[];
+  manifest: { mediaType: string; digest: string; bytes: Uint8Array };
+}
+
+export interface PushOptions {
+  /** Told about each blob once it is on the Hub: `pushed`, or `exists` when the upload was skipped. */
+  onBlob?: (blob: PushBlob, outcome: 'pushed' | 'exists') => void;
+  signal?: AbortSignal;
+}
+
+export interface PushResult {
+  /** The manifest's digest, as the Hub reported it. */
+  digest: string;
+  pushed: string[];
+  skipped: string[];
+}
+
+/** The path (with query) of an upload Location, which may be absolute or relative. */
+function uploadPath(client: HubClient, location: string): string {
+  const url = new URL(location, client.url);
+  if (url.origin !== new URL(client.url).origin) {
+    throw new OciError('UNSUPPORTED', `the Hub sent the upload to another origin (${url.origin}); uploads elsewhere are not supported`);
+  }
+  return `${url.pathname}${url.search}`;
+}
+
+/**
+ * Makes sure the Hub has `blob` in `repository`: HEAD first, and if it is missing, POST an
+ * upload and PUT the bytes in one request. Resolves to what was done.
+ *
+ * @example
+ * await pushBlob(client, 'team/app', { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, path: layer.path });
+ */
+export async function pushBlob(client: HubClient, repository: string, blob: PushBlob, signal?: AbortSignal): Promise<'pushed' | 'exists'> {
+  const blobPath = `/v2/${repository}/blobs/${blob.digest}`;
+  const head = await client.v2('HEAD', blobPath, { signal });
+  await head.body?.cancel();
+  if (head.ok) return 'exists';
+  if (head.status !== 404) throw await errorFromResponse(head, `HEAD ${blobPath}`);
+
+  const start = await client.v2('POST', `/v2/${repository}/blobs/uploads/`, { signal });
+  if (start.status !== 202) throw await errorFromResponse(start, `POST /v2/${repository}/blobs/uploads/`);
+  await start.body?.cancel();
+  const location = start.headers.get('location');
+  if (!location) throw new OciError('BLOB_UPLOAD_INVALID', `the Hub started an upload to ${repository} without a Location`);
+  const path = uploadPath(client, location);
+  const target = `${path}${path.includes('?') ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
+
+  let body: RequestInit['body'];
+  if (blob.bytes) body = blob.bytes;
+  else if (blob.path) body = Readable.toWeb(createReadStream(blob.path)) as ReadableStream<Uint8Array>;
+  else throw new TypeError(`blob ${blob.digest} has neither bytes nor a file`);
+  const put = await client.v2('PUT', target, {
+    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
+    body,
+    signal,
+    scope: `repository:${repository}:pull,push`,
+  });
+  if (put.status !== 201) throw await errorFromResponse(put, `PUT ${repository} blob ${blob.digest}`);
+  await put.body?.cancel();
+  return 'pushed';
+}
+
+/**
+ * Pushes an image's blobs (layers, then config) and its manifest under `tag`; resolves to the
+ * manifest's digest and which blobs were uploaded or already there.
+ *
+ * @example
+ * const { digest } = await pushImage(client, 'team/app', 'v1', { config, layers: [layer], manifest });
+ */
+export async function pushImage(client: HubClient, repository: string, tag: string, image: PushImageInput, options: PushOptions = {}): Promise<PushResult> {
+  const pushed: string[] = [];
+  const skipped: string[] = [];
+  for (const blob of [...image.layers, image.config]) {
+    const outcome = await pushBlob(client, repository, blob, options.signal);
+    (outcome === 'pushed' ? pushed : skipped).push(blob.digest);
+    options.onBlob?.(blob, outcome);
+  }
+  const path = `/v2/${repository}/manifests/${tag}`;
+  const res = await client.v2('PUT', path, { headers: { 'Content-Type': image.manifest.mediaType }, body: image.manifest.bytes, signal: options.signal });
+  if (res.status !== 201) throw await errorFromResponse(res, `PUT ${path}`);
+  await res.body?.cancel();
+  const digest = res.headers.get('docker-content-digest') ?? image.manifest.digest;
+  if (digest !== image.manifest.digest) {
+    throw new OciError('MANIFEST_INVALID', `the Hub stored the manifest as ${digest}, expected ${image.manifest.digest}`);
+  }
+  return { digest, pushed, skipped };
+}
