@@ -1,0 +1,114 @@
+/**
+ * Reading a root filesystem tarball (plain or gzipped) into tar entries for a new layer. File
+ * contents are spooled to a directory on the way, so that the entries can be re-emitted in
+ * sorted order without holding any file in memory.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { readTar } from './tar-reader.ts';
+import { normalizeTarPath, type TarEntry } from './tar.ts';
+
+export interface Rootfs {
+  entries: TarEntry[];
+  /** What was left out, and why (device nodes, FIFOs, links to nothing…). */
+  notes: string[];
+}
+
+/**
+ * True when the file starts with the gzip magic bytes `1f 8b`.
+ *
+ * @example
+ * await isGzipFile('rootfs.tar.gz'); // true
+ */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads the tarball at `path` (gzip detected by its magic bytes), spooling file contents into
+ * `spoolDir`. Paths are normalized; modes, owners, symlinks and hard links are kept; device
+ * nodes, FIFOs, paths leaving the root and hard links to missing files are skipped with a note.
+ *
+ * @example
+ * const { entries, notes } = await readRootfs('alpine-minirootfs.tar.gz', spoolDir);
+ * const layer = await writeLayer(entries);
+ */
+export async function readRootfs(path: string, spoolDir: string): Promise<Rootfs> {
+  const raw = createReadStream(path);
+  const source: Readable = (await isGzipFile(path)) ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (err) => source.destroy(err));
+  const byPath = new Map<string, TarEntry>();
+  const notes: string[] = [];
+  let spooled = 0;
+  for await (const entry of readTar(source)) {
+    let name: string;
+    try {
+      name = normalizeTarPath(entry.path);
+    } catch {
+      notes.push(`skipped "${entry.path}": the path leaves the root`);
+      continue;
+    }
+    if (name === '') continue;
+    const common = { path: name, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
+    switch (entry.type) {
+      case 'file': {
+        const file = join(spoolDir, String(spooled++));
+        await pipeline(Readable.from(entry.content), createWriteStream(file, { mode: 0o600 }));
+        byPath.set(name, { ...common, type: 'file', size: entry.size, open: () => createReadStream(file) });
+        break;
+      }
+      case 'directory':
+        byPath.set(name, { ...common, type: 'directory' });
+        break;
+      case 'symlink':
+        byPath.set(name, { ...common, type: 'symlink', target: entry.linkname });
+        break;
+      case 'hardlink': {
+        let target: string;
+        try {
+          target = normalizeTarPath(entry.linkname);
+        } catch {
+          notes.push(`skipped hard link "${name}": its target "${entry.linkname}" leaves the root`);
+          continue;
+        }
+        byPath.set(name, { ...common, type: 'hardlink', target });
+        break;
+      }
+      case 'char':
+      case 'block':
+        notes.push(`skipped device node "${name}": layers do not carry devices; the runtime provides /dev`);
+        break;
+      case 'fifo':
+        notes.push(`skipped FIFO "${name}"`);
+        break;
+      default:
+        notes.push(`skipped "${name}": unsupported tar entry type "${entry.typeflag}"`);
+    }
+  }
+  // A hard link must name a regular file (or a link to one) kept in the layer.
+  const isFile = (p: string, seen = new Set<string>()): boolean => {
+    const e = byPath.get(p);
+    if (!e || seen.has(p)) return false;
+    if (e.type === 'file') return true;
+    seen.add(p);
+    return e.type === 'hardlink' && isFile(e.target, seen);
+  };
+  for (const entry of [...byPath.values()]) {
+    if (entry.type === 'hardlink' && !isFile(entry.target)) {
+      notes.push(`skipped hard link "${entry.path}": "${entry.target}" is not a file of the tarball`);
+      byPath.delete(entry.path);
+    }
+  }
+  return { entries: [...byPath.values()], notes };
+}
