@@ -1,0 +1,114 @@
+/** `nocker import` end to end against a real Hub, with DOCKER_CONFIG in a temporary directory. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { HubClient } from '../hub/client/client.ts';
+import { DockerConfigError } from './docker-config.ts';
+import { importCommand } from './import.ts';
+import { loginCommand } from './login.ts';
+import { run } from './testing.ts';
+import { UsageError } from './usage.ts';
+
+let hub: TestHub;
+let host: string;
+let dir: string;
+let env: Record<string, string>;
+const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const admin = () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+
+interface Manifest {
+  config: { digest: string };
+  layers: { digest: string; mediaType: string }[];
+}
+
+/** Fetches a manifest and its blobs back, checking every digest. */
+async function fetchImage(repository: string, tag: string): Promise<{ digest: string; manifest: Manifest; config: Record<string, unknown> }> {
+  const client = admin();
+  const res = await client.v2('GET', `/v2/${repository}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  expect(res.status).toBe(200);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const manifest = JSON.parse(Buffer.from(bytes).toString()) as Manifest;
+  let config: Record<string, unknown> = {};
+  for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
+    const blob = await client.v2('GET', `/v2/${repository}/blobs/${digest}`);
+    expect(blob.status).toBe(200);
+    const data = new Uint8Array(await blob.arrayBuffer());
+    expect(sha256(data)).toBe(digest);
+    if (digest === manifest.config.digest) config = JSON.parse(Buffer.from(data).toString()) as Record<string, unknown>;
+  }
+  return { digest: sha256(bytes), manifest, config };
+}
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  host = new URL(hub.url).host;
+  dir = await mkdtemp(join(tmpdir(), 'nocker-import-cli-'));
+  env = { DOCKER_CONFIG: join(dir, 'docker') };
+  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  const root = join(dir, 'rootfs');
+  await mkdir(join(root, 'etc'), { recursive: true });
+  await writeFile(join(root, 'etc/os-release'), 'NAME=test\n');
+  await symlink('etc/os-release', join(root, 'os-release'));
+  execFileSync('tar', ['-czf', join(dir, 'rootfs.tar.gz'), '-C', root, '.']);
+});
+
+afterAll(async () => {
+  await hub?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('nocker import', () => {
+  it('pushes the tarball as a one-layer image and prints its digest; again gives the same digest', async () => {
+    const first = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/imported/base:v1`], env);
+    expect(first.code).toBe(0);
+    const digest = first.stdout.trim();
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(first.stderr).toContain('pushed');
+    const image = await fetchImage('imported/base', 'v1');
+    expect(image.digest).toBe(digest);
+    expect(image.manifest.layers).toHaveLength(1);
+    expect(image.manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(image.config).toMatchObject({ os: 'linux', architecture: 'amd64', created: '1970-01-01T00:00:00Z' });
+
+    const again = await run(importCommand, [join(dir, 'rootfs.tar.gz'), 'imported/base:v2', '--hub', hub.url], env);
+    expect(again.stdout.trim()).toBe(digest);
+    expect(again.stderr).toContain('already on the Hub');
+  });
+
+  it('takes the platform and SOURCE_DATE_EPOCH', async () => {
+    const result = await run(importCommand, [join(dir, 'rootfs.tar.gz'), 'imported/arm:latest', '--platform', 'linux/arm64/v8', '-m', 'hello'], { ...env, NOCKER_HUB: host, SOURCE_DATE_EPOCH: '1700000000' });
+    const image = await fetchImage('imported/arm', 'latest');
+    expect(image.digest).toBe(result.stdout.trim());
+    expect(image.config).toMatchObject({ architecture: 'arm64', variant: 'v8', created: '2023-11-14T22:13:20Z', history: [{ created_by: 'nocker import', comment: 'hello' }] });
+  });
+
+  it('needs credentials, a tarball and a valid reference', async () => {
+    await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x/y:1`], { DOCKER_CONFIG: join(dir, 'nobody') })).rejects.toThrow(DockerConfigError);
+    await expect(run(importCommand, [join(dir, 'rootfs.tar.gz')], env)).rejects.toThrow(UsageError);
+    await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/Bad:1`], env)).rejects.toThrow('not a valid repository name');
+    await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x:1`, '--hub', '127.0.0.2:1'], env)).rejects.toThrow('--hub names');
+    await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x:1`, '--platform', 'amd64'], env)).rejects.toThrow('not a platform');
+  });
+
+  it('prints its help with an example', async () => {
+    const result = await run(importCommand, ['--help'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('nocker import alpine-minirootfs.tar.gz');
+  });
+
+  it.skipIf(!existsSync('/bin/busybox'))('imports a tarball holding busybox', async () => {
+    const root = join(dir, 'busybox');
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await copyFile('/bin/busybox', join(root, 'bin/busybox'));
+    await symlink('busybox', join(root, 'bin/sh'));
+    execFileSync('tar', ['-cf', join(dir, 'busybox.tar'), '-C', root, '.']);
+    const result = await run(importCommand, [join(dir, 'busybox.tar'), `${host}/imported/busybox:latest`], env);
+    const image = await fetchImage('imported/busybox', 'latest');
+    expect(image.digest).toBe(result.stdout.trim());
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * `nocker import`: a root filesystem tarball pushed to the Hub as a one-layer image, as
+ * `docker import` does, but reproducibly.
+ */
+import { parseArgs } from 'node:util';
+import { hubHost } from '../hub/client/address.ts';
+import { HubClient } from '../hub/client/client.ts';
+import { pushImage } from '../hub/client/push.ts';
+import { importRootfs, parsePlatform, type Platform } from '../engine/build/import.ts';
+import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
+import { sourceDateEpoch } from '../engine/image/time.ts';
+import { requireCredentials } from './docker-config.ts';
+import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { UsageError } from './usage.ts';
+
+/** The help of `nocker import`. */
+export const IMPORT_HELP = `Usage:
+  nocker import ROOTFS.tar[.gz] REF [--hub HUB] [--platform OS/ARCH[/VARIANT]] [-m MESSAGE]
+      Push a root filesystem tarball (plain or gzipped) to the Hub as an image of one layer,
+      as docker import does. The layer is rebuilt reproducibly: entries sorted, owners and
+      modes, symlinks and hard links kept, timestamps clamped to $SOURCE_DATE_EPOCH (default
+      0, which also dates the image); device nodes and FIFOs are left out with a note. The
+      same tarball content always gives the same digest, which is printed.
+
+      REF is HOST:PORT/NAME[:TAG], or NAME[:TAG] on the Hub given by --hub, else $NOCKER_HUB,
+      else 127.0.0.1:5000. The tag defaults to latest. Log in first with "nocker login".
+
+  Options:
+      --hub HUB          the Hub, when REF does not name one
+      --platform P       the image's platform (default linux/amd64)
+      -m, --message MSG  a comment for the image's history
+
+  Example:
+      nocker login 127.0.0.1:5000 -u admin --password-stdin < secret
+      SOURCE_DATE_EPOCH=1700000000 nocker import alpine-minirootfs.tar.gz 127.0.0.1:5000/base/alpine:3.20
+`;
+
+function hubFor(io: CommandIO, reference: ImageReference, flag: string | undefined): string {
+  if (reference.hub && flag !== undefined) {
+    const fromFlag = hubUrlFrom(io, flag);
+    if (hubHost(fromFlag) !== hubHost(hubUrlFrom(io, reference.hub))) throw new UsageError(`the reference names the Hub ${reference.hub} and --hub names ${flag}`);
+    return fromFlag;
+  }
+  return hubUrlFrom(io, reference.hub ?? flag);
+}
+
+/** `nocker import ROOTFS.tar[.gz] REF [--hub HUB] [--platform P] [-m MESSAGE]` */
+export async function importCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
+  const { values, positionals } = parseOrUsage(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        hub: { type: 'string' },
+        platform: { type: 'string' },
+        message: { type: 'string', short: 'm' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) {
+    io.stdout.write(IMPORT_HELP);
+    return 0;
+  }
+  const [tarball, ref, ...extra] = positionals;
+  if (tarball === undefined || ref === undefined) throw new UsageError('import needs a tarball and a reference: nocker import ROOTFS.tar REF');
+  if (extra.length > 0) throw new UsageError(`import takes a tarball and a reference, got also ${extra.join(' ')}`);
+  let reference: ImageReference;
+  let platform: Platform;
+  let epoch: number;
+  try {
+    reference = parseImageReference(ref);
+    platform = parsePlatform(values.platform ?? 'linux/amd64');
+    epoch = sourceDateEpoch(io.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const url = hubFor(io, reference, values.hub);
+  const credentials = await requireCredentials(url, { env: io.env });
+
+  const image = await importRootfs(tarball, { platform, sourceDateEpoch: epoch, message: values.message });
+  try {
+    for (const note of image.notes) io.stderr.write(`note: ${note}\n`);
+    const client = new HubClient({ url, credentials });
+    const { digest } = await pushImage(client, reference.repository, reference.tag, { config: image.config, layers: [image.layer], manifest: image.manifest }, {
+      onBlob: (blob, outcome) => io.stderr.write(`${blob.digest.slice(7, 19)}: ${outcome === 'pushed' ? 'pushed' : 'already on the Hub'}\n`),
+    });
+    io.stdout.write(`${digest}\n`);
+    return 0;
+  } finally {
+    await image.dispose();
+  }
+}
