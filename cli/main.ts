@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../hub/config.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { hubCommand } from './hub.ts';
+import { importCommand } from './import.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { UsageError } from './usage.ts';
 
@@ -17,6 +18,7 @@ Usage:
   nocker login [HUB] [-u NAME] [--password-stdin]
                                         check and save credentials for a Hub (as docker login)
   nocker logout [HUB]                   remove the saved credentials
+  nocker import ROOTFS.tar[.gz] REF     push a root filesystem tarball as a one-layer image
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'hub') return hubCommand(rest);
   if (command === 'login') return loginCommand(rest);
   if (command === 'logout') return logoutCommand(rest);
+  if (command === 'import') return importCommand(rest);
   throw new UsageError(`unknown command "${command}"`);
 }
 
