@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -46,7 +46,8 @@ class Measure extends Transform {
 }
 
 /**
- * Writes `entries` as a gzipped tar layer. The gzip header carries no name and an MTIME of 0,
+ * Writes `entries` as a gzipped tar layer (in `options.directory`, else in a new temporary
+ * directory the caller removes; nothing is left behind on failure). The gzip header carries no name and an MTIME of 0,
  * and the compression level is fixed, so the same entries always give the same digests.
  *
  * @example
@@ -58,13 +59,18 @@ export async function writeLayer(entries: readonly TarEntry[], options: LayerOpt
   const path = join(directory, `layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar.gz`);
   const uncompressed = new Measure();
   const compressed = new Measure();
-  await pipeline(
-    Readable.from(writeTar(entries, options)),
-    uncompressed,
-    createGzip({ level: constants.Z_DEFAULT_COMPRESSION }),
-    compressed,
-    createWriteStream(path, { mode: 0o600 }),
-  );
+  try {
+    await pipeline(
+      Readable.from(writeTar(entries, options)),
+      uncompressed,
+      createGzip({ level: constants.Z_DEFAULT_COMPRESSION }),
+      compressed,
+      createWriteStream(path, { mode: 0o600 }),
+    );
+  } catch (err) {
+    await rm(options.directory ? path : directory, { recursive: true, force: true });
+    throw err;
+  }
   return {
     mediaType: LAYER_MEDIA_TYPE,
     path,

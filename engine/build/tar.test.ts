@@ -133,3 +133,42 @@ describe('tar writer and reader', () => {
     await expect(collect((async function* () { for await (const e of readTar([tar])) yield Buffer.from(e.path); })())).rejects.toThrow('checksum');
   });
 });
+
+describe('tar sizes and owners beyond ustar', () => {
+  it('writes a PAX size for files of 8 GiB and more, and big uids, which the reader applies', async () => {
+    const huge = 8 * 1024 ** 3;
+    const entry: TarEntry = { type: 'file', path: 'big', mode: 0o644, uid: 0o10000000, size: huge, open: async function* () {} };
+    const blocks: Buffer[] = [];
+    for await (const chunk of writeTar([entry])) {
+      blocks.push(chunk);
+      if (blocks.length === 4) break; // PAX header, PAX records, padding, ustar header
+    }
+    const pax = blocks[1]?.toString() ?? '';
+    expect(pax).toContain(` size=${huge}\n`);
+    expect(pax).toContain(` uid=${0o10000000}\n`);
+    for (const record of pax.split('\n').filter(Boolean)) expect(Buffer.byteLength(record) + 1).toBe(Number(record.split(' ')[0]));
+    const reader = readTar([Buffer.concat(blocks)]);
+    const first = await reader.next();
+    expect(first.value).toMatchObject({ path: 'big', size: huge, uid: 0o10000000 });
+    await expect(reader.next()).rejects.toThrow('ends in the middle of an entry');
+  });
+
+  it('reads GNU base-256 numbers', async () => {
+    const tar = await collect(writeTar([file('n', 'xyz')]));
+    // Size 3 in base-256: marker bit, then big-endian.
+    tar.fill(0, 124, 136);
+    tar[124] = 0x80;
+    tar[135] = 3;
+    let sum = 0;
+    tar.fill(' ', 148, 156);
+    for (let i = 0; i < 512; i++) sum += tar[i] ?? 0;
+    tar.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    const entries: [string, number, string][] = [];
+    for await (const e of readTar([tar])) entries.push([e.path, e.size, (await collect(e.content)).toString()]);
+    expect(entries).toEqual([['n', 3, 'xyz']]);
+  });
+
+  it('refuses negative owners and sizes', async () => {
+    await expect(collect(writeTar([file('x', 'a', 0o644, { uid: -1 })]))).rejects.toThrow('invalid uid');
+  });
+});

@@ -210,6 +210,10 @@ const TYPEFLAG: Record<TarEntry['type'], string> = { file: '0', hardlink: '1', s
 export async function* writeTar(entries: readonly TarEntry[], options: TarWriteOptions = {}): AsyncGenerator<Buffer> {
   const epoch = options.sourceDateEpoch ?? 0;
   for (const entry of orderEntries(entries)) {
+    for (const [field, value] of [['uid', entry.uid ?? 0], ['gid', entry.gid ?? 0], ['mode', entry.mode]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`"${entry.path}" has an invalid ${field}: ${value}`);
+    }
+    if (entry.type === 'file' && (!Number.isSafeInteger(entry.size) || entry.size < 0)) throw new Error(`"${entry.path}" has an invalid size: ${entry.size}`);
     const mtime = Math.max(0, Math.min(Math.floor(entry.mtime ?? epoch), epoch));
     const size = entry.type === 'file' ? entry.size : 0;
     const linkname = entry.type === 'symlink' || entry.type === 'hardlink' ? entry.target : '';
