@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,5 +81,38 @@ describe('nocker config', () => {
     await expect(run(configCommand, ['--yaml'], {})).rejects.toBeInstanceOf(UsageError);
     await expect(run(configCommand, ['Nockerfile.yml'], {})).rejects.toBeInstanceOf(UsageError);
     await expect(run(configCommand, ['--env'], {})).rejects.toBeInstanceOf(UsageError);
+  });
+});
+
+/** Runs the real executable: `node cli/nocker.js …args`. */
+function nocker(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = fileURLToPath(new URL('./nocker.js', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('nocker config (the executable)', () => {
+  it('exits 0 with the resolved file', async () => {
+    const result = await nocker(['config', '-f', SAMPLE, '--env', 'embedded']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('environment: embedded');
+  });
+
+  it('exits 1 on problems, 2 on a usage error', async () => {
+    const file = join(dir, 'exit.yml');
+    await writeFile(file, 'version: 1.0\nname: app\nbuild: { base: scratch }\n');
+    const bad = await nocker(['config', '-f', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${file}:1:10: version: got the number 1 (quote it to make it a string); expected one of 1.0`);
+    const usage = await nocker(['config', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Run "nocker --help" for usage.');
+  });
+
+  it('is listed in nocker --help', async () => {
+    expect((await nocker(['--help'])).stdout).toContain('nocker config [-f FILE] [--env NAME] [--json]');
   });
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../hub/config.ts';
 import { OciError } from '../hub/oci/errors.ts';
+import { configCommand } from './config.ts';
 import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
 import { loginCommand, logoutCommand } from './login.ts';
@@ -22,6 +23,9 @@ Usage:
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
+  nocker config [-f FILE] [--env NAME] [--json]
+                                        check a Nockerfile and print it as it applies to an
+                                        environment (default ./Nockerfile.yml)
   nocker --help | --version
 
 HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:5000.
@@ -39,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`nocker ${pkg.version}\n`);
     return 0;
   }
+  if (command === 'config') return configCommand(rest);
   if (command === 'hub') return hubCommand(rest);
   if (command === 'login') return loginCommand(rest);
   if (command === 'logout') return logoutCommand(rest);
