@@ -25,13 +25,15 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `word`, if it is close enough to be a likely typo (at most a third
- * of the word's letters wrong, at least one allowed; case is ignored).
+ * of the word's letters wrong, at least one allowed; case is ignored). Words without letters
+ * (`2.0`, `80`) get no suggestion: a near number is rarely the one meant.
  *
  * @example
  * closest('comand', ['command', 'entrypoint']) // 'command'
  * closest('xyz', ['command']) // undefined
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (!/\p{L}/u.test(word)) return undefined;
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
