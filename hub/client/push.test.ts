@@ -76,5 +76,6 @@ describe('pushImage', () => {
     const anonymous = new HubClient({ url: hub.url });
     const err = await pushImage(anonymous, 'push-test/denied', 'v1', await image('c')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OciError);
+    expect((err as OciError).status).toBe(401);
   });
 });
