@@ -163,3 +163,24 @@ describe('loadNockerfile: variables', () => {
     ]);
   });
 });
+
+describe('loadNockerfile: problems of several files', () => {
+  it('reports the problems of the file and of its overlay file together', async () => {
+    await files({ 'Nockerfile.yml': 'version: "1.0"\nname: app\nbuild:\n  base: busybox\n', 'Nockerfile.production.yml': 'run:\n  user: [x]\n' });
+    expect(await problems()).toEqual([
+      'Nockerfile.yml:4:9: build.base: "busybox" has neither a tag nor a digest; expected "scratch", NAME:TAG or NAME@sha256:<64 hex digits>, NAME optionally starting with HOST[:PORT]/',
+      'Nockerfile.production.yml:2:9: run.user: got a list; expected a user: NAME, UID or UID:GID',
+    ]);
+  });
+
+  it('reports a YAML error in the overlay file with its position', async () => {
+    await files({ 'Nockerfile.yml': MINIMAL, 'Nockerfile.testing.yml': 'run: [\n' });
+    const lines = await problems('testing');
+    expect(lines[0]).toMatch(/^Nockerfile\.testing\.yml:\d+:\d+: \(syntax\): /);
+  });
+
+  it('refuses environments: in the overlay file', async () => {
+    await files({ 'Nockerfile.yml': MINIMAL, 'Nockerfile.production.yml': 'environments: {}\n' });
+    expect(await problems()).toEqual(['Nockerfile.production.yml:1:1: environments: unknown key "environments"; expected one of variables, build, run, policies']);
+  });
+});

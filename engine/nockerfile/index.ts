@@ -7,8 +7,8 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applyEnvironment, overlayPath } from './environments.ts';
 import { parseNockerfileFile } from './parse.ts';
-import { NockerfileError, throwIfAny, type Problem } from './problems.ts';
-import { nockerfileSchema, overlayFileSchema, type MapSchema } from './schema.ts';
+import { throwIfAny, type Problem } from './problems.ts';
+import { ENVIRONMENT_NAME, nockerfileSchema, overlayFileSchema, type MapSchema } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import { getString, toPlain, type MapNode, type Plain, type TreeNode } from './tree.ts';
 import type { Nockerfile } from './types.ts';
@@ -64,28 +64,34 @@ export async function resolveNockerfile(options: LoadOptions = {}): Promise<Reso
   const file = options.file ?? DEFAULT_NOCKERFILE;
   const source = resolve(cwd, file);
 
+  // Problems of the file and of its environment's overlay file are reported together.
   const read = await readTree(source, file, nockerfileSchema);
-  throwIfAny([...read.problems, ...(read.root === undefined ? [] : validateEnvironmentReferences(read.root))]);
-  const root = mapOf(read.root, file);
+  const problems = [...read.problems];
+  if (read.root !== undefined) problems.push(...validateEnvironmentReferences(read.root));
+  const fileRoot = read.root?.kind === 'map' ? read.root : undefined;
 
-  const known = environmentNames(root);
-  const env = options.env ?? getString(root, 'environment') ?? 'production';
-  if (!known.includes(env)) {
-    throw new NockerfileError([
-      { file, line: root.pos.line, col: root.pos.col, path: 'environments', message: `no environment "${env}"${didYouMean(env, known)}`, expected: `one of ${known.join(', ')}` },
-    ]);
+  const env = options.env ?? (fileRoot === undefined ? undefined : getString(fileRoot, 'environment')) ?? 'production';
+  if (fileRoot !== undefined) {
+    const known = environmentNames(fileRoot);
+    if (!known.includes(env) && options.env !== undefined) {
+      const { line, col } = fileRoot.pos;
+      problems.push({ file, line, col, path: 'environments', message: `no environment "${env}"${didYouMean(env, known)}`, expected: `one of ${known.join(', ')}` });
+    }
   }
 
   const sources = [source];
   const overlaySource = overlayPath(source, env);
-  let overlay: MapNode | undefined;
-  if (await exists(overlaySource)) {
-    const overlayFile = overlayPath(file, env);
+  const overlayFile = overlayPath(file, env);
+  let overlayRoot: TreeNode | undefined;
+  if (ENVIRONMENT_NAME.pattern.test(env) && (await exists(overlaySource))) {
     const overlayRead = await readTree(overlaySource, overlayFile, overlayFileSchema);
-    throwIfAny(overlayRead.problems);
-    overlay = mapOf(overlayRead.root, overlayFile);
+    problems.push(...overlayRead.problems);
+    overlayRoot = overlayRead.root;
     sources.push(overlaySource);
   }
+  throwIfAny(problems);
+  const root = mapOf(read.root, file);
+  const overlay = overlayRoot === undefined ? undefined : mapOf(overlayRoot, overlayFile);
 
   const substituted = substituteVariables(applyEnvironment(root, env, overlay), options.processEnv ?? process.env);
   throwIfAny(substituted.problems);

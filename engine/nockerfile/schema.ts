@@ -65,7 +65,8 @@ const checked = (accepts: readonly ScalarType[], expected: string, check: (value
 const field = (schema: Schema, required = false): FieldSchema => (required ? { schema, required } : { schema });
 
 const VARIABLE_NAME = { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, expected: 'a name of letters, digits and "_", not starting with a digit' };
-const ENVIRONMENT_NAME = { pattern: /^[a-z0-9][a-z0-9_-]*$/, expected: 'a name of lowercase letters, digits, "_" and "-"' };
+/** How an environment may be named (it becomes part of a file name: `Nockerfile.<env>.yml`). */
+export const ENVIRONMENT_NAME = { pattern: /^[a-z0-9][a-z0-9_-]*$/, expected: 'a name of lowercase letters, digits, "_" and "-"' };
 
 /** Name → value maps (variables, environment variables): values are strings, numbers or booleans. */
 const envMap = (expected: string): RecordSchema => ({
