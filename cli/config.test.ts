@@ -106,7 +106,7 @@ describe('nocker config (the executable)', () => {
     await writeFile(file, 'version: 1.0\nname: app\nbuild: { base: scratch }\n');
     const bad = await nocker(['config', '-f', file]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`${file}:1:10: version: got the number 1 (quote it to make it a string); expected one of 1.0`);
+    expect(bad.stderr).toContain(`${file}:1:10: version: got the number 1 (quote it to make it a string); expected a quoted version: "1.0"`);
     const usage = await nocker(['config', '--bogus']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Run "nocker --help" for usage.');

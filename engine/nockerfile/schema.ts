@@ -60,7 +60,7 @@ export interface FieldSchema {
 }
 
 const text = (expected = 'a string'): ScalarSchema => ({ type: 'scalar', accepts: ['string'], expected });
-const oneOf = (values: readonly string[]): ScalarSchema => ({ type: 'scalar', accepts: ['string'], expected: `one of ${values.join(', ')}`, enum: values });
+const oneOf = (values: readonly string[], expected = `one of ${values.join(', ')}`): ScalarSchema => ({ type: 'scalar', accepts: ['string'], expected, enum: values });
 const checked = (accepts: readonly ScalarType[], expected: string, check: (value: Scalar) => Parsed<unknown>): ScalarSchema => ({ type: 'scalar', accepts, expected, check });
 const field = (schema: Schema, required = false): FieldSchema => (required ? { schema, required } : { schema });
 
@@ -167,7 +167,7 @@ export const nockerfileSchema: MapSchema = {
   type: 'map',
   expected: 'a map with version, name, build',
   fields: {
-    version: field(oneOf(SUPPORTED_VERSIONS), true),
+    version: field(oneOf(SUPPORTED_VERSIONS, `a quoted version: ${SUPPORTED_VERSIONS.map((v) => `"${v}"`).join(' or ')}`), true),
     name: field(checked(['string'], 'a lowercase name such as my-app', parseImageName), true),
     environment: field(text('the name of an environment')),
     variables: field(envMap('a map of variables')),

@@ -24,6 +24,11 @@ describe('closest / didYouMean', () => {
     expect(didYouMean('zzz', ['name'])).toBe('');
   });
 
+  it('suggests a name that the word abbreviates', () => {
+    expect(closest('prod', ['development', 'production'])).toBe('production');
+    expect(closest('pr', ['production'])).toBeUndefined();
+  });
+
   it('prefers the closest of several', () => {
     expect(closest('hots', ['host', 'hosts'])).toBe('host');
   });

@@ -26,10 +26,12 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate closest to `word`, if it is close enough to be a likely typo (at most a third
  * of the word's letters wrong, at least one allowed; case is ignored). Words without letters
- * (`2.0`, `80`) get no suggestion: a near number is rarely the one meant.
+ * (`2.0`, `80`) get no suggestion: a near number is rarely the one meant. Failing a close
+ * one, a candidate that the word begins (`prod` → `production`) is suggested.
  *
  * @example
  * closest('comand', ['command', 'entrypoint']) // 'command'
+ * closest('prod', ['production']) // 'production'
  * closest('xyz', ['command']) // undefined
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
@@ -44,7 +46,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = distance;
     }
   }
-  return best;
+  // A short form of a longer name (`prod` for `production`) is a likely slip too.
+  return best ?? (word.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(word.toLowerCase())) : undefined);
 }
 
 /**

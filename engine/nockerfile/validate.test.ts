@@ -23,7 +23,7 @@ describe('validateTree: the document', () => {
 
   it('reports each missing required key at the map that lacks it', () => {
     expect(problems('run:\n  user: x\n')).toEqual([
-      'Nockerfile.yml:1:1: version: missing required key "version"; expected one of 1.0',
+      'Nockerfile.yml:1:1: version: missing required key "version"; expected a quoted version: "1.0"',
       'Nockerfile.yml:1:1: name: missing required key "name"; expected a lowercase name such as my-app',
       'Nockerfile.yml:1:1: build: missing required key "build"; expected a map with base, network, steps',
     ]);
@@ -44,7 +44,7 @@ describe('validateTree: the document', () => {
 
   it('reports wrong types, suggesting quotes for a number where a string belongs', () => {
     expect(problems('version: 1.0\nname: [a]\nbuild: scratch\n')).toEqual([
-      'Nockerfile.yml:1:10: version: got the number 1 (quote it to make it a string); expected one of 1.0',
+      'Nockerfile.yml:1:10: version: got the number 1 (quote it to make it a string); expected a quoted version: "1.0"',
       'Nockerfile.yml:2:7: name: got a list; expected a lowercase name such as my-app',
       'Nockerfile.yml:3:8: build: got the string "scratch"; expected a map with base, network, steps',
     ]);
@@ -52,7 +52,7 @@ describe('validateTree: the document', () => {
 
   it('reports an unsupported version and an invalid name', () => {
     expect(problems('version: "2.0"\nname: My_App\nbuild: { base: scratch }\n')).toEqual([
-      'Nockerfile.yml:1:10: version: "2.0" is not allowed; expected one of 1.0',
+      'Nockerfile.yml:1:10: version: "2.0" is not allowed; expected a quoted version: "1.0"',
       'Nockerfile.yml:2:7: name: "My_App" is not a valid name; expected lowercase letters and digits joined by ".", "_", "__" or "-" (and "/"), such as my-app',
     ]);
   });
