@@ -1,0 +1,134 @@
+/** `nocker pull` end to end against a real Hub, into layouts in a temporary directory. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { imageConfig } from '../engine/image/config.ts';
+import { imageManifest } from '../engine/image/manifest.ts';
+import { HubClient } from '../hub/client/client.ts';
+import { pushImage } from '../hub/client/push.ts';
+import { MediaType } from '../hub/oci/mediatypes.ts';
+import { loginCommand } from './login.ts';
+import { imageStorePath, pullCommand } from './pull.ts';
+import { run } from './testing.ts';
+import { UsageError } from './usage.ts';
+
+const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+let hub: TestHub;
+let host: string;
+let dir: string;
+let env: Record<string, string>;
+let skopeo = false;
+try {
+  execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });
+  skopeo = true;
+} catch {
+  skopeo = false;
+}
+
+/** Pushes a one-layer image; resolves to its manifest digest and size. */
+async function pushSample(repository: string, tag: string, architecture = 'amd64'): Promise<{ digest: string; size: number }> {
+  const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+  const layer = Buffer.from(`content of ${repository}:${tag} for ${architecture}`);
+  const layerBlob = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length, bytes: layer };
+  const config = imageConfig({ os: 'linux', architecture, diffIds: [sha256(layer)], created: 0, config: { Cmd: ['/bin/sh'] } });
+  const manifest = imageManifest({ config, layers: [layerBlob], created: 0 });
+  await pushImage(client, repository, tag, { config, layers: [layerBlob], manifest });
+  return { digest: manifest.digest, size: manifest.size };
+}
+
+async function indexNames(layout: string): Promise<Record<string, string>> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  return Object.fromEntries(index.manifests.map((m) => [m.annotations?.['org.opencontainers.image.ref.name'] ?? '', m.digest]));
+}
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  host = new URL(hub.url).host;
+  dir = await mkdtemp(join(tmpdir(), 'nocker-pull-cli-'));
+  env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_DATA_HOME: join(dir, 'data') };
+  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+});
+
+afterAll(async () => {
+  await hub?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('nocker pull', () => {
+  it('writes an OCI layout named by the tag and prints the digest; a second pull downloads nothing', async () => {
+    const image = await pushSample('pulled/app', 'v1');
+    const out = join(dir, 'out');
+    const first = await run(pullCommand, [`${host}/pulled/app:v1`, '--output', out], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(`${image.digest}\n`);
+    expect(first.stderr).toContain('downloaded');
+    expect(await indexNames(out)).toEqual({ v1: image.digest });
+    expect(JSON.parse(await readFile(join(out, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    expect(await readdir(join(out, 'blobs/sha256'))).toHaveLength(3);
+    const again = await run(pullCommand, ['pulled/app:v1', '-o', out, '--hub', hub.url], env);
+    expect(again.stdout).toBe(`${image.digest}\n`);
+    expect(again.stderr).not.toContain('downloaded');
+    expect(again.stderr).toContain('already present');
+  });
+
+  it.skipIf(!skopeo)('gives a layout skopeo reads', async () => {
+    const image = await pushSample('pulled/skopeo', '1.0');
+    const out = join(dir, 'skopeo');
+    await run(pullCommand, [`${host}/pulled/skopeo:1.0`, '--output', out], env);
+    const text = execFileSync('skopeo', ['inspect', `oci:${out}:1.0`], { encoding: 'utf8' });
+    expect(JSON.parse(text)).toMatchObject({ Digest: image.digest, Architecture: 'amd64', Os: 'linux' });
+  });
+
+  it('pulls into the local store by tag and by digest, adding to it', async () => {
+    const one = await pushSample('pulled/store', 'a');
+    const two = await pushSample('pulled/store', 'b');
+    await run(pullCommand, [`${host}/pulled/store:a`], env);
+    const byDigest = await run(pullCommand, [`${host}/pulled/store@${two.digest}`], env);
+    expect(byDigest.stdout).toBe(`${two.digest}\n`);
+    const store = imageStorePath(env);
+    expect(store).toBe(join(dir, 'data/images'));
+    expect(await indexNames(store)).toEqual({ [`${host}/pulled/store:a`]: one.digest, [`${host}/pulled/store@${two.digest}`]: two.digest });
+    expect(imageStorePath({ HOME: '/home/ann' })).toBe('/home/ann/.local/share/nocker/images');
+  });
+
+  it('picks the platform of an index and prints the index digest', async () => {
+    const amd = await pushSample('pulled/multi', 'amd');
+    const arm = await pushSample('pulled/multi', 'arm', 'arm64');
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [
+        { mediaType: MediaType.OciManifest, digest: amd.digest, size: amd.size, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: MediaType.OciManifest, digest: arm.digest, size: arm.size, platform: { os: 'linux', architecture: 'arm64' } },
+      ],
+    });
+    const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+    expect((await client.v2('PUT', '/v2/pulled/multi/manifests/all', { headers: { 'Content-Type': MediaType.OciIndex }, body: index })).status).toBe(201);
+    const out = join(dir, 'multi');
+    const result = await run(pullCommand, [`${host}/pulled/multi:all`, '-o', out, '--platform', 'linux/arm64'], env);
+    expect(result.stdout).toBe(`${sha256(index)}\n`);
+    expect(result.stderr).toContain(`linux/arm64: ${arm.digest}`);
+    expect(await indexNames(out)).toEqual({ all: arm.digest });
+    await expect(run(pullCommand, [`${host}/pulled/multi:all`, '-o', out, '--platform', 'linux/ppc64le'], env)).rejects.toThrow('has no image for linux/ppc64le');
+  });
+
+  it('refuses what it cannot do, with one-sentence errors', async () => {
+    await expect(run(pullCommand, [], env)).rejects.toThrow(UsageError);
+    await expect(run(pullCommand, ['a:1', 'b:2'], env)).rejects.toThrow('one reference');
+    await expect(run(pullCommand, [`${host}/x:1`, '--platform', 'amd64'], env)).rejects.toThrow('not a platform');
+    await expect(run(pullCommand, [`${host}/Bad:1`], env)).rejects.toThrow('not a valid repository name');
+    await expect(run(pullCommand, [`${host}/x:1`, '--hub', '127.0.0.2:1'], env)).rejects.toThrow('--hub names');
+    await expect(run(pullCommand, [`${host}/pulled/app:missing`, '-o', join(dir, 'none')], env)).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+  });
+
+  it('prints its help with an example', async () => {
+    const result = await run(pullCommand, ['--help'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Example:');
+    expect(result.stdout).toContain('nocker pull 127.0.0.1:5000/');
+  });
+});
