@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../hub/config.ts';
 import { OciError } from '../hub/oci/errors.ts';
+import { buildCommand } from './build.ts';
 import { configCommand } from './config.ts';
 import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
@@ -26,6 +27,9 @@ Usage:
   nocker config [-f FILE] [--env NAME] [--json]
                                         check a Nockerfile and print it as it applies to an
                                         environment (default ./Nockerfile.yml)
+  nocker build [-f FILE] [--env NAME] [-t REF] [--push] [--no-cache] [--update]
+                                        build the image a Nockerfile describes (run steps not
+                                        yet), print its digest; push it with --push
   nocker --help | --version
 
 HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:5000.
@@ -43,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`nocker ${pkg.version}\n`);
     return 0;
   }
+  if (command === 'build') return buildCommand(rest);
   if (command === 'config') return configCommand(rest);
   if (command === 'hub') return hubCommand(rest);
   if (command === 'login') return loginCommand(rest);

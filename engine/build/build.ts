@@ -221,7 +221,10 @@ export async function mountLayer(client: HubClient, repository: string, from: st
   await head.body?.cancel();
   if (head.ok) return 'exists';
   const path = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(layer.digest)}&from=${encodeURIComponent(from)}`;
-  const res = await client.v2('POST', path);
+  // The token must also grant pull on the source repository, which the Hub's challenge for this
+  // request does not name: an (empty) streamed body makes the client ask for our scope up front.
+  const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  const res = await client.v2('POST', path, { body: empty, scope: `repository:${repository}:pull,push repository:${from}:pull` });
   await res.body?.cancel();
   if (res.status === 201) return 'mounted';
   if (res.status === 202) {

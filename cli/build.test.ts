@@ -1,0 +1,167 @@
+/** `nocker build` end to end against a real Hub, on a base image made with `nocker import`. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { readTar } from '../engine/build/tar-reader.ts';
+import { HubClient } from '../hub/client/client.ts';
+import { buildCommand } from './build.ts';
+import { importCommand } from './import.ts';
+import { loginCommand } from './login.ts';
+import { run } from './testing.ts';
+
+let hub: TestHub;
+let host: string;
+let dir: string;
+let env: Record<string, string>;
+let baseDigest: string;
+const FIXTURE = join(import.meta.dirname, '../conformance/fixtures/sample');
+const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const admin = () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+
+interface Manifest {
+  config: { digest: string };
+  layers: { digest: string; mediaType: string }[];
+  annotations: Record<string, string>;
+}
+
+async function blob(repository: string, digest: string): Promise<Buffer> {
+  const res = await admin().v2('GET', `/v2/${repository}/blobs/${digest}`);
+  expect(res.status).toBe(200);
+  const data = Buffer.from(await res.arrayBuffer());
+  expect(sha256(data)).toBe(digest);
+  return data;
+}
+
+async function fetchImage(repository: string, tag: string): Promise<{ digest: string; manifest: Manifest; config: Record<string, unknown> }> {
+  const res = await admin().v2('GET', `/v2/${repository}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  expect(res.status).toBe(200);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const manifest = JSON.parse(Buffer.from(bytes).toString()) as Manifest;
+  const config = JSON.parse((await blob(repository, manifest.config.digest)).toString()) as Record<string, unknown>;
+  return { digest: sha256(bytes), manifest, config };
+}
+
+async function layerPaths(repository: string, digest: string): Promise<string[]> {
+  const paths: string[] = [];
+  for await (const entry of readTar([gunzipSync(await blob(repository, digest))])) paths.push(`${entry.path}:${entry.uid}:${(entry.mode & 0o777).toString(8)}`);
+  return paths;
+}
+
+/** A fresh copy of the sample project, with a file its .nockerignore leaves out. */
+async function sample(name: string): Promise<string> {
+  const root = join(dir, name);
+  await cp(FIXTURE, root, { recursive: true });
+  await mkdir(join(root, 'logs'), { recursive: true });
+  await writeFile(join(root, 'logs/debug.log'), 'left out\n');
+  return root;
+}
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  host = new URL(hub.url).host;
+  dir = await mkdtemp(join(tmpdir(), 'nocker-build-cli-'));
+  env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_CACHE_DIR: join(dir, 'cache') };
+  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  const root = join(dir, 'rootfs');
+  await mkdir(join(root, 'etc'), { recursive: true });
+  await writeFile(join(root, 'etc/os-release'), 'NAME=sample-base\n');
+  execFileSync('tar', ['-czf', join(dir, 'rootfs.tar.gz'), '-C', root, '.']);
+  const imported = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/sample/base:1.0`], env);
+  baseDigest = imported.stdout.trim();
+});
+
+afterAll(async () => {
+  await hub?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('nocker build', () => {
+  it('builds and pushes the sample project on its base, which it mounts rather than downloads', async () => {
+    const root = await sample('push');
+    const result = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '--push', '--hub', hub.url], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('[1/4] copy . /app\n');
+    expect(result.stderr).toContain('[4/4] copy bin/start.sh /usr/local/bin/start\n');
+    expect(result.stderr).toContain('mounted');
+    const digest = result.stdout.trim();
+    const image = await fetchImage('sample/app', 'latest');
+    expect(image.digest).toBe(digest);
+
+    const base = await fetchImage('sample/base', '1.0');
+    expect(image.manifest.layers).toHaveLength(3);
+    expect(image.manifest.layers[0]?.digest).toBe(base.manifest.layers[0]?.digest);
+    const policies = '{"resources":{"cpu":1,"memory":64000000},"security":{"level":"high","network":"restricted"}}';
+    expect(image.manifest.annotations).toEqual({
+      'org.opencontainers.image.created': '1970-01-01T00:00:00Z',
+      'org.opencontainers.image.base.name': `${host}/sample/base:1.0`,
+      'org.opencontainers.image.base.digest': baseDigest,
+      'dev.nocker.policies': policies,
+    });
+    expect(image.config).toMatchObject({
+      os: 'linux',
+      architecture: 'amd64',
+      config: {
+        Cmd: ['/usr/local/bin/start'],
+        Env: ['MODE=release', 'APP_ENV=production'],
+        WorkingDir: '/app',
+        User: '1000:1000',
+        ExposedPorts: { '3000/tcp': {}, '53/udp': {} },
+        Labels: { 'dev.nocker.policies': policies },
+      },
+    });
+    expect((image.config.history as { empty_layer?: boolean }[]).map((h) => h.empty_layer ?? false)).toEqual([false, false, true, true, false]);
+
+    const app = await layerPaths('sample/app', image.manifest.layers[1]?.digest ?? '');
+    expect(app).toEqual(expect.arrayContaining(['app:0:755', 'app/Nockerfile.yml:0:644', 'app/bin/start.sh:0:755', 'app/src/hello.txt:0:644']));
+    expect(app.some((p) => p.includes('debug.log') || p.startsWith('app/logs'))).toBe(false);
+    expect(await layerPaths('sample/app', image.manifest.layers[2]?.digest ?? '')).toEqual(['usr:0:755', 'usr/local:0:755', 'usr/local/bin:0:755', 'usr/local/bin/start:0:755']);
+
+    const lock = JSON.parse(await readFile(join(root, 'Nockerfile.lock'), 'utf8')) as { bases: Record<string, string> };
+    expect(lock.bases).toEqual({ [`${host}/sample/base:1.0`]: baseDigest });
+
+    // Again: every step from the cache, the same digest; without --push only the digest.
+    const again = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '-t', `${host}/sample/app:v2`, '--push'], env);
+    expect(again.stderr).toContain('[1/4] copy . /app (cached)');
+    expect(again.stdout.trim()).toBe(digest);
+    const dry = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '--hub', host], env);
+    expect(dry.stdout.trim()).toBe(digest);
+    expect(dry.stderr).toContain('not pushed');
+  });
+
+  it('builds the same digest from another copy of the project, and a new one after a change', async () => {
+    const root = await sample('other');
+    const fresh = { ...env, NOCKER_CACHE_DIR: join(dir, 'cache-other') };
+    const first = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '--hub', hub.url], fresh);
+    const reference = await run(buildCommand, ['-f', join(await sample('reference'), 'Nockerfile.yml'), '--hub', hub.url], env);
+    expect(first.stdout.trim()).toBe(reference.stdout.trim());
+    expect(first.stderr).not.toContain('(cached)');
+    await writeFile(join(root, 'src/hello.txt'), 'changed\n');
+    const changed = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '--hub', hub.url], fresh);
+    expect(changed.stderr).toContain('[1/4] copy . /app\n');
+    expect(changed.stderr).toContain('[4/4] copy bin/start.sh /usr/local/bin/start\n');
+    expect(changed.stdout.trim()).not.toBe(first.stdout.trim());
+  });
+
+  it('says clearly when the base is unknown or a step is a run step', async () => {
+    const root = await sample('unknown');
+    const file = join(root, 'Nockerfile.yml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('sample/base:1.0', 'sample/nothing:1.0'));
+    const unknown = await run(buildCommand, ['-f', file, '--hub', hub.url], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`base image ${host}/sample/nothing:1.0 not found on the Hub`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('    - workdir: /app\n', '    - run: make\n'));
+    const runStep = await run(buildCommand, ['-f', file, '--hub', hub.url], env);
+    expect(runStep.code).toBe(1);
+    expect(runStep.stderr).toContain('run steps are not supported yet');
+  });
+
+  it('prints its help with an example', async () => {
+    const result = await run(buildCommand, ['--help'], env);
+    expect(result.stdout).toContain('nocker build -f Nockerfile.yml -t 127.0.0.1:5000/team/app:v1 --push');
+  });
+});
