@@ -1,0 +1,157 @@
+/**
+ * `nocker tag`: puts an image's manifest under another tag on the same Hub, in the same
+ * repository or another one. Across repositories the blobs are mounted first (no bytes
+ * travel); a Hub that declines a mount gets them copied through this machine instead.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hubHost } from '../hub/client/address.ts';
+import { HubClient } from '../hub/client/client.ts';
+import { errorFromResponse } from '../hub/client/errors.ts';
+import { downloadBlob, fetchManifest, type FetchedManifest } from '../hub/client/pull.ts';
+import { pushBlob } from '../hub/client/push.ts';
+import type { Descriptor } from '../hub/oci/manifest.ts';
+import { OciError } from '../hub/oci/errors.ts';
+import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
+import { requireCredentials } from './docker-config.ts';
+import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { connect, manifestReference } from './pull.ts';
+import { UsageError } from './usage.ts';
+
+/** The help of `nocker tag`. */
+export const TAG_HELP = `Usage:
+  nocker tag SOURCE TARGET [--hub HUB]
+      Put the manifest SOURCE names under the tag TARGET names, on the same Hub, and print
+      its digest. The manifest is not changed, so the digest stays the same. When TARGET is
+      another repository, the blobs (and, for an index, the manifests it lists) are mounted
+      there from SOURCE's repository first.
+
+      SOURCE is [HOST:PORT/]NAME[:TAG][@DIGEST]; TARGET is [HOST:PORT/]NAME[:TAG] (tag default
+      latest) on the same Hub. The Hub is the one they name, else --hub, else $NOCKER_HUB,
+      else 127.0.0.1:5000. Log in first with "nocker login": tagging pushes to TARGET.
+
+  Options:
+      --hub HUB          the Hub, when the references do not name one
+
+  Example:
+      nocker tag 127.0.0.1:5000/team/app:build-42 127.0.0.1:5000/team/app:stable
+      nocker tag team/app:v1 release/app:v1 --hub 127.0.0.1:5000
+`;
+
+/** How a blob came to be in the target repository. */
+export type BlobOutcome = 'exists' | 'mounted' | 'copied';
+
+/**
+ * Makes `blob` available in `target`: nothing when it is there already, else a cross-repository
+ * mount from `source`; when the Hub starts an upload instead of mounting, that upload is
+ * cancelled and the blob is streamed through a temporary file.
+ */
+export async function mountBlob(client: HubClient, source: string, target: string, blob: Descriptor): Promise<BlobOutcome> {
+  const blobPath = `/v2/${target}/blobs/${blob.digest}`;
+  const head = await client.v2('HEAD', blobPath);
+  await head.body?.cancel();
+  if (head.ok) return 'exists';
+  if (head.status !== 404) throw await errorFromResponse(head, `HEAD ${blobPath}`);
+
+  const mountPath = `/v2/${target}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(source)}`;
+  // The token must grant pull on the source as well as push on the target. The client asks for
+  // a request's own scope ahead of the challenge only when the body cannot be sent twice, so the
+  // mount carries an empty stream as its body.
+  const res = await client.v2('POST', mountPath, { body: emptyBody(), scope: `repository:${target}:pull,push repository:${source}:pull` });
+  if (res.status === 201) {
+    await res.body?.cancel();
+    return 'mounted';
+  }
+  if (res.status !== 202) throw await errorFromResponse(res, `POST ${mountPath}`);
+  await res.body?.cancel();
+  const location = res.headers.get('location');
+  if (location) {
+    const url = new URL(location, client.url);
+    if (url.origin === new URL(client.url).origin) await (await client.v2('DELETE', `${url.pathname}${url.search}`, { scope: `repository:${target}:pull,push` })).body?.cancel();
+  }
+  const work = await mkdtemp(join(tmpdir(), 'nocker-tag-'));
+  try {
+    const path = join(work, 'blob');
+    await downloadBlob(client, source, blob, path);
+    await pushBlob(client, target, { mediaType: blob.mediaType, digest: blob.digest, size: blob.size, path });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return 'copied';
+}
+
+/** A body of no bytes that cannot be replayed. */
+function emptyBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+}
+
+/**
+ * Makes everything `manifest` references available in `target`: its blobs, and for an index
+ * the manifests it lists (each put by digest after its own blobs).
+ */
+async function copyReferenced(client: HubClient, source: string, target: string, manifest: FetchedManifest, onBlob: (digest: string, outcome: BlobOutcome) => void): Promise<void> {
+  for (const blob of manifest.parsed.blobs) onBlob(blob.digest, await mountBlob(client, source, target, blob));
+  for (const child of manifest.parsed.manifests) {
+    const head = await client.v2('HEAD', `/v2/${target}/manifests/${child.digest}`);
+    await head.body?.cancel();
+    if (head.ok) continue;
+    const fetched = await fetchManifest(client, source, child.digest);
+    await copyReferenced(client, source, target, fetched, onBlob);
+    await putManifest(client, target, child.digest, fetched);
+  }
+}
+
+/** PUTs a manifest's exact bytes under `reference`; resolves to the digest the Hub reports. */
+async function putManifest(client: HubClient, repository: string, reference: string, manifest: FetchedManifest): Promise<string> {
+  const path = `/v2/${repository}/manifests/${reference}`;
+  const res = await client.v2('PUT', path, { headers: { 'Content-Type': manifest.mediaType }, body: manifest.bytes });
+  if (res.status !== 201) throw await errorFromResponse(res, `PUT ${path}`);
+  await res.body?.cancel();
+  const digest = res.headers.get('docker-content-digest') ?? manifest.digest;
+  if (digest !== manifest.digest) throw new OciError('MANIFEST_INVALID', `the Hub stored the manifest as ${digest}, expected ${manifest.digest}`);
+  return digest;
+}
+
+function parseTarget(text: string): ImageReference {
+  try {
+    return parseImageReference(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `nocker tag SOURCE TARGET [--hub HUB]` */
+export async function tagCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
+  const { values, positionals } = parseOrUsage(() =>
+    parseArgs({
+      args: argv,
+      options: { hub: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) {
+    io.stdout.write(TAG_HELP);
+    return 0;
+  }
+  const [sourceText, targetText, ...extra] = positionals;
+  if (sourceText === undefined || targetText === undefined) throw new UsageError('tag needs a source and a target: nocker tag SOURCE TARGET');
+  if (extra.length > 0) throw new UsageError(`tag takes a source and a target, got also ${extra.join(' ')}`);
+  const target = parseTarget(targetText);
+  const { reference: source, client: anonymous } = await connect(io, sourceText, values.hub ?? target.hub);
+  if (target.hub !== undefined && hubHost(hubUrlFrom(io, target.hub)) !== anonymous.host) {
+    throw new UsageError(`the source is on ${anonymous.host} and the target on ${target.hub}: tag works within one Hub`);
+  }
+  const client = new HubClient({ url: anonymous.url, credentials: await requireCredentials(anonymous.url, { env: io.env }) });
+
+  const manifest = await fetchManifest(client, source.repository, manifestReference(source));
+  if (target.repository !== source.repository) {
+    await copyReferenced(client, source.repository, target.repository, manifest, (digest, outcome) =>
+      io.stderr.write(`${digest.slice(7, 19)}: ${outcome === 'exists' ? 'already there' : outcome}\n`),
+    );
+  }
+  io.stdout.write(`${await putManifest(client, target.repository, target.tag, manifest)}\n`);
+  return 0;
+}
