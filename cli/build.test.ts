@@ -1,7 +1,7 @@
 /** `nocker build` end to end against a real Hub, on a base image made with `nocker import`. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -135,6 +135,8 @@ describe('nocker build', () => {
 
   it('builds the same digest from another copy of the project, and a new one after a change', async () => {
     const root = await sample('other');
+    await utimes(join(root, 'src/hello.txt'), new Date('2001-02-03'), new Date('2001-02-03'));
+    await utimes(join(root, 'bin/start.sh'), new Date('2011-02-03'), new Date('2011-02-03'));
     const fresh = { ...env, NOCKER_CACHE_DIR: join(dir, 'cache-other') };
     const first = await run(buildCommand, ['-f', join(root, 'Nockerfile.yml'), '--hub', hub.url], fresh);
     const reference = await run(buildCommand, ['-f', join(await sample('reference'), 'Nockerfile.yml'), '--hub', hub.url], env);
@@ -145,6 +147,31 @@ describe('nocker build', () => {
     expect(changed.stderr).toContain('[1/4] copy . /app\n');
     expect(changed.stderr).toContain('[4/4] copy bin/start.sh /usr/local/bin/start\n');
     expect(changed.stdout.trim()).not.toBe(first.stdout.trim());
+  });
+
+  it('keeps the base digest of Nockerfile.lock until --update', async () => {
+    const root = await sample('lock');
+    const file = join(root, 'Nockerfile.yml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('sample/base:1.0', 'sample/moving:1'));
+    await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/sample/moving:1`], env);
+    const first = await run(buildCommand, ['-f', file, '--hub', hub.url], env);
+    expect(first.code, first.stderr).toBe(0);
+    const locked = await readFile(join(root, 'Nockerfile.lock'), 'utf8');
+
+    // The tag moves to another image: the lock keeps the build on the old one.
+    const other = join(dir, 'rootfs-moved');
+    await mkdir(join(other, 'etc'), { recursive: true });
+    await writeFile(join(other, 'etc/os-release'), 'NAME=moved\n');
+    execFileSync('tar', ['-czf', join(dir, 'moved.tar.gz'), '-C', other, '.']);
+    const moved = (await run(importCommand, [join(dir, 'moved.tar.gz'), `${host}/sample/moving:1`], env)).stdout.trim();
+    const second = await run(buildCommand, ['-f', file, '--hub', hub.url], env);
+    expect(second.stdout).toBe(first.stdout);
+    expect(await readFile(join(root, 'Nockerfile.lock'), 'utf8')).toBe(locked);
+
+    const updated = await run(buildCommand, ['-f', file, '--hub', hub.url, '--update'], env);
+    expect(updated.stdout).not.toBe(first.stdout);
+    expect(updated.stderr).toContain(`@${moved}`);
+    expect(JSON.parse(await readFile(join(root, 'Nockerfile.lock'), 'utf8'))).toEqual({ bases: { [`${host}/sample/moving:1`]: moved }, version: 1 });
   });
 
   it('says clearly when the base is unknown or a step is a run step', async () => {
