@@ -9,7 +9,11 @@ import { buildCommand } from './build.ts';
 import { configCommand } from './config.ts';
 import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
+import { inspectCommand } from './inspect.ts';
 import { loginCommand, logoutCommand } from './login.ts';
+import { lsCommand } from './ls.ts';
+import { pullCommand } from './pull.ts';
+import { tagCommand } from './tag.ts';
 import { UsageError } from './usage.ts';
 
 const HELP = `nocker — build, sign, store and run containers through the Nocker Hub
@@ -21,6 +25,11 @@ Usage:
                                         check and save credentials for a Hub (as docker login)
   nocker logout [HUB]                   remove the saved credentials
   nocker import ROOTFS.tar[.gz] REF     push a root filesystem tarball as a one-layer image
+  nocker pull REF [-o DIR] [--platform P]
+                                        download an image into the local store or an OCI layout
+  nocker inspect REF [--raw] [--json]   show an image's config, layers and size
+  nocker ls [REPOSITORY] [--json]       list the Hub's repositories, or a repository's tags
+  nocker tag SOURCE TARGET              put an image under another tag on the same Hub
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -53,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'login') return loginCommand(rest);
   if (command === 'logout') return logoutCommand(rest);
   if (command === 'import') return importCommand(rest);
+  if (command === 'pull') return pullCommand(rest);
+  if (command === 'inspect') return inspectCommand(rest);
+  if (command === 'ls') return lsCommand(rest);
+  if (command === 'tag') return tagCommand(rest);
   throw new UsageError(`unknown command "${command}"`);
 }
 
