@@ -12,7 +12,9 @@ import { HubClient } from '../hub/client/client.ts';
 import { pushImage } from '../hub/client/push.ts';
 import { MediaType } from '../hub/oci/mediatypes.ts';
 import { loginCommand } from './login.ts';
-import { imageStorePath, pullCommand } from './pull.ts';
+import { imageStorePath, pullCommand, pullToLayout } from './pull.ts';
+import { OciLayout } from '../engine/image/layout.ts';
+import { parseRemoteReference } from '../hub/client/pull.ts';
 import { run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
@@ -114,6 +116,28 @@ describe('nocker pull', () => {
     expect(result.stderr).toContain(`linux/arm64: ${arm.digest}`);
     expect(await indexNames(out)).toEqual({ all: arm.digest });
     await expect(run(pullCommand, [`${host}/pulled/multi:all`, '-o', out, '--platform', 'linux/ppc64le'], env)).rejects.toThrow('has no image for linux/ppc64le');
+  });
+
+  it('keeps no blob and no name when a blob arrives corrupted', async () => {
+    await pushSample('pulled/corrupt', 'v1');
+    const lying = new HubClient({
+      url: hub.url,
+      credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        if (!String(input).includes('/blobs/sha256:') || !res.ok || init?.method === 'HEAD') return res;
+        const bytes = Buffer.from(await res.arrayBuffer());
+        bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+        return new Response(bytes, { status: 200, headers: res.headers });
+      },
+    });
+    const out = join(dir, 'corrupt');
+    const layout = await OciLayout.open(out);
+    const remote = { reference: parseRemoteReference('pulled/corrupt:v1'), client: lying, host };
+    await expect(pullToLayout(remote, layout, 'v1', { os: 'linux', architecture: 'amd64' })).rejects.toThrow('arrived with the digest');
+    expect(await readdir(join(out, 'blobs/sha256'))).toEqual([]);
+    expect(await readdir(join(out, '.ingest'))).toEqual([]);
+    expect(await indexNames(out)).toEqual({});
   });
 
   it('refuses what it cannot do, with one-sentence errors', async () => {

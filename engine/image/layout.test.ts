@@ -19,7 +19,7 @@ describe('OciLayout', () => {
   it('creates oci-layout and an empty index, and stores blobs by digest once', async () => {
     const layout = await OciLayout.open(join(dir, 'out'));
     expect(JSON.parse(await readFile(join(dir, 'out/oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    expect((await layout.readIndex()).manifests).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, 'out/index.json'), 'utf8'))).toEqual({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
     const bytes = Buffer.from('hello');
     expect(await layout.writeBlob(sha256(bytes), bytes)).toBe(true);
     expect(await layout.writeBlob(sha256(bytes), bytes)).toBe(false);

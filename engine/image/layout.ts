@@ -88,7 +88,8 @@ export class OciLayout {
       if (!isObject(parsed) || typeof parsed.imageLayoutVersion !== 'string') throw new Error(`${dir} is not an OCI image layout: its oci-layout file is not valid`);
     }
     const layout = new OciLayout(dir);
-    await layout.readIndex();
+    const index = await layout.readIndex();
+    if (!(await stat(join(dir, 'index.json')).catch(() => undefined))) await layout.writeIndex(index);
     return layout;
   }
 
@@ -188,7 +189,10 @@ export class OciLayout {
       ...(manifest.platform ? { platform: manifest.platform } : {}),
       annotations: { ...manifest.annotations, [REF_NAME]: refName },
     };
-    const next: LayoutIndex = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...others, entry] };
-    await writeAtomically(this.dir, join(this.dir, 'index.json'), `${JSON.stringify(next, null, 2)}\n`);
+    await this.writeIndex({ ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...others, entry] });
+  }
+
+  private async writeIndex(index: LayoutIndex): Promise<void> {
+    await writeAtomically(this.dir, join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
 }
