@@ -47,6 +47,17 @@ describe('OciLayout', () => {
     await expect(layout.tag({ mediaType, digest: sha256('missing'), size: 7 }, 'x')).rejects.toThrow('does not hold it');
   });
 
+  it('keeps every name when many are added at once', async () => {
+    const layout = await OciLayout.open(dir);
+    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+    const blobs = Array.from({ length: 12 }, (_, i) => Buffer.from(`{"n":${i}}`));
+    await Promise.all(blobs.map((b) => layout.writeBlob(sha256(b), b)));
+    const others = await Promise.all(blobs.map(() => OciLayout.open(dir)));
+    await Promise.all(blobs.map((b, i) => (others[i] ?? layout).tag({ mediaType, digest: sha256(b), size: b.length }, `t${i}`)));
+    expect((await layout.readIndex()).manifests).toHaveLength(12);
+    expect(await readdir(dir)).not.toContain('index.json.lock');
+  });
+
   it('leaves nothing under blobs/ when a write fails', async () => {
     const layout = await OciLayout.open(dir);
     const digest = sha256('never');

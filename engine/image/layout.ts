@@ -180,6 +180,35 @@ export class OciLayout {
    */
   async tag(manifest: LayoutDescriptor, refName: string): Promise<void> {
     if (!(await this.hasBlob(manifest.digest))) throw new Error(`cannot name ${manifest.digest} "${refName}": the layout does not hold it`);
+    await this.#locked(() => this.#name(manifest, refName));
+  }
+
+  /**
+   * Runs `work` holding `index.json.lock`, so that two pulls into one layout do not lose each
+   * other's names. A lock older than a minute is left over from a crash and taken over.
+   */
+  async #locked(work: () => Promise<void>): Promise<void> {
+    const lock = join(this.dir, 'index.json.lock');
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await (await open(lock, 'wx')).close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > 60_000) await rm(lock, { force: true });
+        else if (attempt >= 400) throw new Error(`${lock} is held by another process; remove it if no pull is running`);
+        else await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    try {
+      await work();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  async #name(manifest: LayoutDescriptor, refName: string): Promise<void> {
     const index = await this.readIndex();
     const others = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== refName);
     const entry: LayoutDescriptor = {
