@@ -83,6 +83,9 @@ describe('nocker pull', () => {
     await run(pullCommand, [`${host}/pulled/skopeo:1.0`, '--output', out], env);
     const text = execFileSync('skopeo', ['inspect', `oci:${out}:1.0`], { encoding: 'utf8' });
     expect(JSON.parse(text)).toMatchObject({ Digest: image.digest, Architecture: 'amd64', Os: 'linux' });
+    // A copy reads every blob back and checks it against its digest.
+    execFileSync('skopeo', ['copy', '--quiet', `oci:${out}:1.0`, `dir:${join(dir, 'skopeo-copy')}`]);
+    expect(await readdir(join(dir, 'skopeo-copy'))).toContain('manifest.json');
   });
 
   it('pulls into the local store by tag and by digest, adding to it', async () => {
