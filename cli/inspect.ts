@@ -159,8 +159,11 @@ export async function inspectCommand(argv: string[], io: CommandIO = processIO()
     return 0;
   }
   const { manifest, index } = await resolveImage(client, reference.repository, manifestReference(reference), platform);
-  const [configDescriptor, ...layers] = manifest.parsed.blobs;
+  const [configDescriptor] = manifest.parsed.blobs;
   if (!configDescriptor) throw new Error(`${ref} has no config`);
+  // Every layer, foreign ones (kept elsewhere, at their urls) included: parsed.blobs leaves those out.
+  const document = JSON.parse(Buffer.from(manifest.bytes).toString('utf8')) as { layers?: { digest: string; mediaType: string; size: number }[] };
+  const layers = document.layers ?? [];
   const config = parseConfig(await fetchBlobBytes(client, reference.repository, configDescriptor));
   const runtime = config.config ?? {};
   const summary: ImageSummary = {
