@@ -56,10 +56,8 @@ export async function mountBlob(client: HubClient, source: string, target: strin
   if (head.status !== 404) throw await errorFromResponse(head, `HEAD ${blobPath}`);
 
   const mountPath = `/v2/${target}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(source)}`;
-  // The token must grant pull on the source as well as push on the target. The client asks for
-  // a request's own scope ahead of the challenge only when the body cannot be sent twice, so the
-  // mount carries an empty stream as its body.
-  const res = await client.v2('POST', mountPath, { body: emptyBody(), scope: `repository:${target}:pull,push repository:${source}:pull` });
+  // The token must grant pull on the source as well as push on the target.
+  const res = await client.v2('POST', mountPath, { scope: `repository:${target}:pull,push repository:${source}:pull` });
   if (res.status === 201) {
     await res.body?.cancel();
     return 'mounted';
@@ -80,11 +78,6 @@ export async function mountBlob(client: HubClient, source: string, target: strin
     await rm(work, { recursive: true, force: true });
   }
   return 'copied';
-}
-
-/** A body of no bytes that cannot be replayed. */
-function emptyBody(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
 }
 
 /**

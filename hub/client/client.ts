@@ -37,7 +37,11 @@ export interface V2RequestInit {
   /** A stream is sent once: the client gets a token first instead of retrying after a 401. */
   body?: RequestInit['body'];
   signal?: AbortSignal;
-  /** The token scope to ask for ahead of a challenge; by default derived from the path. */
+  /**
+   * The token scopes this request needs, separated by spaces; by default derived from the path.
+   * Given explicitly, they are asked for together with whatever the Hub's challenge names: a
+   * cross-repository mount needs pull on its source as well as push on its target.
+   */
   scope?: string;
 }
 
@@ -136,7 +140,7 @@ export class HubClient {
    */
   async v2(method: string, path: string, init: V2RequestInit = {}): Promise<Response> {
     const scope = init.scope ?? scopeForRequest(method, path);
-    const scopes = scope ? [scope] : [];
+    const scopes = scope ? scope.split(' ').filter((s) => s !== '') : [];
     let authorization = this.#cachedAuthorization(scopes);
     if (!authorization && !isReplayable(init.body)) authorization = await this.#authorizeAhead(scopes);
 
@@ -154,7 +158,7 @@ export class HubClient {
     const bearer = findChallenge(challenge, 'bearer');
     if (bearer) {
       const wanted = challengeScopes(bearer);
-      const retryScopes = wanted.length > 0 ? wanted : scopes;
+      const retryScopes = init.scope !== undefined ? [...new Set([...wanted, ...scopes])] : wanted.length > 0 ? wanted : scopes;
       if (authorization?.startsWith('Bearer ')) this.#tokens.delete(this.#tokenKey(bearer, retryScopes));
       this.#bearer = bearer;
       const token = await this.#fetchToken(bearer, retryScopes);
