@@ -4,11 +4,12 @@
  * section as the image's runtime defaults and its policies as an annotation; then the push,
  * mounting the base layers from the base repository instead of downloading them.
  */
+import { dirname, posix } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
 import { errorFromResponse } from '../../hub/client/errors.ts';
 import { pushImage, type PushResult } from '../../hub/client/push.ts';
 import type { JsonBlob } from '../image/blob.ts';
-import { canonicalJson } from '../image/canonical-json.ts';
+import { canonicalJson, type JsonValue } from '../image/canonical-json.ts';
 import { imageConfig, type HistoryEntry, type RuntimeConfig } from '../image/config.ts';
 import { imageManifest, type Descriptor } from '../image/manifest.ts';
 import type { BuildStep, Command, Nockerfile } from '../nockerfile/index.ts';
@@ -18,7 +19,6 @@ import { loadIgnore } from './ignore.ts';
 import { writeLayer, type LayerBlob } from './layer.ts';
 import { lockPath, readLock, writeLock } from './lock.ts';
 import { rootKey, StepCache, stepKey } from './plan.ts';
-import { dirname, posix } from 'node:path';
 
 /** The annotation (and label) holding the resolved policies as JSON. */
 export const POLICIES_ANNOTATION = 'dev.nocker.policies';
@@ -188,7 +188,7 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     for (const port of run.ports) exposed[`${port.container}/${port.protocol}`] = {};
     runtime.ExposedPorts = exposed;
   }
-  const policies = canonicalJson(nf.policies as unknown as Parameters<typeof canonicalJson>[0]);
+  const policies = canonicalJson(nf.policies as unknown as JsonValue);
   runtime.Labels = { ...(runtime.Labels ?? {}), [POLICIES_ANNOTATION]: policies };
 
   const config = imageConfig({
@@ -221,10 +221,8 @@ export async function mountLayer(client: HubClient, repository: string, from: st
   await head.body?.cancel();
   if (head.ok) return 'exists';
   const path = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(layer.digest)}&from=${encodeURIComponent(from)}`;
-  // The token must also grant pull on the source repository, which the Hub's challenge for this
-  // request does not name: an (empty) streamed body makes the client ask for our scope up front.
-  const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
-  const res = await client.v2('POST', path, { body: empty, scope: `repository:${repository}:pull,push repository:${from}:pull` });
+  // The token must also grant pull on the source repository.
+  const res = await client.v2('POST', path, { scope: `repository:${repository}:pull,push repository:${from}:pull` });
   await res.body?.cancel();
   if (res.status === 201) return 'mounted';
   if (res.status === 202) {
