@@ -22,7 +22,8 @@ export const BUILD_HELP = `Usage:
       steps become layers, cached in $NOCKER_CACHE_DIR (default ~/.cache/nocker) so that an
       unchanged step is reused; workdir and env change the config; the run section sets the
       image's command, environment, user and ports; the policies go into an annotation. Files
-      listed in .nockerignore are left out of copies. Run steps are not supported yet.
+      listed in .nockerignore (and Nockerfile.lock) are left out of copies. Run steps are not
+      supported yet.
 
       The same context and Nockerfile always give the same digest (timestamps are clamped to
       $SOURCE_DATE_EPOCH, default 0). Without --push the digest that would be pushed is printed.

@@ -72,6 +72,7 @@ describe('buildImage', () => {
     expect(third.steps[0]?.cached).toBe(false);
     expect(third.digest).not.toBe(first.digest);
     await writeFile(join(root, 'notes.tmp'), 'ignored, so no change\n');
+    await writeFile(join(root, 'Nockerfile.lock'), '{"bases":{},"version":1}\n');
     expect((await build(root, cache)).steps[0]?.cached).toBe(true);
   });
 

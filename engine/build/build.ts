@@ -17,7 +17,7 @@ import { DEFAULT_PLATFORM, resolveBase, type ResolvedBase } from './base.ts';
 import { collectCopy } from './context.ts';
 import { loadIgnore } from './ignore.ts';
 import { writeLayer, type LayerBlob } from './layer.ts';
-import { lockPath, readLock, writeLock } from './lock.ts';
+import { LOCK_FILE, lockPath, readLock, writeLock } from './lock.ts';
 import { rootKey, StepCache, stepKey } from './plan.ts';
 
 /** The annotation (and label) holding the resolved policies as JSON. */
@@ -143,7 +143,10 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
   const diffIds = [...(base?.config.rootfs.diff_ids ?? [])];
   const layers: LayerBlob[] = [];
   const context = dirname(nf.source);
-  const ignore = await loadIgnore(context);
+  // The lock is the build's own record, not part of the project: copies never take it, so that
+  // writing it does not change the next build.
+  const ignored = await loadIgnore(context);
+  const ignore = { ...ignored, ignores: (path: string, directory: boolean) => path === LOCK_FILE || ignored.ignores(path, directory) };
   const total = nf.build.steps.length;
   let key = rootKey({ base: base?.digest ?? 'scratch', platform: `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`, sourceDateEpoch: options.sourceDateEpoch });
   let workdir = runtime.WorkingDir ?? '/';
