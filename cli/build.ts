@@ -2,7 +2,6 @@
  * `nocker build`: build the image a Nockerfile describes (its `run` steps not yet), report
  * each step and the image's digest, and push it with `--push`.
  */
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { buildImage, pushBuiltImage } from '../engine/build/build.ts';
@@ -11,7 +10,7 @@ import { parseImageReference, type ImageReference } from '../engine/image/refere
 import { sourceDateEpoch } from '../engine/image/time.ts';
 import { loadNockerfile, NockerfileError, type Nockerfile } from '../engine/nockerfile/index.ts';
 import { credentialsFor, requireCredentials } from './docker-config.ts';
-import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker build`. */
@@ -60,27 +59,22 @@ async function baseClient(io: CommandIO, nockerfile: Nockerfile, hubUrl: string,
 
 /** `nocker build [-f FILE] [--env NAME] [-t REF] [--push] [--no-cache] [--update] [--hub HUB]` */
 export async function buildCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        file: { type: 'string', short: 'f' },
-        env: { type: 'string' },
-        tag: { type: 'string', short: 't' },
-        push: { type: 'boolean' },
-        'no-cache': { type: 'boolean' },
-        update: { type: 'boolean' },
-        hub: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      file: { type: 'string', short: 'f' },
+      env: { type: 'string' },
+      tag: { type: 'string', short: 't' },
+      push: { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      update: { type: 'boolean' },
+      hub: { type: 'string' },
+    },
+    BUILD_HELP,
   );
-  if (values.help) {
-    io.stdout.write(BUILD_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`build takes no arguments, got ${positionals.join(' ')}; give the Nockerfile with -f`);
 
   let nockerfile: Nockerfile;

@@ -3,10 +3,9 @@
  * any `Nockerfile.<env>.yml` and variables applied — printed as YAML or JSON, or every problem
  * found in it.
  */
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { NockerfileError, resolveNockerfile } from '../engine/nockerfile/index.ts';
-import { parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker config`. */
@@ -28,23 +27,9 @@ export const CONFIG_HELP = `Usage:
 
 /** `nocker config [-f FILE] [--env NAME] [--json]` */
 export async function configCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        file: { type: 'string', short: 'f' },
-        env: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(CONFIG_HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, io, { file: { type: 'string', short: 'f' }, env: { type: 'string' }, json: { type: 'boolean' } }, CONFIG_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`config takes no arguments, got ${positionals.join(' ')} (use -f FILE for the Nockerfile)`);
   if (values.file === '') throw new UsageError('--file is empty');
   if (values.env === '') throw new UsageError('--env is empty');

@@ -2,7 +2,6 @@
  * `nocker import`: a root filesystem tarball pushed to the Hub as a one-layer image, as
  * `docker import` does, but reproducibly.
  */
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { pushImage } from '../hub/client/push.ts';
@@ -10,7 +9,7 @@ import { importRootfs, parsePlatform, type Platform } from '../engine/build/impo
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { sourceDateEpoch } from '../engine/image/time.ts';
 import { requireCredentials } from './docker-config.ts';
-import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker import`. */
@@ -46,23 +45,18 @@ function hubFor(io: CommandIO, reference: ImageReference, flag: string | undefin
 
 /** `nocker import ROOTFS.tar[.gz] REF [--hub HUB] [--platform P] [-m MESSAGE]` */
 export async function importCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        hub: { type: 'string' },
-        platform: { type: 'string' },
-        message: { type: 'string', short: 'm' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      hub: { type: 'string' },
+      platform: { type: 'string' },
+      message: { type: 'string', short: 'm' },
+    },
+    IMPORT_HELP,
   );
-  if (values.help) {
-    io.stdout.write(IMPORT_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [tarball, ref, ...extra] = positionals;
   if (tarball === undefined || ref === undefined) throw new UsageError('import needs a tarball and a reference: nocker import ROOTFS.tar REF');
   if (extra.length > 0) throw new UsageError(`import takes a tarball and a reference, got also ${extra.join(' ')}`);

@@ -2,11 +2,10 @@
  * `nocker inspect`: what an image on the Hub is — its manifest, runtime config and layers —
  * read through the Hub's API without downloading the layers.
  */
-import { parseArgs } from 'node:util';
 import { fetchBlobBytes, fetchManifest, resolveImage } from '../hub/client/pull.ts';
 import { formatTable, printJson } from './admin/common.ts';
 import { connect, manifestReference, platformOption } from './pull.ts';
-import { parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker inspect`. */
@@ -128,24 +127,19 @@ function printSummary(io: CommandIO, s: ImageSummary): void {
 
 /** `nocker inspect REF [--raw] [--json] [--platform P] [--hub HUB]` */
 export async function inspectCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        raw: { type: 'boolean' },
-        json: { type: 'boolean' },
-        platform: { type: 'string' },
-        hub: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      raw: { type: 'boolean' },
+      json: { type: 'boolean' },
+      platform: { type: 'string' },
+      hub: { type: 'string' },
+    },
+    INSPECT_HELP,
   );
-  if (values.help) {
-    io.stdout.write(INSPECT_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [ref, ...extra] = positionals;
   if (ref === undefined) throw new UsageError('inspect needs a reference: nocker inspect REF');
   if (extra.length > 0) throw new UsageError(`inspect takes one reference, got also ${extra.join(' ')}`);

@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HubAddressError, resolveHubUrl } from '../hub/client/address.ts';
 import { UsageError } from './usage.ts';
 
@@ -42,6 +43,25 @@ export function parseOrUsage<T>(parse: () => T): T {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * Parses a command's arguments the way every `nocker` command does: strict, positionals allowed,
+ * `-h`/`--help` added. Returns undefined when help was asked for, after printing `help`.
+ *
+ * @example
+ * const parsed = parseCommandLine(argv, io, { json: { type: 'boolean' } }, LS_HELP);
+ * if (!parsed) return 0;
+ */
+export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], io: CommandIO, options: O, help: string) {
+  const parsed = parseOrUsage(() => parseArgs({ args: argv, options: { ...options, ...HELP_OPTION }, allowPositionals: true, strict: true }));
+  if ((parsed.values as { help?: boolean }).help === true) {
+    io.stdout.write(help);
+    return undefined;
+  }
+  return parsed;
 }
 
 /** True when the command may ask questions: its input is a terminal. */

@@ -2,11 +2,10 @@
  * `nocker login` and `nocker logout`: credentials for a Hub, checked against it and kept in the
  * Docker config file.
  */
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { credentialsFor, removeCredentials, saveCredentials } from './docker-config.ts';
-import { hubUrlFrom, isInteractive, parseOrUsage, processIO, promptLine, promptSecret, readSecretFromStdin, type CommandIO } from './io.ts';
+import { hubUrlFrom, isInteractive, parseCommandLine, processIO, promptLine, promptSecret, readSecretFromStdin, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker login` and `nocker logout`. */
@@ -27,24 +26,19 @@ export const LOGIN_HELP = `Usage:
 
 /** `nocker login [HUB] [-u NAME] [-p PASS | --password-stdin]` */
 export async function loginCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
-        'password-stdin': { type: 'boolean' },
-        hub: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      'password-stdin': { type: 'boolean' },
+      hub: { type: 'string' },
+    },
+    LOGIN_HELP,
   );
-  if (values.help) {
-    io.stdout.write(LOGIN_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`login takes one Hub, got ${positionals.join(' ')}`);
   const url = hubUrlFrom(io, positionals[0], values.hub);
   if (values.password !== undefined && values['password-stdin']) throw new UsageError('--password and --password-stdin cannot be used together');
@@ -76,13 +70,9 @@ export async function loginCommand(argv: string[], io: CommandIO = processIO()):
 
 /** `nocker logout [HUB]` */
 export async function logoutCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({ args: argv, options: { hub: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }),
-  );
-  if (values.help) {
-    io.stdout.write(LOGIN_HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' } }, LOGIN_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`logout takes one Hub, got ${positionals.join(' ')}`);
   const url = hubUrlFrom(io, positionals[0], values.hub);
   const host = hubHost(url);

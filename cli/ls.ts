@@ -2,14 +2,13 @@
  * `nocker ls`: the Hub's repositories (its catalog), or the tags of one repository, every page
  * of the listing followed.
  */
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { listRepositories, listTags } from '../hub/client/pull.ts';
 import { validateRepositoryName } from '../hub/oci/names.ts';
 import { printJson } from './admin/common.ts';
 import { credentialsFor } from './docker-config.ts';
-import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker ls`. */
@@ -45,22 +44,17 @@ function splitRepository(text: string): { hub?: string; repository: string } {
 
 /** `nocker ls [REPOSITORY] [--hub HUB] [--json]` */
 export async function lsCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        hub: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      hub: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    LS_HELP,
   );
-  if (values.help) {
-    io.stdout.write(LS_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [name, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`ls takes at most one repository, got also ${extra.join(' ')}`);
   const target = name === undefined ? undefined : splitRepository(name);

@@ -4,14 +4,13 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { downloadBlob, parseRemoteReference, resolveImage, type PlatformSpec, type RemoteReference } from '../hub/client/pull.ts';
 import { parsePlatform } from '../engine/build/import.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { credentialsFor } from './docker-config.ts';
-import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker pull`. */
@@ -120,23 +119,18 @@ export async function pullToLayout(remote: Remote, layout: OciLayout, refName: s
 
 /** `nocker pull REF [--output DIR] [--platform P] [--hub HUB]` */
 export async function pullCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: {
-        output: { type: 'string', short: 'o' },
-        platform: { type: 'string' },
-        hub: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }),
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    {
+      output: { type: 'string', short: 'o' },
+      platform: { type: 'string' },
+      hub: { type: 'string' },
+    },
+    PULL_HELP,
   );
-  if (values.help) {
-    io.stdout.write(PULL_HELP);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [ref, ...extra] = positionals;
   if (ref === undefined) throw new UsageError('pull needs a reference: nocker pull REF');
   if (extra.length > 0) throw new UsageError(`pull takes one reference, got also ${extra.join(' ')}`);

@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { errorFromResponse } from '../hub/client/errors.ts';
@@ -16,7 +15,7 @@ import type { Descriptor } from '../hub/oci/manifest.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { requireCredentials } from './docker-config.ts';
-import { hubUrlFrom, parseOrUsage, processIO, type CommandIO } from './io.ts';
+import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { connect, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
 
@@ -117,18 +116,9 @@ function parseTarget(text: string): ImageReference {
 
 /** `nocker tag SOURCE TARGET [--hub HUB]` */
 export async function tagCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({
-      args: argv,
-      options: { hub: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(TAG_HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' } }, TAG_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [sourceText, targetText, ...extra] = positionals;
   if (sourceText === undefined || targetText === undefined) throw new UsageError('tag needs a source and a target: nocker tag SOURCE TARGET');
   if (extra.length > 0) throw new UsageError(`tag takes a source and a target, got also ${extra.join(' ')}`);
