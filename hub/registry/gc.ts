@@ -91,7 +91,7 @@ export async function collectGarbage(db: Database, store: BlobStore, options: Gc
 async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['manifests']> {
   const candidates = await doomedManifests(db, cutoff);
   if (candidates.length === 0) return [];
-  return db.transaction(async (tx) => {
+  return retryOnDeadlock(() => db.transaction(async (tx) => {
     for (const batch of batches(candidates.map((m) => m.id))) {
       await tx.select({ id: manifests.id }).from(manifests).where(inArray(manifests.id, batch)).orderBy(manifests.id).for('update');
     }
@@ -99,7 +99,7 @@ async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['ma
     const doomed = candidates.filter((m) => still.has(m.id));
     for (const batch of batches(doomed.map((m) => m.id))) await tx.delete(manifests).where(inArray(manifests.id, batch));
     return doomed.map(({ repository, digest }) => ({ repository, digest }));
-  });
+  }));
 }
 
 /**
@@ -137,7 +137,7 @@ async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: ((digest: st
   if (!deleteBytes) return marked;
   const removed: GcReport['blobs'] = [];
   for (const batch of batches(marked.map((b) => b.digest))) {
-    await db.transaction(async (tx) => {
+    await retryOnDeadlock(() => db.transaction(async (tx) => {
       // Locked, so that a push of the same content waits and then writes its bytes anew; a push
       // that took a blob back before the lock unmarked it, and it is not deleted.
       const locked = await tx
@@ -151,7 +151,7 @@ async function sweepBlobs(db: Queryable, cutoff: Date, deleteBytes: ((digest: st
       for (const blob of locked) await deleteBytes(blob.digest);
       await tx.delete(blobs).where(inArray(blobs.digest, locked.map((b) => b.digest)));
       removed.push(...locked);
-    });
+    }));
   }
   return removed;
 }
@@ -169,13 +169,31 @@ async function markUnusedBlobs(db: Queryable, cutoff: Date): Promise<void> {
   );
   const candidates = await db.select({ digest: blobs.digest }).from(blobs).where(unused).orderBy(blobs.digest);
   for (const batch of batches(candidates.map((b) => b.digest))) {
-    await db.transaction(async (tx) => {
-      await tx.select({ digest: blobs.digest }).from(blobs).where(inArray(blobs.digest, batch)).orderBy(blobs.digest).for('update');
-      await tx
-        .update(blobs)
-        .set({ deleting: true })
-        .where(and(inArray(blobs.digest, batch), unused));
-    });
+    await retryOnDeadlock(() =>
+      db.transaction(async (tx) => {
+        await tx.select({ digest: blobs.digest }).from(blobs).where(inArray(blobs.digest, batch)).orderBy(blobs.digest).for('update');
+        await tx
+          .update(blobs)
+          .set({ deleting: true })
+          .where(and(inArray(blobs.digest, batch), unused));
+      }),
+    );
+  }
+}
+
+/**
+ * Runs a GC transaction again when PostgreSQL chose it as a deadlock victim: a push that locks
+ * rows GC wants can always win; GC simply decides that batch again afterwards.
+ */
+async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+      if (code !== '40P01' || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
   }
 }
 

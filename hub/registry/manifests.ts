@@ -292,6 +292,8 @@ async function requireBlobs(tx: Transaction, repositoryId: number, name: string,
         sql`exists (select 1 from ${repositoryBlobs} where ${repositoryBlobs.repositoryId} = ${repositoryId} and ${repositoryBlobs.digest} = ${blobs.digest})`,
       ),
     )
+    // Rows are locked in digest order, as GC locks them, so that the two never wait on each other in a cycle.
+    .orderBy(blobs.digest)
     .for('share');
   const sizes = new Map(found.map((b) => [b.digest, b.size]));
   for (const d of wanted) {
