@@ -10,7 +10,7 @@ import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { errorFromResponse } from '../hub/client/errors.ts';
 import { downloadBlob, fetchManifest, type FetchedManifest } from '../hub/client/pull.ts';
-import { pushBlob } from '../hub/client/push.ts';
+import { mountBlob as mountByDigest, pushBlob } from '../hub/client/push.ts';
 import type { Descriptor } from '../hub/oci/manifest.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
@@ -48,26 +48,8 @@ export type BlobOutcome = 'exists' | 'mounted' | 'copied';
  * cancelled and the blob is streamed through a temporary file.
  */
 export async function mountBlob(client: HubClient, source: string, target: string, blob: Descriptor): Promise<BlobOutcome> {
-  const blobPath = `/v2/${target}/blobs/${blob.digest}`;
-  const head = await client.v2('HEAD', blobPath);
-  await head.body?.cancel();
-  if (head.ok) return 'exists';
-  if (head.status !== 404) throw await errorFromResponse(head, `HEAD ${blobPath}`);
-
-  const mountPath = `/v2/${target}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(source)}`;
-  // The token must grant pull on the source as well as push on the target.
-  const res = await client.v2('POST', mountPath, { scope: `repository:${target}:pull,push repository:${source}:pull` });
-  if (res.status === 201) {
-    await res.body?.cancel();
-    return 'mounted';
-  }
-  if (res.status !== 202) throw await errorFromResponse(res, `POST ${mountPath}`);
-  await res.body?.cancel();
-  const location = res.headers.get('location');
-  if (location) {
-    const url = new URL(location, client.url);
-    if (url.origin === new URL(client.url).origin) await (await client.v2('DELETE', `${url.pathname}${url.search}`, { scope: `repository:${target}:pull,push` })).body?.cancel();
-  }
+  const outcome = await mountByDigest(client, target, source, blob.digest);
+  if (outcome !== 'declined') return outcome;
   const work = await mkdtemp(join(tmpdir(), 'nocker-tag-'));
   try {
     const path = join(work, 'blob');

@@ -6,8 +6,7 @@
  */
 import { dirname, posix } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
-import { errorFromResponse } from '../../hub/client/errors.ts';
-import { pushImage, type PushResult } from '../../hub/client/push.ts';
+import { mountBlob, pushImage, type PushResult } from '../../hub/client/push.ts';
 import type { JsonBlob } from '../image/blob.ts';
 import { canonicalJson, type JsonValue } from '../image/canonical-json.ts';
 import { imageConfig, type HistoryEntry, type RuntimeConfig } from '../image/config.ts';
@@ -220,23 +219,9 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
  * await mountLayer(client, 'team/app', 'base/alpine', { mediaType, digest, size });
  */
 export async function mountLayer(client: HubClient, repository: string, from: string, layer: Descriptor): Promise<'mounted' | 'exists'> {
-  const head = await client.v2('HEAD', `/v2/${repository}/blobs/${layer.digest}`);
-  await head.body?.cancel();
-  if (head.ok) return 'exists';
-  const path = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(layer.digest)}&from=${encodeURIComponent(from)}`;
-  // The token must also grant pull on the source repository.
-  const res = await client.v2('POST', path, { scope: `repository:${repository}:pull,push repository:${from}:pull` });
-  await res.body?.cancel();
-  if (res.status === 201) return 'mounted';
-  if (res.status === 202) {
-    const location = res.headers.get('location');
-    if (location) {
-      const cancel = await client.v2('DELETE', new URL(location, client.url).pathname).catch(() => undefined);
-      await cancel?.body?.cancel();
-    }
-    throw new Error(`the Hub at ${client.host} could not mount base layer ${layer.digest} from ${from} into ${repository}; nocker build does not download base layers, so the base must be on the same Hub and readable`);
-  }
-  throw await errorFromResponse(res, `POST ${path}`);
+  const outcome = await mountBlob(client, repository, from, layer.digest);
+  if (outcome !== 'declined') return outcome;
+  throw new Error(`the Hub at ${client.host} could not mount base layer ${layer.digest} from ${from} into ${repository}; nocker build does not download base layers, so the base must be on the same Hub and readable`);
 }
 
 /**

@@ -87,6 +87,40 @@ export async function pushBlob(client: HubClient, repository: string, blob: Push
 }
 
 /**
+ * Makes `digest` available in `repository` without sending its bytes: 'exists' when it is there
+ * already, 'mounted' when the Hub linked it from `from`; 'declined' when the Hub opened an upload
+ * instead (that upload is cancelled), so the caller decides whether to send the bytes.
+ *
+ * @example
+ * if ((await mountBlob(client, 'team/app', 'base/os', layer.digest)) === 'declined') await pushBlob(client, 'team/app', layer);
+ */
+export async function mountBlob(client: HubClient, repository: string, from: string, digest: string): Promise<'exists' | 'mounted' | 'declined'> {
+  const blobPath = `/v2/${repository}/blobs/${digest}`;
+  const head = await client.v2('HEAD', blobPath);
+  await head.body?.cancel();
+  if (head.ok) return 'exists';
+  if (head.status !== 404) throw await errorFromResponse(head, `HEAD ${blobPath}`);
+
+  const mountPath = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+  // The token must grant pull on the source as well as push on the target.
+  const res = await client.v2('POST', mountPath, { scope: `repository:${repository}:pull,push repository:${from}:pull` });
+  if (res.status === 201) {
+    await res.body?.cancel();
+    return 'mounted';
+  }
+  if (res.status !== 202) throw await errorFromResponse(res, `POST ${mountPath}`);
+  await res.body?.cancel();
+  const location = res.headers.get('location');
+  const session = location ? new URL(location, client.url) : undefined;
+  // An upload session elsewhere is not ours to cancel through this client.
+  if (session && session.origin === new URL(client.url).origin) {
+    const cancel = await client.v2('DELETE', `${session.pathname}${session.search}`, { scope: `repository:${repository}:pull,push` });
+    await cancel.body?.cancel();
+  }
+  return 'declined';
+}
+
+/**
  * Pushes an image's blobs (layers, then config) and its manifest under `tag`; resolves to the
  * manifest's digest and which blobs were uploaded or already there.
  *
