@@ -6,16 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
-import { imageConfig } from '../engine/image/config.ts';
-import { imageManifest } from '../engine/image/manifest.ts';
 import { HubClient } from '../hub/client/client.ts';
-import { pushImage } from '../hub/client/push.ts';
-import { MediaType } from '../hub/oci/mediatypes.ts';
 import { loginCommand } from './login.ts';
 import { imageStorePath, pullCommand, pullToLayout } from './pull.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { parseRemoteReference } from '../hub/client/pull.ts';
-import { run } from './testing.ts';
+import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -31,15 +27,10 @@ try {
   skopeo = false;
 }
 
-/** Pushes a one-layer image; resolves to its manifest digest and size. */
-async function pushSample(repository: string, tag: string, architecture = 'amd64'): Promise<{ digest: string; size: number }> {
+/** Pushes a one-layer image as the administrator. */
+function pushSample(repository: string, tag: string, architecture?: string) {
   const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
-  const layer = Buffer.from(`content of ${repository}:${tag} for ${architecture}`);
-  const layerBlob = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length, bytes: layer };
-  const config = imageConfig({ os: 'linux', architecture, diffIds: [sha256(layer)], created: 0, config: { Cmd: ['/bin/sh'] } });
-  const manifest = imageManifest({ config, layers: [layerBlob], created: 0 });
-  await pushImage(client, repository, tag, { config, layers: [layerBlob], manifest });
-  return { digest: manifest.digest, size: manifest.size };
+  return pushSampleImage(client, repository, tag, architecture);
 }
 
 async function indexNames(layout: string): Promise<Record<string, string>> {
@@ -103,16 +94,11 @@ describe('nocker pull', () => {
   it('picks the platform of an index and prints the index digest', async () => {
     const amd = await pushSample('pulled/multi', 'amd');
     const arm = await pushSample('pulled/multi', 'arm', 'arm64');
-    const index = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciIndex,
-      manifests: [
-        { mediaType: MediaType.OciManifest, digest: amd.digest, size: amd.size, platform: { os: 'linux', architecture: 'amd64' } },
-        { mediaType: MediaType.OciManifest, digest: arm.digest, size: arm.size, platform: { os: 'linux', architecture: 'arm64' } },
-      ],
-    });
     const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
-    expect((await client.v2('PUT', '/v2/pulled/multi/manifests/all', { headers: { 'Content-Type': MediaType.OciIndex }, body: index })).status).toBe(201);
+    const index = await pushPlatformIndex(client, 'pulled/multi', 'all', [
+      { ...amd, architecture: 'amd64' },
+      { ...arm, architecture: 'arm64' },
+    ]);
     const out = join(dir, 'multi');
     const result = await run(pullCommand, [`${host}/pulled/multi:all`, '-o', out, '--platform', 'linux/arm64'], env);
     expect(result.stdout).toBe(`${sha256(index)}\n`);

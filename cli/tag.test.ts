@@ -5,16 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
-import { imageConfig } from '../engine/image/config.ts';
-import { imageManifest } from '../engine/image/manifest.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { fetchManifest } from '../hub/client/pull.ts';
-import { pushImage } from '../hub/client/push.ts';
-import { MediaType } from '../hub/oci/mediatypes.ts';
 import { DockerConfigError } from './docker-config.ts';
 import { loginCommand } from './login.ts';
 import { mountBlob, tagCommand } from './tag.ts';
-import { run } from './testing.ts';
+import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -24,15 +20,7 @@ let dir: string;
 let env: Record<string, string>;
 let client: HubClient;
 
-/** Pushes a one-layer image; resolves to its manifest digest and size and its blobs' digests. */
-async function pushSample(repository: string, tag: string, architecture = 'amd64'): Promise<{ digest: string; size: number; blobs: string[] }> {
-  const layer = Buffer.from(`layer of ${repository} for ${architecture}`);
-  const layers = [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length, bytes: layer }];
-  const config = imageConfig({ os: 'linux', architecture, diffIds: [sha256(layer)], created: 0 });
-  const manifest = imageManifest({ config, layers, created: 0 });
-  await pushImage(client, repository, tag, { config, layers, manifest });
-  return { digest: manifest.digest, size: manifest.size, blobs: [config.digest, sha256(layer)] };
-}
+const pushSample = (repository: string, tag: string, architecture?: string) => pushSampleImage(client, repository, tag, architecture);
 
 async function blobStatus(repository: string, digest: string): Promise<number> {
   const res = await client.v2('HEAD', `/v2/${repository}/blobs/${digest}`);
@@ -84,25 +72,18 @@ describe('nocker tag', () => {
       credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
       fetch: (input, init) => fetch(String(input).replace(/mount=[^&]*&?/, ''), init),
     });
-    const layer = image.blobs[1] ?? '';
-    const size = Buffer.from('layer of tagged/declined for amd64').length;
-    const outcome = await mountBlob(declining, 'tagged/declined', 'released/declined', { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer, size });
+    const outcome = await mountBlob(declining, 'tagged/declined', 'released/declined', { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...image.layer });
     expect(outcome).toBe('copied');
-    expect(await blobStatus('released/declined', layer)).toBe(200);
+    expect(await blobStatus('released/declined', image.layer.digest)).toBe(200);
   });
 
   it('copies an index with the manifests it lists', async () => {
     const amd = await pushSample('tagged/multi', 'amd');
     const arm = await pushSample('tagged/multi', 'arm', 'arm64');
-    const index = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciIndex,
-      manifests: [
-        { mediaType: MediaType.OciManifest, digest: amd.digest, size: amd.size, platform: { os: 'linux', architecture: 'amd64' } },
-        { mediaType: MediaType.OciManifest, digest: arm.digest, size: arm.size, platform: { os: 'linux', architecture: 'arm64' } },
-      ],
-    });
-    expect((await client.v2('PUT', '/v2/tagged/multi/manifests/all', { headers: { 'Content-Type': MediaType.OciIndex }, body: index })).status).toBe(201);
+    const index = await pushPlatformIndex(client, 'tagged/multi', 'all', [
+      { ...amd, architecture: 'amd64' },
+      { ...arm, architecture: 'arm64' },
+    ]);
     const result = await run(tagCommand, [`${host}/tagged/multi:all`, `${host}/released/multi:all`], env);
     expect(result.stdout).toBe(`${sha256(index)}\n`);
     expect((await fetchManifest(client, 'released/multi', arm.digest)).digest).toBe(arm.digest);

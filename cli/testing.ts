@@ -1,8 +1,15 @@
 /**
  * Helpers for the CLI's tests (not itself a test file): running a command function with buffers
- * in place of the terminal.
+ * in place of the terminal, and small images pushed to a test Hub.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { imageConfig } from '../engine/image/config.ts';
+import { imageManifest } from '../engine/image/manifest.ts';
+import type { HubClient } from '../hub/client/client.ts';
+import { pushImage } from '../hub/client/push.ts';
+import { MediaType } from '../hub/oci/mediatypes.ts';
+import { LAYER_MEDIA_TYPE } from '../engine/build/layer.ts';
 import type { CommandIO } from './io.ts';
 
 /** What a command run returned and printed. */
@@ -24,4 +31,39 @@ export async function run(command: (argv: string[], io: CommandIO) => Promise<nu
   };
   const code = await command(argv, io);
   return { code, stdout, stderr };
+}
+
+const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** A one-layer image a test pushed: its manifest, and its config and layer blobs. */
+export interface SampleImage {
+  digest: string;
+  size: number;
+  config: string;
+  layer: { digest: string; size: number };
+  /** Config and layer digests. */
+  blobs: string[];
+}
+
+/** Pushes a one-layer image whose content names the repository, tag and architecture. */
+export async function pushSampleImage(client: HubClient, repository: string, tag: string, architecture = 'amd64'): Promise<SampleImage> {
+  const bytes = Buffer.from(`content of ${repository}:${tag} for ${architecture}`);
+  const layer = { mediaType: LAYER_MEDIA_TYPE, digest: sha256(bytes), size: bytes.length, bytes };
+  const config = imageConfig({ os: 'linux', architecture, diffIds: [layer.digest], created: 0, config: { Cmd: ['/bin/sh'] } });
+  const manifest = imageManifest({ config, layers: [layer], created: 0 });
+  await pushImage(client, repository, tag, { config, layers: [layer], manifest });
+  return { digest: manifest.digest, size: manifest.size, config: config.digest, layer: { digest: layer.digest, size: layer.size }, blobs: [config.digest, layer.digest] };
+}
+
+/** Pushes an OCI index of linux images (one per architecture) under `tag`; resolves to the index's bytes. */
+export async function pushPlatformIndex(client: HubClient, repository: string, tag: string, images: { digest: string; size: number; architecture: string }[]): Promise<string> {
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: images.map((image) => ({ mediaType: MediaType.OciManifest, digest: image.digest, size: image.size, platform: { os: 'linux', architecture: image.architecture } })),
+  });
+  const res = await client.v2('PUT', `/v2/${repository}/manifests/${tag}`, { headers: { 'Content-Type': MediaType.OciIndex }, body: index });
+  await res.body?.cancel();
+  if (res.status !== 201) throw new Error(`pushing the index ${repository}:${tag} answered ${res.status}`);
+  return index;
 }
