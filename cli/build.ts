@@ -6,11 +6,14 @@ import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { buildImage, pushBuiltImage } from '../engine/build/build.ts';
 import { cacheDirectory, StepCache } from '../engine/build/plan.ts';
+import { saveBuiltImage } from '../engine/build/save.ts';
+import { OciLayout } from '../engine/image/layout.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { sourceDateEpoch } from '../engine/image/time.ts';
 import { loadNockerfile, NockerfileError, type Nockerfile } from '../engine/nockerfile/index.ts';
 import { credentialsFor, requireCredentials } from './docker-config.ts';
 import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { imageStorePath } from './pull.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker build`. */
@@ -25,7 +28,9 @@ export const BUILD_HELP = `Usage:
       supported yet.
 
       The same context and Nockerfile always give the same digest (timestamps are clamped to
-      $SOURCE_DATE_EPOCH, default 0). Without --push the digest that would be pushed is printed.
+      $SOURCE_DATE_EPOCH, default 0). Without --push the image is kept in the local store,
+      $NOCKER_DATA_HOME/images (default ~/.local/share/nocker/images), with its base layers,
+      named HOST/NAME:TAG for "nocker push" to send later; its digest is printed either way.
 
   Options:
       -f, --file FILE   the Nockerfile (default Nockerfile.yml)
@@ -112,7 +117,12 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
     });
     if (image.base) io.stderr.write(`base ${image.base.name}@${image.base.digest}\n`);
     if (!pushClient) {
-      io.stderr.write(`built ${name} (not pushed; add --push to push it)\n`);
+      // Complete with its base layers, so that nocker push can send it to any Hub later.
+      const store = await OciLayout.open(imageStorePath(io.env));
+      await saveBuiltImage(store, name, image, await baseClient(io, nockerfile, hubUrl, undefined), (blob, outcome) => {
+        if (outcome === 'downloaded') io.stderr.write(`${blob.slice(7, 19)}: downloaded\n`);
+      });
+      io.stderr.write(`built ${name} (in the local store; push it with nocker push ${name})\n`);
       io.stdout.write(`${image.digest}\n`);
       return 0;
     }
