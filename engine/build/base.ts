@@ -1,11 +1,14 @@
 /**
  * The base image of a build, resolved through the Hub: its reference to a manifest digest
- * (an index is narrowed to linux/amd64) and its config — only the small JSON documents, never
- * its layers, which a push mounts from the base repository instead.
+ * (an index is narrowed to linux/amd64) and its config. Its layers are downloaded only when a
+ * `run` step needs the files (a push mounts them from the base repository instead).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
 import { errorFromResponse } from '../../hub/client/errors.ts';
+import { downloadBlob } from '../../hub/client/pull.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from '../../hub/oci/mediatypes.ts';
 import type { RuntimeConfig } from '../image/config.ts';
 import type { Descriptor } from '../image/manifest.ts';
@@ -106,4 +109,27 @@ export async function resolveBase(client: HubClient, repository: string, referen
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     config: parsed,
   };
+}
+
+/**
+ * The file holding a base layer, kept in `directory` under its digest's hex: downloaded (and
+ * checked against the digest) the first time, reused after. Only gzipped and plain tar layers
+ * can be laid down for a `run` step.
+ *
+ * @example
+ * const path = await baseLayerFile(client, 'base/alpine', base.layers[0], await cache.blobs());
+ */
+export async function baseLayerFile(client: HubClient, repository: string, layer: Descriptor, directory: string): Promise<string> {
+  if (/zstd/.test(layer.mediaType)) throw new Error(`base layer ${layer.digest} is zstd-compressed (${layer.mediaType}), which run steps cannot unpack yet; use a base with gzip layers`);
+  const path = join(directory, layer.digest.replace(/^sha256:/, ''));
+  if ((await stat(path).catch(() => undefined))?.size === layer.size) return path;
+  // Downloaded beside, then renamed: a build killed half-way leaves no partial layer under the name.
+  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await downloadBlob(client, repository, layer, partial);
+    await rename(partial, path);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return path;
 }

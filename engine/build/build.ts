@@ -1,28 +1,33 @@
 /**
- * `nocker build` without `run` steps: a Nockerfile's base resolved through the Hub (config
- * only), its `copy` steps as cached layers, `workdir` and `env` as config changes, its `run:`
- * section as the image's runtime defaults and its policies as an annotation; then the push,
- * mounting the base layers from the base repository instead of downloading them.
+ * `nocker build`: a Nockerfile's base resolved through the Hub, its `copy` steps as cached
+ * layers, its `run` steps executed through an OCI runtime (their changes as layers), `workdir`
+ * and `env` as config changes, its `run:` section as the image's runtime defaults and its
+ * policies as an annotation; then the push, mounting the base layers from the base repository
+ * instead of uploading them, and the build log pushed as an artifact referring to the image.
  */
+import { rm } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
-import { mountBlob, pushImage, type PushResult } from '../../hub/client/push.ts';
+import { mountBlob, pushImage, type PushOptions, type PushResult } from '../../hub/client/push.ts';
 import type { JsonBlob } from '../image/blob.ts';
 import { canonicalJson, type JsonValue } from '../image/canonical-json.ts';
 import { imageConfig, type HistoryEntry, type RuntimeConfig } from '../image/config.ts';
 import { imageManifest, type Descriptor } from '../image/manifest.ts';
 import type { BuildStep, Command, Nockerfile } from '../nockerfile/index.ts';
-import { DEFAULT_PLATFORM, resolveBase, type ResolvedBase } from './base.ts';
+import { baseLayerFile, DEFAULT_PLATFORM, resolveBase, type ResolvedBase } from './base.ts';
+import { BUILD_LOG_ARTIFACT_TYPE, BUILD_LOG_MEDIA_TYPE, BuildLog, buildLogManifest, EMPTY_CONFIG, type BuildLogFile } from './build-log.ts';
 import { collectCopy } from './context.ts';
 import { loadIgnore } from './ignore.ts';
 import { writeLayer, type LayerBlob } from './layer.ts';
 import { LOCK_FILE, lockPath, readLock, writeLock } from './lock.ts';
 import { rootKey, StepCache, stepKey } from './plan.ts';
+import { runStep, WorkingRootfs, type LayerSource } from './run-step.ts';
+import { chooseRuntime, type OciRuntime } from './runtime.ts';
 
 /** The annotation (and label) holding the resolved policies as JSON. */
 export const POLICIES_ANNOTATION = 'dev.nocker.policies';
 
-/** A step as it was done. */
+/** A step as it was done (a `run` step: as it starts, so that its output follows). */
 export interface StepEvent {
   /** 1-based. */
   index: number;
@@ -43,6 +48,12 @@ export interface BuildOptions {
   update?: boolean;
   sourceDateEpoch: number;
   onStep?: (event: StepEvent) => void;
+  /** Each line a `run` step prints, as it comes. */
+  onOutput?: (line: string) => void;
+  /** Where the runtime is chosen from (`NOCKER_RUNTIME`, `PATH`); the process's by default. */
+  env?: Record<string, string | undefined>;
+  /** Stops a running step and the build. */
+  signal?: AbortSignal;
 }
 
 /** A built image: its documents, the layers this build made, and the base it stands on. */
@@ -54,14 +65,8 @@ export interface BuiltImage {
   base?: ResolvedBase;
   /** The manifest's digest. */
   digest: string;
-}
-
-/** Thrown for what this build cannot do yet, such as `run` steps. */
-export class UnsupportedStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedStepError';
-  }
+  /** The build's log (steps and their output), a file the caller removes with {@link discardBuildLog}. */
+  log: BuildLogFile;
 }
 
 /**
@@ -121,9 +126,55 @@ async function baseFor(options: BuildOptions): Promise<ResolvedBase | undefined>
   return { ...resolved, name: key };
 }
 
+/** Where a build's `run` steps execute: the tree, made on the first step that is not cached. */
+class RunSteps {
+  #rootfs: WorkingRootfs | undefined;
+  #runtime: OciRuntime | undefined;
+
+  constructor(private readonly options: BuildOptions) {}
+
+  /** Runs `command` on the image as `stack` describes it; resolves to the step's layer. */
+  async run(stack: readonly LayerSource[], step: { description: string; command: string; env: readonly string[]; workdir: string }, log: BuildLog): Promise<LayerBlob> {
+    const { options } = this;
+    this.#runtime ??= chooseRuntime(options.env ?? process.env);
+    this.#rootfs ??= await WorkingRootfs.create(await options.cache.scratch());
+    for (const note of await this.#rootfs.catchUp(stack)) log.line(`note: ${note}`);
+    const { layer, notes } = await runStep(this.#rootfs, {
+      ...step,
+      network: options.nockerfile.build.network,
+      runtime: this.#runtime,
+      sourceDateEpoch: options.sourceDateEpoch,
+      layerDirectory: await options.cache.scratch(),
+      onLine: (line) => {
+        log.line(line);
+        options.onOutput?.(line);
+      },
+      signal: options.signal,
+    });
+    for (const note of notes) log.line(`note: ${note}`);
+    // The command changed the tree in place: it now holds this step's layer too.
+    this.#rootfs.markApplied(stack.length + 1);
+    return layer;
+  }
+
+  async close(): Promise<void> {
+    await this.#rootfs?.remove();
+  }
+}
+
+/** The base's layers as sources for the working tree: downloaded from the Hub on first use. */
+function baseLayerSources(options: BuildOptions, base: ResolvedBase | undefined): LayerSource[] {
+  if (!base) return [];
+  return base.layers.map((layer) => ({
+    digest: layer.digest,
+    file: async () => baseLayerFile(options.baseHub as HubClient, base.repository, layer, await options.cache.blobs()),
+  }));
+}
+
 /**
- * Builds the image a Nockerfile describes (no `run` steps yet) and resolves to its documents
- * and new layers. The same context, Nockerfile, base and SOURCE_DATE_EPOCH give the same digest.
+ * Builds the image a Nockerfile describes and resolves to its documents, new layers and log. The
+ * same context, Nockerfile, base and SOURCE_DATE_EPOCH give the same digest (for `run` steps:
+ * as long as their commands do the same thing each time; a cached step is not run again).
  *
  * @example
  * const image = await buildImage({ nockerfile: await loadNockerfile(), baseHub: client, cache: new StepCache(cacheDirectory()), sourceDateEpoch: 0 });
@@ -131,16 +182,30 @@ async function baseFor(options: BuildOptions): Promise<ResolvedBase | undefined>
  */
 export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
   const nf = options.nockerfile;
-  const runStep = nf.build.steps.find((s) => s.kind === 'run');
-  if (runStep) throw new UnsupportedStepError(`"${describeStep(runStep)}": run steps are not supported yet by nocker build (they need a container runtime); remove them or use copy, workdir and env`);
+  const log = new BuildLog(await options.cache.scratch());
+  const runSteps = new RunSteps(options);
+  try {
+    return await buildSteps(options, nf, log, runSteps);
+  } catch (err) {
+    await log.finish().catch(() => undefined);
+    await rm(log.path, { force: true });
+    throw err;
+  } finally {
+    await runSteps.close();
+  }
+}
 
+async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, runSteps: RunSteps): Promise<BuiltImage> {
   const base = await baseFor(options);
+  if (base) log.line(`base ${base.name}@${base.digest}`);
   const platform = base ? { os: base.config.os, architecture: base.config.architecture, variant: base.config.variant } : { ...DEFAULT_PLATFORM, variant: undefined };
   const runtime: RuntimeConfig = { ...(base?.config.config ?? {}) };
   const history: HistoryEntry[] = (base?.config.history ?? base?.layers.map(() => ({})) ?? []) as HistoryEntry[];
   const newHistory: HistoryEntry[] = [];
   const diffIds = [...(base?.config.rootfs.diff_ids ?? [])];
   const layers: LayerBlob[] = [];
+  // Every layer of the image so far, for the tree a run step executes in.
+  const stack: LayerSource[] = baseLayerSources(options, base);
   const context = dirname(nf.source);
   // The lock is the build's own record, not part of the project: copies never take it, so that
   // writing it does not change the next build.
@@ -148,10 +213,17 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
   const ignore = { ...ignored, ignores: (path: string, directory: boolean) => path === LOCK_FILE || ignored.ignores(path, directory) };
   const total = nf.build.steps.length;
   let key = rootKey({ base: base?.digest ?? 'scratch', platform: `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`, sourceDateEpoch: options.sourceDateEpoch });
-  let workdir = runtime.WorkingDir ?? '/';
+  let workdir = runtime.WorkingDir || '/';
+  const addLayer = (layer: LayerBlob, description: string) => {
+    layers.push(layer);
+    diffIds.push(layer.diffId);
+    stack.push({ digest: layer.digest, file: async () => layer.path });
+    newHistory.push({ created_by: `nocker build: ${description}` });
+  };
 
   for (const [i, step] of nf.build.steps.entries()) {
     const description = describeStep(step);
+    log.line(`[${i + 1}/${total}] ${description}`);
     let cached = false;
     if (step.kind === 'copy') {
       const dest = posix.resolve(workdir, step.dest) + (step.dest.endsWith('/') ? '/' : '');
@@ -159,10 +231,16 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
       key = stepKey(key, { ...step, dest }, set.items);
       const hit = options.noCache ? undefined : await options.cache.get(key);
       cached = hit !== undefined;
-      const layer = hit?.layer ?? (await options.cache.put(key, await writeLayer(set.entries, { directory: await options.cache.scratch(), sourceDateEpoch: options.sourceDateEpoch }))).layer;
-      layers.push(layer);
-      diffIds.push(layer.diffId);
-      newHistory.push({ created_by: `nocker build: ${description}` });
+      addLayer(hit?.layer ?? (await options.cache.put(key, await writeLayer(set.entries, { directory: await options.cache.scratch(), sourceDateEpoch: options.sourceDateEpoch }))).layer, description);
+    } else if (step.kind === 'run') {
+      // The network a step had can change what it produced; the key chain holds the rest.
+      key = stepKey(key, step, [], { network: nf.build.network });
+      const hit = options.noCache ? undefined : await options.cache.get(key);
+      cached = hit !== undefined;
+      // Reported before it runs, so that its output follows the step's line.
+      options.onStep?.({ index: i + 1, total, description, cached });
+      const layer = hit?.layer ?? (await options.cache.put(key, await runSteps.run(stack, { description, command: step.command, env: runtime.Env ?? [], workdir }, log))).layer;
+      addLayer(layer, description);
     } else if (step.kind === 'workdir') {
       key = stepKey(key, step);
       workdir = posix.resolve(workdir, step.path);
@@ -173,7 +251,8 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
       runtime.Env = mergeEnv(runtime.Env ?? [], step.variables);
       newHistory.push({ created_by: `nocker build: ${description}`, empty_layer: true });
     }
-    options.onStep?.({ index: i + 1, total, description, cached });
+    if (cached) log.line('(cached)');
+    if (step.kind !== 'run') options.onStep?.({ index: i + 1, total, description, cached });
   }
 
   const run = nf.run;
@@ -208,7 +287,8 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     base: base ? { name: base.name, digest: base.digest } : undefined,
     annotations: { [POLICIES_ANNOTATION]: policies },
   });
-  return { config, manifest, layers, base, digest: manifest.digest };
+  log.line(`built ${manifest.digest}`);
+  return { config, manifest, layers, base, digest: manifest.digest, log: await log.finish() };
 }
 
 /**
@@ -226,17 +306,42 @@ export async function mountLayer(client: HubClient, repository: string, from: st
 
 /**
  * Pushes a built image under `repository:tag`: base layers mounted from the base repository,
- * the build's layers uploaded, then the config and the manifest. Resolves to the push result.
+ * the build's layers uploaded, then the config and the manifest; then its build log as an
+ * artifact whose subject is the image. Resolves to the image's push result.
  *
  * @example
  * const { digest } = await pushBuiltImage(client, 'team/app', 'latest', image);
  */
-export async function pushBuiltImage(client: HubClient, repository: string, tag: string, image: BuiltImage, onLayer?: (digest: string, outcome: string) => void): Promise<PushResult> {
+export async function pushBuiltImage(client: HubClient, repository: string, tag: string, image: BuiltImage, onLayer?: (digest: string, outcome: string) => void, pushOptions: PushOptions = {}): Promise<PushResult> {
   if (image.base && image.base.layers.length > 0) {
     if (image.base.host !== client.host) {
       throw new Error(`the base image ${image.base.name} is on another Hub than ${client.host}; nocker build mounts base layers and cannot push across Hubs yet`);
     }
     for (const layer of image.base.layers) onLayer?.(layer.digest, await mountLayer(client, repository, image.base.repository, layer));
   }
-  return pushImage(client, repository, tag, { config: image.config, layers: image.layers, manifest: image.manifest }, { onBlob: (blob, outcome) => onLayer?.(blob.digest, outcome) });
+  const result = await pushImage(client, repository, tag, { config: image.config, layers: image.layers, manifest: image.manifest }, { ...pushOptions, onBlob: (blob, outcome) => onLayer?.(blob.digest, outcome) });
+  await pushBuildLog(client, repository, image, pushOptions);
+  return result;
+}
+
+/**
+ * Pushes the build log of `image` (already on the Hub) as an artifact referring to it: listed by
+ * `GET /v2/REPOSITORY/referrers/DIGEST` with artifactType {@link BUILD_LOG_ARTIFACT_TYPE}.
+ * Resolves to the artifact's digest.
+ *
+ * @example
+ * await pushBuildLog(client, 'team/app', image);
+ */
+export async function pushBuildLog(client: HubClient, repository: string, image: BuiltImage, pushOptions: PushOptions = {}): Promise<string> {
+  const subject = { mediaType: image.manifest.mediaType, digest: image.digest, size: image.manifest.size };
+  const manifest = buildLogManifest(image.log, subject, Date.now() / 1000);
+  const config = { mediaType: EMPTY_CONFIG.mediaType, digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size, bytes: Buffer.from('{}') };
+  const log = { mediaType: BUILD_LOG_MEDIA_TYPE, digest: image.log.digest, size: image.log.size, path: image.log.path };
+  const { digest } = await pushImage(client, repository, manifest.digest, { config, layers: [log], manifest }, { signal: pushOptions.signal });
+  return digest;
+}
+
+/** Removes a built image's log file (pushed or not, it is not needed after the command). */
+export async function discardBuildLog(image: BuiltImage): Promise<void> {
+  await rm(image.log.path, { force: true });
 }

@@ -38,13 +38,14 @@ export function rootKey(input: { base: string; platform: string; sourceDateEpoch
 }
 
 /**
- * The key of a step after `previous`; `items` are what a `copy` step copies.
+ * The key of a step after `previous`; `items` are what a `copy` step copies, `settings` what
+ * else changes its result (a `run` step's network).
  *
  * @example
  * const key = stepKey(rootKey(…), { kind: 'copy', src: '.', dest: '/app' }, set.items);
  */
-export function stepKey(previous: string, step: BuildStep, items: readonly CopiedItem[] = []): string {
-  return sha256(canonicalJson({ previous, step: step as unknown as JsonValue, items: items as unknown as JsonValue }));
+export function stepKey(previous: string, step: BuildStep, items: readonly CopiedItem[] = [], settings: Record<string, string> = {}): string {
+  return sha256(canonicalJson({ previous, step: step as unknown as JsonValue, items: items as unknown as JsonValue, ...(Object.keys(settings).length > 0 ? { settings } : {}) }));
 }
 
 /** A layer the cache holds for a step. */
@@ -66,6 +67,13 @@ export class StepCache {
   /** A scratch directory inside the cache for layers being written (same filesystem as the cache). */
   async scratch(): Promise<string> {
     const dir = join(this.directory, 'tmp');
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Where base layers downloaded for `run` steps are kept, by digest (`blobs/sha256/<hex>`). */
+  async blobs(): Promise<string> {
+    const dir = join(this.directory, 'blobs', 'sha256');
     await mkdir(dir, { recursive: true });
     return dir;
   }
