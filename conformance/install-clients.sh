@@ -2,6 +2,8 @@
 # Installs the real OCI clients that conformance/interop.sh drives against the Hub.
 #
 #   From Debian 12 (bookworm):  skopeo umoci buildah podman jq curl containerd docker.io
+#                               runc busybox-static   (nocker build's run steps, and the
+#                                                      busybox base image the suite builds on)
 #   From Debian 13 (trixie):    oras cosign   (not packaged for bookworm; the trixie packages are
 #                                              static Go programs that install cleanly on bookworm)
 #
@@ -13,7 +15,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-BOOKWORM_PKGS=(skopeo umoci buildah podman jq curl containerd docker.io)
+BOOKWORM_PKGS=(skopeo umoci buildah podman jq curl containerd docker.io runc busybox-static)
 TRIXIE_PKGS=(oras cosign)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
@@ -112,14 +114,17 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-for c in skopeo umoci buildah podman jq curl containerd ctr docker dockerd oras cosign; do
+for c in skopeo umoci buildah podman jq curl containerd ctr docker dockerd runc oras cosign; do
   command -v "$c" >/dev/null || die "$c is still missing after installation"
 done
+[ -x /bin/busybox ] || die "/bin/busybox (busybox-static) is still missing after installation"
 log "skopeo:     $(skopeo --version 2>&1 | head -n1)"
 log "umoci:      $(umoci --version 2>&1 | head -n1)"
 log "buildah:    $(buildah --version 2>&1 | head -n1)"
 log "podman:     $(podman --version 2>&1 | head -n1)"
 log "containerd: $(containerd --version 2>&1 | head -n1)"
 log "docker:     $(docker --version 2>&1 | head -n1)"
+log "runc:       $(runc --version 2>&1 | head -n1)"
+log "busybox:    $(/bin/busybox 2>&1 | head -n1)"
 log "oras:       $(oras version 2>&1 | head -n1)"
 log "cosign:     $(cosign version 2>&1 | grep -m1 GitVersion || echo unknown)"

@@ -11,6 +11,14 @@
 # they own or hold a role, credentials saved by nocker login serve skopeo and oras, and logout
 # removes the credentials.
 #
+# The build flow, end to end with the nocker CLI of this checkout: a root filesystem made from
+# Debian's busybox-static is imported (nocker import) as sample/base:1.0; the sample project of
+# conformance/fixtures/sample is built on it (nocker build: copy steps, a run step executed by
+# runc, config-only steps; once more with --env testing) and pushed as sample/app; docker pull
+# through the private dockerd, skopeo copy (whose layers are unpacked and inspected) and nocker
+# pull must all see the image nocker build printed. These checks write into the namespace
+# "sample" and need root, runc and /bin/busybox from busybox-static.
+#
 # Usage (as root, Debian 12, clients from conformance/install-clients.sh):
 #   bash conformance/interop.sh                      # starts its own Hub from this checkout
 #   REG=127.0.0.1:5000 REG_USER=admin REG_PASS=… bash conformance/interop.sh
@@ -122,6 +130,8 @@ export TUF_ROOT="$W/sigstore"                       # cosign's trust-root cache
 export COSIGN_PASSWORD=""
 export COSIGN_YES=true
 export TMPDIR="$W/tmp"
+export NOCKER_CACHE_DIR="$W/nocker-cache"          # nocker build's step cache
+export NOCKER_DATA_HOME="$W/nocker-data"           # nocker pull's local image store
 unset DOCKER_HOST CONTAINER_HOST CONTAINERD_ADDRESS
 RUN=$(date +%s%N)                                   # makes every layer, hence digest, unique
 export W RUN NS
@@ -598,6 +608,132 @@ t_nocker_logout() {
     skopeo inspect --tls-verify=false "docker://$REG/$DEV/app:v1"
 }
 
+# ------------------------------------------------------------------------------ checks: nocker build
+# The build flow end to end with the nocker CLI of this checkout: a busybox root filesystem
+# imported as sample/base:1.0, the sample project of conformance/fixtures/sample built on it
+# (copy steps, a run step executed with runc, config-only steps, an environment) and pushed,
+# then read back by skopeo, nocker pull and (further below) docker pull through dockerd.
+BLD="$W/build"
+APP="sample/app"
+BASE="sample/base:1.0"
+export BLD APP BASE
+app_digest() { cat "$BLD/app.digest"; }
+t_build_rootfs() {
+  # Debian's busybox-static is one static binary: the root filesystem needs nothing else
+  [ -f /bin/busybox ] || { echo "/bin/busybox is missing: install the Debian package busybox-static"; return 1; }
+  if ldd /bin/busybox >/dev/null 2>&1; then
+    echo "/bin/busybox is dynamically linked: install the Debian package busybox-static"; return 1
+  fi
+  local r="$BLD/rootfs" a
+  rm -rf "$r"
+  mkdir -p "$r/bin" "$r/etc"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in sh ls cat echo rm mkdir; do ln -s busybox "$r/bin/$a"; done
+  echo "busybox base of the nocker interop suite, run $RUN" >"$r/etc/motd"   # the sample deletes it
+  printf 'NAME="BusyBox"\nID=busybox\nPRETTY_NAME="BusyBox (nocker interop sample base)"\n' >"$r/etc/os-release"
+  tar --numeric-owner --owner=0 --group=0 -czf "$BLD/rootfs.tar.gz" -C "$r" .
+  tar -tvzf "$BLD/rootfs.tar.gz"
+}
+t_build_login() {
+  forget_login
+  nocker login "$REG" -u "$REG_USER" --password-stdin <<<"$REG_PASS"
+  logged_in
+}
+t_build_import() {
+  nocker import "$BLD/rootfs.tar.gz" "$REG/$BASE" >"$BLD/base.digest"
+  cat "$BLD/base.digest"
+  grep -qxE 'sha256:[0-9a-f]{64}' "$BLD/base.digest"
+  eq "$(raw_digest "$REG/$BASE")" "$(cat "$BLD/base.digest")"
+  skopeo inspect --tls-verify=false --raw "docker://$REG/$BASE" | jq -e '.layers | length == 1'
+}
+t_build_push() {
+  # the sample's run step needs an OCI runtime; CI installs runc, so its absence is a failure
+  command -v runc >/dev/null || { echo "runc is missing: install the Debian package runc"; return 1; }
+  # a copy of the project: nocker build writes Nockerfile.lock beside the Nockerfile
+  rm -rf "$BLD/ctx"
+  cp -R "$ROOT/conformance/fixtures/sample" "$BLD/ctx"
+  rm -f "$BLD/ctx/Nockerfile.lock"
+  nocker build -f "$BLD/ctx/Nockerfile.yml" --push --hub "$REG" >"$BLD/app.digest"
+  cat "$BLD/app.digest"
+  grep -qxE 'sha256:[0-9a-f]{64}' "$BLD/app.digest"
+  eq "$(raw_digest "$REG/$APP:latest")" "$(app_digest)"
+}
+t_build_env() {
+  nocker build -f "$BLD/ctx/Nockerfile.yml" --env testing -t "$REG/$APP:testing" --push >"$BLD/testing.digest"
+  cat "$BLD/testing.digest"
+  eq "$(raw_digest "$REG/$APP:testing")" "$(cat "$BLD/testing.digest")"
+  [ "$(cat "$BLD/testing.digest")" != "$(app_digest)" ] || { echo "the testing image is the production one"; return 1; }
+  skopeo inspect --tls-verify=false --config "docker://$REG/$APP:testing" >"$BLD/testing-config.json"
+  jq -c '.config' "$BLD/testing-config.json"
+  contains "$(jq -r '.config.Env[]' "$BLD/testing-config.json")" APP_ENV=testing
+  contains "$(jq -r '.config.Env[]' "$BLD/testing-config.json")" MODE=release
+  if jq -r '.config.Env[]' "$BLD/testing-config.json" | grep -qxF APP_ENV=production; then
+    echo "the testing image still has APP_ENV=production"; return 1
+  fi
+}
+t_build_layers() {
+  local oci="$BLD/oci" m n i d runs lst
+  skopeo copy --src-tls-verify=false "docker://$REG/$APP:latest" "oci:$oci:latest"
+  m=$(tagged_digest "$oci" latest)
+  eq "$m" "$(app_digest)"
+  cp "$oci/blobs/sha256/${m#sha256:}" "$BLD/manifest.json"
+  jq . "$BLD/manifest.json"
+  n=$(jq '.layers | length' "$BLD/manifest.json")
+  mkdir -p "$BLD/layers"
+  for ((i = 0; i < n; i++)); do
+    d=$(jq -r ".layers[$i].digest" "$BLD/manifest.json")
+    mkdir -p "$BLD/layers/$i"
+    tar -tzf "$oci/blobs/sha256/${d#sha256:}" | sed 's#^\./##' >"$BLD/layers/$i.list"
+    tar -xzf "$oci/blobs/sha256/${d#sha256:}" -C "$BLD/layers/$i" --no-same-owner
+    echo "layer $i ($d):"; grep -v '^bin/' "$BLD/layers/$i.list" | sed 's/^/    /'
+  done
+  # the base's one layer comes first, unchanged
+  eq "$(jq -r '.layers[0].digest' "$BLD/manifest.json")" \
+     "$(skopeo inspect --tls-verify=false --raw "docker://$REG/$BASE" | jq -r '.layers[0].digest')"
+  # app/built.txt, written by the run step (MODE is set by a later step), is in one layer only
+  runs=$(cd "$BLD/layers" && grep -lxF app/built.txt ./*.list || true)
+  [ -n "$runs" ] || { echo "no layer holds app/built.txt"; return 1; }
+  eq "$(wc -l <<<"$runs")" 1
+  i=$(basename "$runs" .list)
+  lst="$BLD/layers/$i.list"
+  eq "$(cat "$BLD/layers/$i/app/built.txt")" "sample app in  mode"
+  # the same layer records the deleted /etc/motd as a whiteout, and the new directory
+  grep -qxF etc/.wh.motd "$lst" || { echo "no whiteout etc/.wh.motd in layer $i"; return 1; }
+  grep -qxE 'var/lib/sample/?' "$lst" || { echo "no var/lib/sample in layer $i"; return 1; }
+  [ "$i" -gt 0 ] && [ "$i" -lt $((n - 1)) ] || { echo "the run step's layer is layer $i of $n"; return 1; }
+  # the last copy step is the last layer
+  grep -qxF usr/local/bin/start "$BLD/layers/$((n - 1)).list"
+  cmp "$BLD/layers/$((n - 1))/usr/local/bin/start" "$ROOT/conformance/fixtures/sample/bin/start.sh"
+}
+t_build_annotations() {
+  jq -c '.annotations' "$BLD/manifest.json"
+  eq "$(jq -r '.annotations["org.opencontainers.image.base.name"]' "$BLD/manifest.json")" "$REG/$BASE"
+  eq "$(jq -r '.annotations["org.opencontainers.image.base.digest"]' "$BLD/manifest.json")" "$(cat "$BLD/base.digest")"
+  jq -e '.annotations["dev.nocker.policies"] | fromjson | .security.level == "high"' "$BLD/manifest.json"
+}
+t_build_nocker_pull() {
+  local d
+  nocker pull "$REG/$APP:latest" --output "$BLD/nocker-pulled" >"$BLD/pulled.digest"
+  eq "$(cat "$BLD/pulled.digest")" "$(app_digest)"
+  eq "$(tagged_digest "$BLD/nocker-pulled" latest)" "$(app_digest)"
+  for d in $(jq -r '.config.digest, .layers[].digest' "$BLD/manifest.json"); do
+    cmp "$BLD/oci/blobs/sha256/${d#sha256:}" "$BLD/nocker-pulled/blobs/sha256/${d#sha256:}"
+  done
+}
+t_build_docker_pull() {
+  local ref="$REG/$APP:latest" f="$BLD/docker-inspect.json" env
+  docker pull -q "$ref"
+  docker image inspect "$ref" >"$f"
+  jq '.[0] | {RepoDigests, Config: (.Config | {Cmd, Env, WorkingDir, User})}' "$f"
+  contains "$(jq -r '.[0].RepoDigests[]' "$f")" "$REG/$APP@$(app_digest)"
+  eq "$(jq -c '.[0].Config.Cmd' "$f")" '["/usr/local/bin/start"]'
+  env=$(jq -r '.[0].Config.Env[]' "$f")
+  contains "$env" MODE=release
+  contains "$env" APP_ENV=production
+  eq "$(jq -r '.[0].Config.WorkingDir' "$f")" /app
+  eq "$(jq -r '.[0].Config.User' "$f")" 1000:1000
+}
+
 # ------------------------------------------------------------------------------ checks: containerd
 CTD="$W/containerd"
 export CTD
@@ -805,6 +941,21 @@ elif [ "$AUTH" = 1 ]; then
   skip "accounts: INTEROP_ACCOUNT_CHECKS is not 1"
 fi
 
+if [ "$AUTH" = 1 ]; then
+  echo "# nocker build (busybox base, sample project, runc)"
+  mkdir -p "$BLD"
+  check "a busybox root filesystem tarball from busybox-static" t_build_rootfs
+  check "nocker login (into the shared Docker config)" t_build_login
+  check "nocker import of the busybox tarball as $BASE" t_build_import
+  check "nocker build --push of the sample project (copy, run with runc, env, workdir)" t_build_push
+  check "nocker build --env testing --push under another tag (APP_ENV=testing)" t_build_env
+  check "skopeo copy of the built image: layers hold the run step's output and whiteout" t_build_layers
+  check "the built image's manifest names its base and its policies" t_build_annotations
+  check "nocker pull --output gives the built image's digest and blobs" t_build_nocker_pull
+else
+  skip "nocker build: no REG_USER for $REG (nocker build --push needs nocker login)"
+fi
+
 if [ "$WITH_DAEMONS" = 1 ]; then
   echo "# containerd (private instance)"
   mkdir -p "$CTD"
@@ -846,6 +997,7 @@ EOF
       check "docker pull" t_docker_pull
       check "docker push to another repository" t_docker_push
       check "docker pull --platform linux/arm64 from the index" t_docker_pull_arm64
+      [ "$AUTH" = 1 ] && check "docker pull of the image nocker build pushed: its digest and config" t_build_docker_pull
       if [ "$ACCOUNTS" = 1 ]; then
         check "docker login as robot\$$ROBOT (own Docker config)" t_docker_robot_login
         check "the robot docker-pushes into its namespace" t_docker_robot_push
@@ -855,6 +1007,8 @@ EOF
     fi
     unset DOCKER_HOST
   fi
+else
+  skip "containerd, dockerd (and docker pull of the image nocker build pushed): WITH_DAEMONS is not 1"
 fi
 
 if [ "$AUTH" = 1 ]; then
