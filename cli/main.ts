@@ -13,6 +13,7 @@ import { inspectCommand } from './inspect.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
+import { pushCommand } from './push.ts';
 import { tagCommand } from './tag.ts';
 import { UsageError } from './usage.ts';
 
@@ -27,6 +28,7 @@ Usage:
   nocker import ROOTFS.tar[.gz] REF     push a root filesystem tarball as a one-layer image
   nocker pull REF [-o DIR] [--platform P]
                                         download an image into the local store or an OCI layout
+  nocker push REF [--hub HUB]           push an image from the local store to its Hub
   nocker inspect REF [--raw] [--json]   show an image's config, layers and size
   nocker ls [REPOSITORY] [--json]       list the Hub's repositories, or a repository's tags
   nocker tag SOURCE TARGET              put an image under another tag on the same Hub
@@ -63,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'logout') return logoutCommand(rest);
   if (command === 'import') return importCommand(rest);
   if (command === 'pull') return pullCommand(rest);
+  if (command === 'push') return pushCommand(rest);
   if (command === 'inspect') return inspectCommand(rest);
   if (command === 'ls') return lsCommand(rest);
   if (command === 'tag') return tagCommand(rest);
