@@ -90,9 +90,11 @@ describe('buildImage', () => {
     await expect(build(join(import.meta.dirname, '../../conformance/fixtures/sample'), join(dir, 'cache-f'))).rejects.toThrow('a Hub is needed to resolve the base image sample/base:1.0');
   });
 
-  it('refuses run steps with a clear error', async () => {
+  it('says which runtime to install when a run step finds none', async () => {
     const root = await project('run', NOCKERFILE.replace('    - copy: . /srv\n', '    - run: make\n'));
-    await expect(build(root, join(dir, 'cache-run'))).rejects.toThrow('run steps are not supported yet');
+    const nockerfile = await loadNockerfile({ file: join(root, 'Nockerfile.yml') });
+    const cache = new StepCache(join(dir, 'cache-run'));
+    await expect(buildImage({ nockerfile, cache, sourceDateEpoch: 0, env: { PATH: join(dir, 'nothing-here') } })).rejects.toThrow('install runc (apt install runc) or crun, or set NOCKER_RUNTIME');
   });
 
   it('describes steps and commands', () => {

@@ -140,9 +140,10 @@ export async function runStep(rootfs: WorkingRootfs, input: RunStepInput): Promi
   await writeFile(join(rootfs.bundle, 'config.json'), JSON.stringify(config));
   const id = `nocker-build-${process.pid}-${randomBytes(6).toString('hex')}`;
   const { exitCode, tail } = await runContainer(input.runtime, rootfs.bundle, id, input.onLine, input.signal);
-  await Promise.all(made.filter((p) => p.startsWith('etc/')).map((p) => rm(join(rootfs.root, p), { force: true })));
   if (exitCode !== 0) throw new RunStepError(input.description, exitCode, tail.slice(-TAIL_LINES));
   const changes = await diffSnapshots(rootfs.root, before, await snapshot(rootfs.root, excluded));
   const layer = await writeLayer(changes.entries, { directory: input.layerDirectory, sourceDateEpoch: input.sourceDateEpoch });
+  // Removed only now: removing them earlier would touch /etc and put it in the layer.
+  await Promise.all(made.filter((p) => p.startsWith('etc/')).map((p) => rm(join(rootfs.root, p), { force: true })));
   return { layer, notes: changes.notes };
 }

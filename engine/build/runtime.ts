@@ -144,14 +144,16 @@ export const TAIL_LINES = 20;
  */
 export async function runContainer(runtime: OciRuntime, bundle: string, id: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<ContainerResult> {
   const tail: string[] = [];
-  const child = spawn(runtime.path, ['run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const readers = [child.stdout, child.stderr].map(async (stream) => {
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+  // One pipe for stdout and stderr (the shell joins them, then becomes the runtime), so that
+  // lines keep the order the command wrote them in; two pipes would race.
+  const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', runtime.path, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const reader = (async () => {
+    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       onLine(line);
     }
-  });
+  })();
   const kill = () => void runRuntime(runtime, ['kill', id, 'KILL']);
   signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -159,7 +161,7 @@ export async function runContainer(runtime: OciRuntime, bundle: string, id: stri
       child.once('error', reject);
       child.once('close', (code, killedBy) => resolve(code ?? 128 + signalNumber(killedBy)));
     });
-    await Promise.all(readers);
+    await reader;
     return { exitCode, tail };
   } finally {
     signal?.removeEventListener('abort', kill);
