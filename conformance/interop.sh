@@ -39,6 +39,7 @@
 #   INTEROP_NS     repository namespace the suite writes to (default "interop")
 #   KEEP_WORKDIR   1 keeps the temporary work directory for post-mortem inspection
 #   HUB_START_TIMEOUT  seconds to wait for a self-started Hub (default 60)
+#   NOCKER_RUNTIME the OCI runtime nocker build runs the sample's run step with (default runc)
 #
 # Every check prints "ok - <name>" or "FAIL - <name>" followed by the tail of its log; a group of
 # checks that cannot apply prints "# skip - <why>". The last line is "N passed, N failed"; the
@@ -54,6 +55,7 @@ HUB_START_TIMEOUT=${HUB_START_TIMEOUT:-60}
 KEEP_WORKDIR=${KEEP_WORKDIR:-0}
 INTEROP_DEADLINE=${INTEROP_DEADLINE:-900}
 NS=${INTEROP_NS:-interop}
+export NOCKER_RUNTIME=${NOCKER_RUNTIME:-runc}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/nocker-interop.XXXXXX") || { echo "cannot create a work directory" >&2; exit 2; }
 chmod 755 "$W"
@@ -648,7 +650,8 @@ t_build_import() {
 }
 t_build_push() {
   # the sample's run step needs an OCI runtime; CI installs runc, so its absence is a failure
-  command -v runc >/dev/null || { echo "runc is missing: install the Debian package runc"; return 1; }
+  command -v "$NOCKER_RUNTIME" >/dev/null ||
+    { echo "the OCI runtime $NOCKER_RUNTIME is missing: install the Debian package runc"; return 1; }
   # a copy of the project: nocker build writes Nockerfile.lock beside the Nockerfile
   rm -rf "$BLD/ctx"
   cp -R "$ROOT/conformance/fixtures/sample" "$BLD/ctx"
@@ -942,12 +945,12 @@ elif [ "$AUTH" = 1 ]; then
 fi
 
 if [ "$AUTH" = 1 ]; then
-  echo "# nocker build (busybox base, sample project, runc)"
+  echo "# nocker build (busybox base, sample project, run step with $NOCKER_RUNTIME)"
   mkdir -p "$BLD"
   check "a busybox root filesystem tarball from busybox-static" t_build_rootfs
   check "nocker login (into the shared Docker config)" t_build_login
   check "nocker import of the busybox tarball as $BASE" t_build_import
-  check "nocker build --push of the sample project (copy, run with runc, env, workdir)" t_build_push
+  check "nocker build --push of the sample project (copy, run, env, workdir steps)" t_build_push
   check "nocker build --env testing --push under another tag (APP_ENV=testing)" t_build_env
   check "skopeo copy of the built image: layers hold the run step's output and whiteout" t_build_layers
   check "the built image's manifest names its base and its policies" t_build_annotations
