@@ -119,8 +119,12 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
     if (!pushClient) {
       // Complete with its base layers, so that nocker push can send it to any Hub later.
       const store = await OciLayout.open(imageStorePath(io.env));
-      await saveBuiltImage(store, name, image, await baseClient(io, nockerfile, hubUrl, undefined), (blob, outcome) => {
-        if (outcome === 'downloaded') io.stderr.write(`${blob.slice(7, 19)}: downloaded\n`);
+      await saveBuiltImage(store, name, image, {
+        baseHub: await baseClient(io, nockerfile, hubUrl, undefined),
+        cache: new StepCache(cacheDirectory(io.env)),
+        onBlob: (blob, outcome) => {
+          if (outcome === 'downloaded') io.stderr.write(`${blob.slice(7, 19)}: downloaded\n`);
+        },
       });
       io.stderr.write(`built ${name} (in the local store; push it with nocker push ${name})\n`);
       io.stdout.write(`${image.digest}\n`);

@@ -11,7 +11,7 @@ import { OciLayout } from '../image/layout.ts';
 import { loadNockerfile } from '../nockerfile/index.ts';
 import { buildImage, type BuiltImage } from './build.ts';
 import { StepCache } from './plan.ts';
-import { saveBuiltImage, type SavedBlobOutcome } from './save.ts';
+import { saveBuiltImage, type SavedBlobOutcome, type SaveOptions } from './save.ts';
 
 let hub: TestHub;
 let client: HubClient;
@@ -29,9 +29,9 @@ async function build(name: string): Promise<BuiltImage> {
 }
 
 /** Saves `image` and records what happened to each blob. */
-async function save(layout: OciLayout, image: BuiltImage, baseClient: HubClient | undefined): Promise<Record<string, SavedBlobOutcome>> {
+async function save(layout: OciLayout, image: BuiltImage, options: SaveOptions): Promise<Record<string, SavedBlobOutcome>> {
   const outcomes: Record<string, SavedBlobOutcome> = {};
-  await saveBuiltImage(layout, 'hub.test/save/app:v1', image, baseClient, (digest, outcome) => (outcomes[digest] = outcome));
+  await saveBuiltImage(layout, 'hub.test/save/app:v1', image, { ...options, onBlob: (digest, outcome) => (outcomes[digest] = outcome) });
   return outcomes;
 }
 
@@ -51,7 +51,7 @@ describe('saveBuiltImage', () => {
   it('stores the image complete: its own layers, the base layers from the Hub, config, manifest and name', async () => {
     const image = await build('complete');
     const layout = await OciLayout.open(join(dir, 'complete-store'));
-    const outcomes = await save(layout, image, client);
+    const outcomes = await save(layout, image, { baseHub: client });
     const [ownLayer] = image.layers;
     expect(outcomes).toEqual({ [base.layer.digest]: 'downloaded', [ownLayer?.digest ?? '']: 'copied', [image.config.digest]: 'written' });
 
@@ -65,8 +65,8 @@ describe('saveBuiltImage', () => {
   it('copies and downloads nothing the layout holds already, and then needs no Hub', async () => {
     const image = await build('again');
     const layout = await OciLayout.open(join(dir, 'again-store'));
-    await save(layout, image, client);
-    const outcomes = await save(layout, image, undefined);
+    await save(layout, image, { baseHub: client });
+    const outcomes = await save(layout, image, {});
     expect(Object.values(outcomes)).toEqual(['present', 'present', 'present']);
     expect((await layout.find('hub.test/save/app:v1'))?.digest).toBe(image.digest);
   });
@@ -75,15 +75,25 @@ describe('saveBuiltImage', () => {
     const image = await build('mismatch');
     const wrong = { ...image.base!, layers: image.base!.layers.map((l) => ({ ...l, size: l.size + 1 })) };
     const layout = await OciLayout.open(join(dir, 'mismatch-store'));
-    await expect(save(layout, { ...image, base: wrong }, client)).rejects.toThrow(`blob ${base.layer.digest} has`);
+    await expect(save(layout, { ...image, base: wrong }, { baseHub: client })).rejects.toThrow(`blob ${base.layer.digest} has`);
     expect(await layout.hasBlob(base.layer.digest)).toBe(false);
     expect(await layout.find('hub.test/save/app:v1')).toBeUndefined();
     expect(await readdir(join(layout.dir, '.ingest'))).toEqual([]);
   });
 
+  it('copies base layers that run steps downloaded into the step cache instead of downloading them again', async () => {
+    const image = await build('cached-base');
+    const cache = new StepCache(join(dir, 'cache'));
+    await writeFile(join(await cache.blobs(), base.layer.digest.slice(7)), 'content of save/base:1 for amd64');
+    const layout = await OciLayout.open(join(dir, 'cached-base-store'));
+    const outcomes = await save(layout, image, { cache });
+    expect(outcomes[base.layer.digest]).toBe('copied');
+    expect(sha256(await layout.readBlob(base.layer.digest))).toBe(base.layer.digest);
+  });
+
   it('says a Hub is needed when base layers are missing and no client is given', async () => {
     const image = await build('no-hub');
     const layout = await OciLayout.open(join(dir, 'no-hub-store'));
-    await expect(save(layout, image, undefined)).rejects.toThrow(`a Hub is needed to download the layers of the base image ${image.base?.name}`);
+    await expect(save(layout, image, {})).rejects.toThrow(`a Hub is needed to download the layers of the base image ${image.base?.name}`);
   });
 });

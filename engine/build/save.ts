@@ -1,22 +1,38 @@
 /**
  * Keeping a built image in an OCI image layout (the local store `nocker pull` fills): the
- * build's layers copied from the step cache, the base layers downloaded from the base's Hub
- * unless the layout has them, then the config, the manifest and the image's name. The image is
- * then complete on this machine, so that it can be pushed later to any Hub.
+ * build's layers copied from the step cache, the base layers the layout lacks downloaded from the
+ * base's Hub (or copied from the step cache when run steps fetched them), then the config, the
+ * manifest and the image's name. The image is then complete on this machine, so that it can be
+ * pushed later to any Hub.
  */
 import { constants } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
 import { downloadBlob } from '../../hub/client/pull.ts';
 import type { LayoutDescriptor, OciLayout } from '../image/layout.ts';
 import type { BuiltImage } from './build.ts';
 import type { ResolvedBase } from './base.ts';
+import type { StepCache } from './plan.ts';
 
 /** How a blob came to be in the layout. */
 export type SavedBlobOutcome = 'downloaded' | 'copied' | 'written' | 'present';
 
 /** Told about each layer and the config once the layout holds them (the manifest is not reported). */
 export type OnSavedBlob = (digest: string, outcome: SavedBlobOutcome) => void;
+
+export interface SaveOptions {
+  /** A client for the base's Hub; needed only when the base has layers neither here nor in the cache. */
+  baseHub?: HubClient;
+  /** The build's step cache: base layers that run steps downloaded there are copied, not downloaded again. */
+  cache?: StepCache;
+  onBlob?: OnSavedBlob;
+}
+
+/** Copies a file into a layout's temporary path: a copy-on-write clone where the file system offers one. */
+function copyInto(source: string): (temp: string) => Promise<void> {
+  return (temp) => copyFile(source, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+}
 
 /** The client to download the base's layers with; only asked for when a layer is missing. */
 function baseHub(base: ResolvedBase, client: HubClient | undefined): HubClient {
@@ -25,33 +41,44 @@ function baseHub(base: ResolvedBase, client: HubClient | undefined): HubClient {
   return client;
 }
 
+/** The file of a base layer that run steps downloaded into the step cache (checked then), if any. */
+async function cachedBaseLayer(cache: StepCache | undefined, layer: { digest: string; size: number }): Promise<string | undefined> {
+  if (!cache) return undefined;
+  const path = join(await cache.blobs(), layer.digest.replace(/^sha256:/, ''));
+  return (await stat(path).catch(() => undefined))?.size === layer.size ? path : undefined;
+}
+
 /**
- * Downloads the base layers the layout lacks from the base repository, each checked against
- * its digest and size while it streams to disk.
+ * Adds the base layers the layout lacks: copied from the step cache when run steps downloaded
+ * them, else downloaded from the base repository, checked against digest and size as they stream.
  */
-async function saveBaseLayers(layout: OciLayout, base: ResolvedBase, client: HubClient | undefined, onBlob: OnSavedBlob): Promise<void> {
+async function saveBaseLayers(layout: OciLayout, base: ResolvedBase, options: SaveOptions, onBlob: OnSavedBlob): Promise<void> {
   for (const layer of base.layers) {
-    const added = await layout.addBlob(layer.digest, (temp) => downloadBlob(baseHub(base, client), base.repository, layer, temp));
-    onBlob(layer.digest, added ? 'downloaded' : 'present');
+    if (await layout.hasBlob(layer.digest)) {
+      onBlob(layer.digest, 'present');
+      continue;
+    }
+    const cached = await cachedBaseLayer(options.cache, layer);
+    await layout.addBlob(layer.digest, cached ? copyInto(cached) : (temp) => downloadBlob(baseHub(base, options.baseHub), base.repository, layer, temp));
+    onBlob(layer.digest, cached ? 'copied' : 'downloaded');
   }
 }
 
 /**
  * Saves `image` in `layout` under `name` (`HOST/NAME:TAG` in the local store) and resolves to
  * the descriptor the name points at. Blobs the layout holds already are neither copied nor
- * downloaded again; `baseClient` (a client for the base's Hub) is needed only when the base has
- * layers the layout lacks.
+ * downloaded again.
  *
  * @example
- * const image = await buildImage(options);
- * await saveBuiltImage(await OciLayout.open(imageStore), '127.0.0.1:5000/team/app:v1', image, baseHub);
+ * const image = await buildImage({ nockerfile, baseHub, cache, sourceDateEpoch: 0 });
+ * await saveBuiltImage(await OciLayout.open(imageStore), '127.0.0.1:5000/team/app:v1', image, { baseHub, cache });
  */
-export async function saveBuiltImage(layout: OciLayout, name: string, image: BuiltImage, baseClient?: HubClient, onBlob: OnSavedBlob = () => {}): Promise<LayoutDescriptor> {
-  if (image.base) await saveBaseLayers(layout, image.base, baseClient, onBlob);
+export async function saveBuiltImage(layout: OciLayout, name: string, image: BuiltImage, options: SaveOptions = {}): Promise<LayoutDescriptor> {
+  const onBlob = options.onBlob ?? (() => {});
+  if (image.base) await saveBaseLayers(layout, image.base, options, onBlob);
   for (const layer of image.layers) {
-    // The step cache wrote this file under its digest; a copy-on-write clone where the file
-    // system offers one, a plain copy elsewhere, neither of them through this process's memory.
-    const added = await layout.addBlob(layer.digest, (temp) => copyFile(layer.path, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE));
+    // The step cache wrote this file under its digest, so it is copied (never through memory).
+    const added = await layout.addBlob(layer.digest, copyInto(layer.path));
     onBlob(layer.digest, added ? 'copied' : 'present');
   }
   onBlob(image.config.digest, (await layout.writeBlob(image.config.digest, image.config.bytes)) ? 'written' : 'present');
