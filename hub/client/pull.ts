@@ -14,6 +14,7 @@ import { MediaType } from '../oci/mediatypes.ts';
 import { isTag, validateRepositoryName } from '../oci/names.ts';
 import type { HubClient } from './client.ts';
 import { errorFromResponse } from './errors.ts';
+import type { TransferProgress } from './push.ts';
 
 /** The manifest types a pull accepts, OCI and Docker, images and indexes. */
 export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
@@ -126,7 +127,7 @@ export async function resolveImage(client: HubClient, repository: string, refere
 }
 
 /** Counts and hashes the bytes going through, failing when there are more than expected. */
-function verifier(descriptor: Descriptor): { stream: Transform; check(): void } {
+function verifier(descriptor: Descriptor, onProgress?: TransferProgress): { stream: Transform; check(): void } {
   const { algorithm } = parseDigest(descriptor.digest);
   const digester = createDigester(algorithm);
   let size = 0;
@@ -135,6 +136,7 @@ function verifier(descriptor: Descriptor): { stream: Transform; check(): void } 
       size += chunk.length;
       if (size > descriptor.size) return done(new OciError('SIZE_INVALID', `blob ${descriptor.digest} is larger than the ${descriptor.size} bytes its descriptor says`));
       digester.hash.update(chunk);
+      onProgress?.(descriptor.digest, size, descriptor.size);
       done(null, chunk);
     },
   });
@@ -155,12 +157,14 @@ function verifier(descriptor: Descriptor): { stream: Transform; check(): void } 
  *
  * @example
  * await downloadBlob(client, 'team/app', manifest.parsed.blobs[0], '/tmp/layer');
+ * await downloadBlob(client, 'team/app', blob, '/tmp/layer', undefined, (digest, done, total) => console.log(digest, done, total));
  */
-export async function downloadBlob(client: HubClient, repository: string, descriptor: Descriptor, path: string, signal?: AbortSignal): Promise<void> {
+export async function downloadBlob(client: HubClient, repository: string, descriptor: Descriptor, path: string, signal?: AbortSignal, onProgress?: TransferProgress): Promise<void> {
   const blobPath = `/v2/${repository}/blobs/${descriptor.digest}`;
   const res = await client.v2('GET', blobPath, { signal });
   if (!res.ok || !res.body) throw await errorFromResponse(res, `GET ${blobPath}`);
-  const check = verifier(descriptor);
+  onProgress?.(descriptor.digest, 0, descriptor.size);
+  const check = verifier(descriptor, onProgress);
   try {
     await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), check.stream, createWriteStream(path, { flags: 'wx', mode: 0o644 }), { signal });
     check.check();

@@ -27,9 +27,14 @@ export interface PushImageInput {
   manifest: { mediaType: string; digest: string; bytes: Uint8Array };
 }
 
+/** Told how many of a blob's `total` bytes have been sent or received so far. */
+export type TransferProgress = (digest: string, done: number, total: number) => void;
+
 export interface PushOptions {
   /** Told about each blob once it is on the Hub: `pushed`, or `exists` when the upload was skipped. */
   onBlob?: (blob: PushBlob, outcome: 'pushed' | 'exists') => void;
+  /** Told as each uploaded blob's bytes are read into the request. */
+  onProgress?: TransferProgress;
   signal?: AbortSignal;
 }
 
@@ -49,14 +54,34 @@ function uploadPath(client: HubClient, location: string): string {
   return `${url.pathname}${url.search}`;
 }
 
+/** Yields `source`'s chunks unchanged, reporting the running byte count after each. */
+async function* countBytes(source: AsyncIterable<Buffer>, onCount: (done: number) => void): AsyncGenerator<Buffer> {
+  let done = 0;
+  for await (const chunk of source) {
+    done += chunk.length;
+    onCount(done);
+    yield chunk;
+  }
+}
+
+/** The request body for a blob: its bytes, or its file streamed (and counted when someone listens). */
+function blobBody(blob: PushBlob, onProgress: TransferProgress | undefined): NonNullable<RequestInit['body']> {
+  if (blob.bytes) return blob.bytes;
+  if (!blob.path) throw new TypeError(`blob ${blob.digest} has neither bytes nor a file`);
+  const file = createReadStream(blob.path);
+  const stream = onProgress ? Readable.from(countBytes(file, (done) => onProgress(blob.digest, done, blob.size)), { objectMode: false }) : file;
+  return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+}
+
 /**
  * Makes sure the Hub has `blob` in `repository`: HEAD first, and if it is missing, POST an
  * upload and PUT the bytes in one request. Resolves to what was done.
  *
  * @example
  * await pushBlob(client, 'team/app', { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, path: layer.path });
+ * await pushBlob(client, 'team/app', layer, undefined, (digest, done, total) => console.log(digest, done, total));
  */
-export async function pushBlob(client: HubClient, repository: string, blob: PushBlob, signal?: AbortSignal): Promise<'pushed' | 'exists'> {
+export async function pushBlob(client: HubClient, repository: string, blob: PushBlob, signal?: AbortSignal, onProgress?: TransferProgress): Promise<'pushed' | 'exists'> {
   const blobPath = `/v2/${repository}/blobs/${blob.digest}`;
   const head = await client.v2('HEAD', blobPath, { signal });
   await head.body?.cancel();
@@ -71,18 +96,17 @@ export async function pushBlob(client: HubClient, repository: string, blob: Push
   const path = uploadPath(client, location);
   const target = `${path}${path.includes('?') ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
 
-  let body: RequestInit['body'];
-  if (blob.bytes) body = blob.bytes;
-  else if (blob.path) body = Readable.toWeb(createReadStream(blob.path)) as ReadableStream<Uint8Array>;
-  else throw new TypeError(`blob ${blob.digest} has neither bytes nor a file`);
+  onProgress?.(blob.digest, 0, blob.size);
   const put = await client.v2('PUT', target, {
     headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
-    body,
+    body: blobBody(blob, onProgress),
     signal,
     scope: `repository:${repository}:pull,push`,
   });
   if (put.status !== 201) throw await errorFromResponse(put, `PUT ${repository} blob ${blob.digest}`);
   await put.body?.cancel();
+  // Bytes in memory go in one piece: all of them are sent once the Hub has answered.
+  if (blob.bytes) onProgress?.(blob.digest, blob.size, blob.size);
   return 'pushed';
 }
 
@@ -131,7 +155,7 @@ export async function pushImage(client: HubClient, repository: string, tag: stri
   const pushed: string[] = [];
   const skipped: string[] = [];
   for (const blob of [...image.layers, image.config]) {
-    const outcome = await pushBlob(client, repository, blob, options.signal);
+    const outcome = await pushBlob(client, repository, blob, options.signal, options.onProgress);
     (outcome === 'pushed' ? pushed : skipped).push(blob.digest);
     options.onBlob?.(blob, outcome);
   }
