@@ -1,18 +1,24 @@
 /**
  * The terminal plumbing the CLI's commands share: where a command reads and writes, which Hub it
- * talks to, how its arguments are parsed, and how it asks for a line or a password.
+ * talks to, how its arguments are parsed, how it reports progress and prints its result, how a
+ * failure is described, and how it asks for a line or a password.
  */
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HubAddressError, resolveHubUrl } from '../hub/client/address.ts';
+import { HubUnreachableError } from '../hub/client/client.ts';
+import { ConfigError } from '../hub/config.ts';
+import { OciError } from '../hub/oci/errors.ts';
+import { reporterFor, shortDigest, type ReportStream, type Reporter } from './progress.ts';
 import { UsageError } from './usage.ts';
 
 /** Where a command reads and writes: the process by default, buffers in tests. */
 export interface CommandIO {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** `isTTY` decides whether progress is drawn in place; tests set it to see the drawing. */
+  stderr: ReportStream;
   env: Record<string, string | undefined>;
 }
 
@@ -62,6 +68,131 @@ export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['op
     return undefined;
   }
   return parsed;
+}
+
+/** The flags of every command that prints a result: `-q`/`--quiet` and `--json`. */
+export const OUTPUT_OPTIONS = {
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+} as const;
+
+/** A JSON value a command's `--json` result is made of. */
+export type JsonResult = string | number | boolean | null | JsonResult[] | { [key: string]: JsonResult | undefined };
+
+/** A blob a command is done with, as its `--json` result lists it. */
+export type BlobRecord = { digest: string; outcome: string };
+
+/** How a command talks to the person or script running it. */
+export interface CommandOutput {
+  /** Progress on stderr: drawn in place on a terminal, plain lines elsewhere, nothing with --quiet. */
+  report: Reporter;
+  /** A blob is done: `0123456789ab: TEXT` on stderr (TEXT defaults to `outcome`), and a record in {@link blobs}. */
+  blob(digest: string, outcome: string, text?: string): void;
+  /** The blobs done so far, in order. */
+  readonly blobs: BlobRecord[];
+  /** Prints the result on stdout: the whole document with --json, else its digest on one line. */
+  result(document: { name: string; digest: string; [key: string]: JsonResult | undefined }): void;
+}
+
+/**
+ * The one place that decides how a command prints: `--quiet` silences stderr except errors,
+ * `--json` turns stdout into one JSON document, and a terminal on stderr gets progress drawn in
+ * place.
+ *
+ * @example
+ * const output = commandOutput(io, values);
+ * output.report.line('abc123: pushed');
+ * output.result({ name, digest });
+ */
+export function commandOutput(io: CommandIO, flags: { quiet?: boolean | undefined; json?: boolean | undefined }): CommandOutput {
+  const report = reporterFor(io.stderr, flags.quiet === true);
+  const blobs: BlobRecord[] = [];
+  return {
+    report,
+    blobs,
+    blob(digest, outcome, text = outcome) {
+      blobs.push({ digest, outcome });
+      // The blob's transfer status is over: its line replaces it.
+      report.clear();
+      report.line(`${shortDigest(digest)}: ${text}`);
+    },
+    result(document) {
+      report.clear();
+      io.stdout.write(flags.json === true ? `${JSON.stringify(document, null, 2)}\n` : `${document.digest}\n`);
+    },
+  };
+}
+
+/** True when `NOCKER_DEBUG` asks for stack traces. */
+export function debugging(env: Record<string, string | undefined>): boolean {
+  const value = env.NOCKER_DEBUG?.trim() ?? '';
+  return value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+/** An error from the operating system, as Node reports it (`ENOENT: no such file…, open 'x'`). */
+interface SystemError extends Error {
+  code: string;
+  syscall: string;
+  path?: string;
+}
+
+function isSystemError(err: unknown): err is SystemError {
+  return err instanceof Error && typeof (err as Partial<SystemError>).code === 'string' && typeof (err as Partial<SystemError>).syscall === 'string';
+}
+
+/** Errors that point at a mistake in Nocker itself rather than at what the user asked. */
+function looksLikeABug(err: unknown): boolean {
+  return !(err instanceof Error) || [TypeError, RangeError, ReferenceError].some((type) => err instanceof type);
+}
+
+/** The error as one sentence: its message, with the operating system's errors reworded. */
+function sentenceFor(err: unknown): string {
+  if (isSystemError(err)) {
+    const reason = /^[A-Z]+: ([^,]+)/.exec(err.message)?.[1] ?? err.code;
+    return err.path === undefined ? `${err.syscall} failed: ${reason}` : `cannot ${err.syscall} ${err.path}: ${reason}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What to try next after an error, when something helps; `command` is the one that failed. */
+function hintFor(err: unknown, command: string | undefined, debug: boolean): string | undefined {
+  if (err instanceof UsageError) return `Run "nocker ${command ? `${command} ` : ''}--help" for usage.`;
+  if (err instanceof HubUnreachableError) return 'Is the Hub running there? Give another one with --hub or $NOCKER_HUB.';
+  if (err instanceof ConfigError) return 'Run "nocker hub --help" for the settings and their values.';
+  if (err instanceof OciError) {
+    if (err.code === 'UNAUTHORIZED') return 'Log in with "nocker login HUB", or check the saved credentials.';
+    if (err.code === 'DENIED') return 'The account lacks the permission for this; a Hub administrator can grant it.';
+    if (err.code === 'NAME_UNKNOWN' || err.code === 'MANIFEST_UNKNOWN') return 'Check the name and tag: "nocker ls" lists the repositories, "nocker ls REPOSITORY" the tags.';
+    if (err.code === 'TOOMANYREQUESTS') return 'The Hub limits requests; wait a little and try again.';
+    return undefined;
+  }
+  return looksLikeABug(err) && !debug ? 'This looks like a bug in nocker; run again with NOCKER_DEBUG=1 to see where it happened.' : undefined;
+}
+
+/** The error's stack, then each cause's, for NOCKER_DEBUG. */
+function debugText(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && depth < 10; depth += 1) {
+    const text = current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current);
+    parts.push(depth === 0 ? text : `Caused by: ${text}`);
+    if (current instanceof OciError && current.detail !== undefined) parts.push(`detail: ${JSON.stringify(current.detail)}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\n');
+}
+
+/**
+ * How a failed command is described on stderr: `nocker: ` and one sentence, then a hint line
+ * when one helps; with `NOCKER_DEBUG=1` the stack trace and causes follow. Ends with a newline.
+ *
+ * @example
+ * io.stderr.write(failureText(err, io.env, 'pull'));
+ */
+export function failureText(err: unknown, env: Record<string, string | undefined>, command?: string): string {
+  const debug = debugging(env);
+  const parts = [`nocker: ${sentenceFor(err)}`, hintFor(err, command, debug), debug ? debugText(err) : undefined];
+  return parts.filter((part): part is string => part !== undefined).join('\n') + '\n';
 }
 
 /** True when the command may ask questions: its input is a terminal. */

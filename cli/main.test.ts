@@ -98,7 +98,7 @@ describe('nocker (the executable)', () => {
     const run = await nocker(['hub', 'serve', '--bogus']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--bogus');
-    expect(run.stderr).toContain('nocker --help');
+    expect(run.stderr).toContain('Run "nocker hub --help" for usage.');
   });
 
   it('hub --help describes the settings, NOCKER_LISTEN and DATABASE_URL among them', async () => {
@@ -137,5 +137,38 @@ describe('nocker (the executable)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--grace');
     expect(run.stderr).toContain('--help');
+  });
+
+  it('says why a command failed in one sentence and a hint, without a stack trace', async () => {
+    const run = await nocker(['pull', 'team/app', '--hub', '127.0.0.1:1']);
+    expect(run.code).toBe(1);
+    const [sentence, hint, ...rest] = run.stderr.split('\n');
+    expect(sentence).toMatch(/^nocker: cannot reach the Hub at http:\/\/127\.0\.0\.1:1: /);
+    expect(hint).toContain('--hub');
+    expect(rest).toEqual(['']);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('NOCKER_DEBUG=1 adds the stack trace and its cause after the sentence and hint', async () => {
+    const plain = await nocker(['pull', 'team/app', '--hub', '127.0.0.1:1']);
+    const run = await nocker(['pull', 'team/app', '--hub', '127.0.0.1:1'], { NOCKER_DEBUG: '1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.startsWith(plain.stderr)).toBe(true);
+    expect(run.stderr).toMatch(/^HubUnreachableError: cannot reach the Hub/m);
+    expect(run.stderr).toMatch(/^\s+at /m);
+    expect(run.stderr).toMatch(/^Caused by: /m);
+  });
+
+  it('keeps exit code 2 and a pointer to the command\'s help for usage errors, also with NOCKER_DEBUG', async () => {
+    const run = await nocker(['tag', 'only-one'], { NOCKER_DEBUG: '1' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^nocker: tag needs a source and a target/);
+    expect(run.stderr).toContain('Run "nocker tag --help" for usage.');
+  });
+
+  it('rewords an operating system error as a sentence naming the file', async () => {
+    const run = await nocker(['pull', 'team/app', '--hub', '127.0.0.1:1', '--output', '/dev/null/layout']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('nocker: cannot mkdir /dev/null/layout/blobs/sha256: not a directory\n');
   });
 });

@@ -3,13 +3,12 @@
  * business logic lives here.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../hub/config.ts';
-import { OciError } from '../hub/oci/errors.ts';
 import { buildCommand } from './build.ts';
 import { configCommand } from './config.ts';
 import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
 import { inspectCommand } from './inspect.ts';
+import { failureText } from './io.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -47,6 +46,21 @@ HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:500
 Run "nocker hub --help" for the Hub's options, "nocker login --help" for logging in.
 `;
 
+/** Every command, by the name it is run with. */
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  build: buildCommand,
+  config: configCommand,
+  hub: hubCommand,
+  login: loginCommand,
+  logout: logoutCommand,
+  import: importCommand,
+  pull: pullCommand,
+  push: pushCommand,
+  inspect: inspectCommand,
+  ls: lsCommand,
+  tag: tagCommand,
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -58,36 +72,27 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`nocker ${pkg.version}\n`);
     return 0;
   }
-  if (command === 'build') return buildCommand(rest);
-  if (command === 'config') return configCommand(rest);
-  if (command === 'hub') return hubCommand(rest);
-  if (command === 'login') return loginCommand(rest);
-  if (command === 'logout') return logoutCommand(rest);
-  if (command === 'import') return importCommand(rest);
-  if (command === 'pull') return pullCommand(rest);
-  if (command === 'push') return pushCommand(rest);
-  if (command === 'inspect') return inspectCommand(rest);
-  if (command === 'ls') return lsCommand(rest);
-  if (command === 'tag') return tagCommand(rest);
-  throw new UsageError(`unknown command "${command}"`);
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) throw new UsageError(`unknown command "${command}"`);
+  return run(rest);
+}
+
+/** The command a failure's hint points to: the one run, when there is such a command. */
+function knownCommand(argv: string[]): string | undefined {
+  const [command] = argv;
+  return command !== undefined && Object.hasOwn(COMMANDS, command) ? command : undefined;
 }
 
 // Run when executed (cli/nocker.js imports this module), not when imported by tests.
 if (process.argv[1] && /nocker(\.js)?$|main\.ts$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2);
+  main(argv).then(
     (code) => {
       if (code !== 0) process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`nocker: ${describeFailure(err)}\n`);
+      process.stderr.write(failureText(err, process.env, knownCommand(argv)));
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof UsageError) return `${err.message}\nRun "nocker --help" for usage.`;
-  if (err instanceof ConfigError || err instanceof OciError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
