@@ -640,6 +640,7 @@ t_build_login() {
   forget_login
   nocker login "$REG" -u "$REG_USER" --password-stdin <<<"$REG_PASS"
   logged_in
+  copy_config "$BLD/docker-config"     # what docker pull reads later: nocker's login alone
 }
 t_build_import() {
   nocker import "$BLD/rootfs.tar.gz" "$REG/$BASE" >"$BLD/base.digest"
@@ -725,7 +726,8 @@ t_build_nocker_pull() {
 }
 t_build_docker_pull() {
   local ref="$REG/$APP:latest" f="$BLD/docker-inspect.json" env
-  docker pull -q "$ref"
+  # with the credentials nocker login saved, as after the README's quick start
+  DOCKER_CONFIG=$BLD/docker-config docker pull -q "$ref"
   docker image inspect "$ref" >"$f"
   jq '.[0] | {RepoDigests, Config: (.Config | {Cmd, Env, WorkingDir, User})}' "$f"
   contains "$(jq -r '.[0].RepoDigests[]' "$f")" "$REG/$APP@$(app_digest)"
