@@ -1,6 +1,6 @@
 /** `nocker import` end to end against a real Hub, with DOCKER_CONFIG in a temporary directory. */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { HubClient } from '../hub/client/client.ts';
 import { DockerConfigError } from './docker-config.ts';
 import { importCommand } from './import.ts';
 import { loginCommand } from './login.ts';
+import { runOnTerminal, screenOf } from './terminal-testing.ts';
 import { run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
@@ -93,6 +94,38 @@ describe('nocker import', () => {
     await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/Bad:1`], env)).rejects.toThrow('not a valid repository name');
     await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x:1`, '--hub', '127.0.0.2:1'], env)).rejects.toThrow('--hub names');
     await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x:1`, '--platform', 'amd64'], env)).rejects.toThrow('not a platform');
+  });
+
+  it('--quiet prints only the digest; --json one document with the layer and the blobs', async () => {
+    const quiet = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/imported/flags:v1`, '-q'], env);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const digest = quiet.stdout.trim();
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const json = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/imported/flags:v2`, '--json'], env);
+    expect(json.stderr).toContain('already on the Hub');
+    const document = JSON.parse(json.stdout) as { layer: { digest: string; size: number }; config: string };
+    expect(document).toMatchObject({ name: `${host}/imported/flags:v2`, digest, platform: 'linux/amd64', notes: [] });
+    const image = await fetchImage('imported/flags', 'v2');
+    expect(image.manifest.layers[0]?.digest).toBe(document.layer.digest);
+    expect(document.layer.size).toBeGreaterThan(0);
+    expect(json.stdout).toContain(`{\n      "digest": "${document.layer.digest}",\n      "outcome": "exists"\n    }`);
+  });
+
+  it('on a terminal, shows the upload\'s bytes in place and leaves only the finished lines', async () => {
+    const tarball = join(dir, 'terminal.tar');
+    await mkdir(join(dir, 'terminal-root'));
+    await writeFile(join(dir, 'terminal-root/data'), randomBytes(200_000));
+    execFileSync('tar', ['-cf', tarball, '-C', join(dir, 'terminal-root'), '.']);
+    const result = await runOnTerminal(importCommand, [tarball, `${host}/imported/terminal:v1`], env);
+    expect(result.code).toBe(0);
+    const screen = screenOf(result.stderr);
+    expect(screen).toHaveLength(3);
+    expect(screen[0]).toMatch(/^[a-f0-9]{12}: pushed$/);
+    expect(screen[1]).toMatch(/^[a-f0-9]{12}: pushed$/);
+    expect(screen[2]).toBe('');
+    expect(result.stderr).toContain(`reading ${tarball}…`);
+    expect(result.stderr).toMatch(/\[====================\] 100% {2}200\.\d KB \/ 200\.\d KB/);
   });
 
   it('prints its help with an example', async () => {

@@ -11,6 +11,8 @@ import { loginCommand } from './login.ts';
 import { imageStorePath, pullCommand, pullToLayout } from './pull.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { parseRemoteReference } from '../hub/client/pull.ts';
+import { shortDigest, transferLine } from './progress.ts';
+import { screenOf, runOnTerminal } from './terminal-testing.ts';
 import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
@@ -136,6 +138,38 @@ describe('nocker pull', () => {
     await expect(run(pullCommand, [`${host}/Bad:1`], env)).rejects.toThrow('not a valid repository name');
     await expect(run(pullCommand, [`${host}/x:1`, '--hub', '127.0.0.2:1'], env)).rejects.toThrow('--hub names');
     await expect(run(pullCommand, [`${host}/pulled/app:missing`, '-o', join(dir, 'none')], env)).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+  });
+
+  it('--quiet prints only the digest; --json one document naming what was pulled', async () => {
+    const image = await pushSample('pulled/flags', 'v1');
+    const out = join(dir, 'flags');
+    const quiet = await run(pullCommand, [`${host}/pulled/flags:v1`, '-o', out, '-q'], env);
+    expect(quiet).toEqual({ code: 0, stdout: `${image.digest}\n`, stderr: '' });
+    const json = await run(pullCommand, [`${host}/pulled/flags:v1`, '-o', out, '--json', '--quiet'], env);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: `${host}/pulled/flags:v1`,
+      digest: image.digest,
+      manifest: image.digest,
+      platform: 'linux/amd64',
+      layout: out,
+      layoutName: 'v1',
+      blobs: [
+        { digest: image.config, outcome: 'present' },
+        { digest: image.layer.digest, outcome: 'present' },
+      ],
+    });
+    const loud = await run(pullCommand, [`${host}/pulled/flags:v1`, '-o', join(dir, 'flags-json'), '--json'], env);
+    expect(loud.stderr).toContain('downloaded');
+    expect((JSON.parse(loud.stdout) as { blobs: { outcome: string }[] }).blobs.map((b) => b.outcome)).toEqual(['downloaded', 'downloaded']);
+  });
+
+  it('on a terminal, shows each download\'s bytes in place and leaves only the finished lines', async () => {
+    const image = await pushSample('pulled/terminal', 'v1');
+    const result = await runOnTerminal(pullCommand, [`${host}/pulled/terminal:v1`, '-o', join(dir, 'terminal')], env);
+    expect(result.stdout).toBe(`${image.digest}\n`);
+    expect(result.stderr).toContain(transferLine(image.layer.digest, image.layer.size, image.layer.size));
+    expect(screenOf(result.stderr)).toEqual([`${shortDigest(image.config)}: downloaded`, `${shortDigest(image.layer.digest)}: downloaded`, '']);
   });
 
   it('prints its help with an example', async () => {

@@ -6,19 +6,22 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
+import type { TransferProgress } from '../hub/client/push.ts';
 import { downloadBlob, parseRemoteReference, resolveImage, type PlatformSpec, type RemoteReference } from '../hub/client/pull.ts';
 import { parsePlatform } from '../engine/build/import.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { credentialsFor } from './docker-config.ts';
-import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { commandOutput, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker pull`. */
 export const PULL_HELP = `Usage:
-  nocker pull REF [--output DIR] [--platform OS/ARCH[/VARIANT]] [--hub HUB]
+  nocker pull REF [--output DIR] [--platform OS/ARCH[/VARIANT]] [--hub HUB] [-q] [--json]
       Download an image from the Hub into an OCI image layout and print its digest. Every blob
       is checked against its digest as it arrives; blobs the layout already holds are not
-      downloaded again. An index (multi-platform image) is resolved to one platform.
+      downloaded again. An index (multi-platform image) is resolved to one platform. Each blob
+      is reported on stderr once it is there; on a terminal the bytes of the blob under way are
+      shown too, redrawn in place.
 
       Without --output the image goes to the local store, $NOCKER_DATA_HOME/images (default
       ~/.local/share/nocker/images), named HOST/NAME:TAG. With --output DIR it is named TAG
@@ -32,9 +35,16 @@ export const PULL_HELP = `Usage:
       -o, --output DIR   write the image layout here instead of the local store
       --platform P       the platform to pick from an index (default linux/amd64)
       --hub HUB          the Hub, when REF does not name one
+      -q, --quiet        print nothing on stderr but errors
+      --json             print one JSON object instead of the digest: name (the reference
+                         pulled), digest (REF's, an index's when it is one), manifest (the
+                         image manifest's), platform, layout (the directory) and layoutName
+                         (the image's name in it), blobs (each digest with outcome
+                         "downloaded" or "present")
 
   Example:
       nocker pull 127.0.0.1:5000/base/alpine:3.20 --output alpine && skopeo inspect oci:alpine:3.20
+      nocker pull -q --json 127.0.0.1:5000/base/alpine:3.20 | jq -r .manifest
 `;
 
 /** A reference with the client for its Hub. */
@@ -103,11 +113,18 @@ export interface PulledImage {
  * Pulls the image `remote` names into `layout` under `refName`: blobs first (each streamed to a
  * temporary file and renamed into place once verified), then the manifest, then the name.
  */
-export async function pullToLayout(remote: Remote, layout: OciLayout, refName: string, platform: PlatformSpec, onBlob?: (digest: string, outcome: 'downloaded' | 'present') => void): Promise<PulledImage> {
+export async function pullToLayout(
+  remote: Remote,
+  layout: OciLayout,
+  refName: string,
+  platform: PlatformSpec,
+  onBlob?: (digest: string, outcome: 'downloaded' | 'present') => void,
+  onProgress?: TransferProgress,
+): Promise<PulledImage> {
   const { client, reference } = remote;
   const { manifest, index } = await resolveImage(client, reference.repository, manifestReference(reference), platform);
   for (const blob of manifest.parsed.blobs) {
-    const added = await layout.addBlob(blob.digest, (temp) => downloadBlob(client, reference.repository, blob, temp));
+    const added = await layout.addBlob(blob.digest, (temp) => downloadBlob(client, reference.repository, blob, temp, undefined, onProgress));
     onBlob?.(blob.digest, added ? 'downloaded' : 'present');
   }
   await layout.writeBlob(manifest.digest, manifest.bytes);
@@ -117,7 +134,7 @@ export async function pullToLayout(remote: Remote, layout: OciLayout, refName: s
   return { digest: index?.digest ?? manifest.digest, manifestDigest: manifest.digest, refName };
 }
 
-/** `nocker pull REF [--output DIR] [--platform P] [--hub HUB]` */
+/** `nocker pull REF [--output DIR] [--platform P] [--hub HUB] [-q] [--json]` */
 export async function pullCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
   const parsed = parseCommandLine(
     argv,
@@ -126,6 +143,7 @@ export async function pullCommand(argv: string[], io: CommandIO = processIO()): 
       output: { type: 'string', short: 'o' },
       platform: { type: 'string' },
       hub: { type: 'string' },
+      ...OUTPUT_OPTIONS,
     },
     PULL_HELP,
   );
@@ -138,13 +156,32 @@ export async function pullCommand(argv: string[], io: CommandIO = processIO()): 
   const platform = platformOption(values.platform);
   const remote = await connect(io, ref, values.hub);
   const { reference } = remote;
-  const layout = await OciLayout.open(values.output ?? imageStorePath(io.env));
-  const pulled = await pullToLayout(remote, layout, layoutName(remote, values.output !== undefined), platform, (digest, outcome) =>
-    io.stderr.write(`${digest.slice(7, 19)}: ${outcome === 'downloaded' ? 'downloaded' : 'already present'}\n`),
-  );
-  if (pulled.manifestDigest !== pulled.digest) io.stderr.write(`${platformText(platform)}: ${pulled.manifestDigest}\n`);
-  io.stdout.write(`${pulled.digest}\n`);
-  return 0;
+  const directory = values.output ?? imageStorePath(io.env);
+  const layout = await OciLayout.open(directory);
+  const output = commandOutput(io, values);
+  try {
+    const pulled = await pullToLayout(
+      remote,
+      layout,
+      layoutName(remote, values.output !== undefined),
+      platform,
+      (digest, outcome) => output.blob(digest, outcome, outcome === 'downloaded' ? 'downloaded' : 'already present'),
+      (digest, done, total) => output.report.transfer(digest, done, total),
+    );
+    if (pulled.manifestDigest !== pulled.digest) output.report.line(`${platformText(platform)}: ${pulled.manifestDigest}`);
+    output.result({
+      name: layoutName(remote, false),
+      digest: pulled.digest,
+      manifest: pulled.manifestDigest,
+      platform: platformText(platform),
+      layout: directory,
+      layoutName: pulled.refName,
+      blobs: output.blobs,
+    });
+    return 0;
+  } finally {
+    output.report.clear();
+  }
 }
 
 /**
@@ -157,6 +194,7 @@ export function layoutName(remote: Remote, ownDirectory: boolean): string {
   return tag !== undefined ? `${remote.host}/${repository}:${tag}` : `${remote.host}/${repository}@${digest ?? ''}`;
 }
 
-function platformText(p: PlatformSpec): string {
+/** `os/architecture[/variant]`. */
+export function platformText(p: PlatformSpec): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }

@@ -90,6 +90,41 @@ describe('nocker tag', () => {
     for (const blob of [...amd.blobs, ...arm.blobs]) expect(await blobStatus('released/multi', blob)).toBe(200);
   });
 
+  it('--quiet prints only the digest; --json the target, source and what became of each blob', async () => {
+    const image = await pushSample('tagged/flags', 'v1');
+    const quiet = await run(tagCommand, [`${host}/tagged/flags:v1`, `${host}/released/flags:v1`, '-q'], env);
+    expect(quiet).toEqual({ code: 0, stdout: `${image.digest}\n`, stderr: '' });
+    const json = await run(tagCommand, [`${host}/tagged/flags:v1`, `${host}/released/flags:v2`, '--json'], env);
+    expect(json.stderr).toContain('already there');
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: `${host}/released/flags:v2`,
+      digest: image.digest,
+      source: `${host}/tagged/flags:v1`,
+      blobs: [
+        { digest: image.config, outcome: 'exists' },
+        { digest: image.layer.digest, outcome: 'exists' },
+      ],
+    });
+  });
+
+  it('reports the bytes of a copied blob both ways when the Hub declines the mount', async () => {
+    const image = await pushSample('tagged/progress', 'v1');
+    const declining = new HubClient({
+      url: hub.url,
+      credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
+      fetch: (input, init) => fetch(String(input).replace(/mount=[^&]*&?/, ''), init),
+    });
+    const seen: string[] = [];
+    const blob = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...image.layer };
+    expect(await mountBlob(declining, 'tagged/progress', 'released/progress', blob, (digest, done, total) => seen.push(`${digest}:${done}/${total}`))).toBe('copied');
+    const whole = `${image.layer.digest}:${image.layer.size}/${image.layer.size}`;
+    const start = `${image.layer.digest}:0/${image.layer.size}`;
+    // Downloaded from 0 to the whole, then uploaded from 0 to the whole.
+    expect(seen.filter((s) => s === start)).toHaveLength(2);
+    expect(seen.filter((s) => s === whole)).toHaveLength(2);
+    expect(seen.at(-1)).toBe(whole);
+  });
+
   it('refuses what it cannot do, with one-sentence errors', async () => {
     await pushSample('tagged/errors', 'v1');
     await expect(run(tagCommand, ['tagged/errors:v1'], env)).rejects.toThrow(UsageError);

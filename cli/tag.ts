@@ -10,22 +10,23 @@ import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { errorFromResponse } from '../hub/client/errors.ts';
 import { downloadBlob, fetchManifest, type FetchedManifest } from '../hub/client/pull.ts';
-import { mountBlob as mountByDigest, pushBlob } from '../hub/client/push.ts';
+import { mountBlob as mountByDigest, pushBlob, type TransferProgress } from '../hub/client/push.ts';
 import type { Descriptor } from '../hub/oci/manifest.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { requireCredentials } from './docker-config.ts';
-import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { commandOutput, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { connect, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker tag`. */
 export const TAG_HELP = `Usage:
-  nocker tag SOURCE TARGET [--hub HUB]
+  nocker tag SOURCE TARGET [--hub HUB] [-q] [--json]
       Put the manifest SOURCE names under the tag TARGET names, on the same Hub, and print
       its digest. The manifest is not changed, so the digest stays the same. When TARGET is
       another repository, the blobs (and, for an index, the manifests it lists) are mounted
-      there from SOURCE's repository first.
+      there from SOURCE's repository first, each reported on stderr; a blob the Hub will not
+      mount is copied through this machine, its bytes shown on a terminal as they go.
 
       SOURCE is [HOST:PORT/]NAME[:TAG][@DIGEST]; TARGET is [HOST:PORT/]NAME[:TAG] (tag default
       latest) on the same Hub. The Hub is the one they name, else --hub, else $NOCKER_HUB,
@@ -33,10 +34,15 @@ export const TAG_HELP = `Usage:
 
   Options:
       --hub HUB          the Hub, when the references do not name one
+      -q, --quiet        print nothing on stderr but errors
+      --json             print one JSON object instead of the digest: name (the target,
+                         HOST/NAME:TAG), digest, source (HOST/NAME[:TAG][@DIGEST]), blobs
+                         (each digest with outcome "exists", "mounted" or "copied")
 
   Example:
       nocker tag 127.0.0.1:5000/team/app:build-42 127.0.0.1:5000/team/app:stable
       nocker tag team/app:v1 release/app:v1 --hub 127.0.0.1:5000
+      nocker tag -q --json team/app:v1 team/app:stable | jq -r .digest
 `;
 
 /** How a blob came to be in the target repository. */
@@ -45,16 +51,16 @@ export type BlobOutcome = 'exists' | 'mounted' | 'copied';
 /**
  * Makes `blob` available in `target`: nothing when it is there already, else a cross-repository
  * mount from `source`; when the Hub starts an upload instead of mounting, that upload is
- * cancelled and the blob is streamed through a temporary file.
+ * cancelled and the blob is streamed through a temporary file (both ways told to `onProgress`).
  */
-export async function mountBlob(client: HubClient, source: string, target: string, blob: Descriptor): Promise<BlobOutcome> {
+export async function mountBlob(client: HubClient, source: string, target: string, blob: Descriptor, onProgress?: TransferProgress): Promise<BlobOutcome> {
   const outcome = await mountByDigest(client, target, source, blob.digest);
   if (outcome !== 'declined') return outcome;
   const work = await mkdtemp(join(tmpdir(), 'nocker-tag-'));
   try {
     const path = join(work, 'blob');
-    await downloadBlob(client, source, blob, path);
-    await pushBlob(client, target, { mediaType: blob.mediaType, digest: blob.digest, size: blob.size, path });
+    await downloadBlob(client, source, blob, path, undefined, onProgress);
+    await pushBlob(client, target, { mediaType: blob.mediaType, digest: blob.digest, size: blob.size, path }, undefined, onProgress);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -65,14 +71,21 @@ export async function mountBlob(client: HubClient, source: string, target: strin
  * Makes everything `manifest` references available in `target`: its blobs, and for an index
  * the manifests it lists (each put by digest after its own blobs).
  */
-async function copyReferenced(client: HubClient, source: string, target: string, manifest: FetchedManifest, onBlob: (digest: string, outcome: BlobOutcome) => void): Promise<void> {
-  for (const blob of manifest.parsed.blobs) onBlob(blob.digest, await mountBlob(client, source, target, blob));
+async function copyReferenced(
+  client: HubClient,
+  source: string,
+  target: string,
+  manifest: FetchedManifest,
+  onBlob: (digest: string, outcome: BlobOutcome) => void,
+  onProgress?: TransferProgress,
+): Promise<void> {
+  for (const blob of manifest.parsed.blobs) onBlob(blob.digest, await mountBlob(client, source, target, blob, onProgress));
   for (const child of manifest.parsed.manifests) {
     const head = await client.v2('HEAD', `/v2/${target}/manifests/${child.digest}`);
     await head.body?.cancel();
     if (head.ok) continue;
     const fetched = await fetchManifest(client, source, child.digest);
-    await copyReferenced(client, source, target, fetched, onBlob);
+    await copyReferenced(client, source, target, fetched, onBlob, onProgress);
     await putManifest(client, target, child.digest, fetched);
   }
 }
@@ -96,9 +109,9 @@ function parseTarget(text: string): ImageReference {
   }
 }
 
-/** `nocker tag SOURCE TARGET [--hub HUB]` */
+/** `nocker tag SOURCE TARGET [--hub HUB] [-q] [--json]` */
 export async function tagCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' } }, TAG_HELP);
+  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' }, ...OUTPUT_OPTIONS }, TAG_HELP);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const [sourceText, targetText, ...extra] = positionals;
@@ -111,12 +124,27 @@ export async function tagCommand(argv: string[], io: CommandIO = processIO()): P
   }
   const client = new HubClient({ url: anonymous.url, credentials: await requireCredentials(anonymous.url, { env: io.env }) });
 
-  const manifest = await fetchManifest(client, source.repository, manifestReference(source));
-  if (target.repository !== source.repository) {
-    await copyReferenced(client, source.repository, target.repository, manifest, (digest, outcome) =>
-      io.stderr.write(`${digest.slice(7, 19)}: ${outcome === 'exists' ? 'already there' : outcome}\n`),
-    );
+  const output = commandOutput(io, values);
+  try {
+    const manifest = await fetchManifest(client, source.repository, manifestReference(source));
+    if (target.repository !== source.repository) {
+      await copyReferenced(
+        client,
+        source.repository,
+        target.repository,
+        manifest,
+        (digest, outcome) => output.blob(digest, outcome, outcome === 'exists' ? 'already there' : outcome),
+        (digest, done, total) => output.report.transfer(digest, done, total),
+      );
+    }
+    output.result({
+      name: `${client.host}/${target.repository}:${target.tag}`,
+      digest: await putManifest(client, target.repository, target.tag, manifest),
+      source: `${client.host}/${source.repository}${source.tag === undefined ? '' : `:${source.tag}`}${source.digest === undefined ? '' : `@${source.digest}`}`,
+      blobs: output.blobs,
+    });
+    return 0;
+  } finally {
+    output.report.clear();
   }
-  io.stdout.write(`${await putManifest(client, target.repository, target.tag, manifest)}\n`);
-  return 0;
 }
