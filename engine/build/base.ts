@@ -3,8 +3,8 @@
  * (an index is narrowed to linux/amd64) and its config. Its layers are downloaded only when a
  * `run` step needs the files (a push mounts them from the base repository instead).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HubClient } from '../../hub/client/client.ts';
 import { errorFromResponse } from '../../hub/client/errors.ts';
@@ -12,6 +12,8 @@ import { downloadBlob } from '../../hub/client/pull.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from '../../hub/oci/mediatypes.ts';
 import type { RuntimeConfig } from '../image/config.ts';
 import type { Descriptor } from '../image/manifest.ts';
+import type { StepCache } from './plan.ts';
+import { scratchName } from './scratch.ts';
 
 /** The platform picked from a multi-platform base. */
 export const DEFAULT_PLATFORM = { os: 'linux', architecture: 'amd64' } as const;
@@ -112,19 +114,20 @@ export async function resolveBase(client: HubClient, repository: string, referen
 }
 
 /**
- * The file holding a base layer, kept in `directory` under its digest's hex: downloaded (and
+ * The file holding a base layer, kept in the step cache under its digest: downloaded (and
  * checked against the digest) the first time, reused after. Only gzipped and plain tar layers
  * can be laid down for a `run` step.
  *
  * @example
- * const path = await baseLayerFile(client, 'base/alpine', base.layers[0], await cache.blobs());
+ * const path = await baseLayerFile(client, 'base/alpine', base.layers[0], cache);
  */
-export async function baseLayerFile(client: HubClient, repository: string, layer: Descriptor, directory: string): Promise<string> {
+export async function baseLayerFile(client: HubClient, repository: string, layer: Descriptor, cache: StepCache): Promise<string> {
   if (/zstd/.test(layer.mediaType)) throw new Error(`base layer ${layer.digest} is zstd-compressed (${layer.mediaType}), which run steps cannot unpack yet; use a base with gzip layers`);
-  const path = join(directory, layer.digest.replace(/^sha256:/, ''));
-  if ((await stat(path).catch(() => undefined))?.size === layer.size) return path;
-  // Downloaded beside, then renamed: a build killed half-way leaves no partial layer under the name.
-  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
+  const kept = await cache.blob(layer);
+  if (kept) return kept;
+  // Downloaded into scratch, then renamed: a build killed half-way leaves no partial layer under the name.
+  const partial = join(await cache.scratch(), scratchName('blob'));
+  const path = await cache.blobPath(layer.digest);
   try {
     await downloadBlob(client, repository, layer, partial);
     await rename(partial, path);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { jsonBlob, type JsonBlob } from '../image/blob.ts';
 import { MANIFEST_MEDIA_TYPE, type Descriptor } from '../image/manifest.ts';
 import { rfc3339 } from '../image/time.ts';
+import { scratchName } from './scratch.ts';
 
 /** The artifact type of a pushed build log. */
 export const BUILD_LOG_ARTIFACT_TYPE = 'application/vnd.nocker.build.log.v1';
@@ -37,7 +38,7 @@ export class BuildLog {
   #size = 0;
 
   constructor(directory: string) {
-    this.path = join(directory, `build-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+    this.path = join(directory, `${scratchName('log')}.log`);
     this.#out = createWriteStream(this.path, { mode: 0o600 });
   }
 

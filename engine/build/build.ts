@@ -167,7 +167,7 @@ function baseLayerSources(options: BuildOptions, base: ResolvedBase | undefined)
   if (!base) return [];
   return base.layers.map((layer) => ({
     digest: layer.digest,
-    file: async () => baseLayerFile(options.baseHub as HubClient, base.repository, layer, await options.cache.blobs()),
+    file: () => baseLayerFile(options.baseHub as HubClient, base.repository, layer, options.cache),
   }));
 }
 
@@ -182,6 +182,7 @@ function baseLayerSources(options: BuildOptions, base: ResolvedBase | undefined)
  */
 export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
   const nf = options.nockerfile;
+  await options.cache.sweep();
   const log = new BuildLog(await options.cache.scratch());
   const runSteps = new RunSteps(options);
   try {

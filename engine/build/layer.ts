@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
+import { scratchName } from './scratch.ts';
 import { writeTar, type TarEntry, type TarWriteOptions } from './tar.ts';
 
 /** The media type of a gzipped tar layer. */
@@ -56,7 +57,7 @@ class Measure extends Transform {
  */
 export async function writeLayer(entries: readonly TarEntry[], options: LayerOptions = {}): Promise<LayerBlob> {
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'nocker-layer-')));
-  const path = join(directory, `layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tar.gz`);
+  const path = join(directory, `${scratchName('layer')}.tar.gz`);
   const uncompressed = new Measure();
   const compressed = new Measure();
   try {

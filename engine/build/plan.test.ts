@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLayer } from './layer.ts';
 import { cacheDirectory, rootKey, StepCache, stepKey } from './plan.ts';
+import { scratchName } from './scratch.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -47,5 +49,30 @@ describe('the step cache', () => {
     expect(hit?.layer).toEqual(put.layer);
     await rm(put.layer.path);
     expect(await cache.get('k1')).toBeUndefined();
+  });
+});
+
+describe('StepCache.sweep', () => {
+  it('removes what ended builds left in scratch, and nothing of running ones or foreign names', async () => {
+    const cache = new StepCache(join(dir, 'sweep'));
+    const scratch = await cache.scratch();
+    // A process that has ended: its id names nothing running any more.
+    const ended = spawnSync('true').pid as number;
+    const stale = `bundle-${ended}-1700000000000-0a1b2c3d`;
+    await mkdir(join(scratch, stale, 'rootfs'), { recursive: true });
+    await writeFile(join(scratch, `log-${ended}-1700000000000-0a1b2c3d.log`), 'old');
+    const mine = scratchName('layer');
+    await writeFile(join(scratch, mine), 'in use');
+    await writeFile(join(scratch, 'notes.txt'), 'not a scratch name');
+    expect((await cache.sweep()).sort()).toEqual([stale, `log-${ended}-1700000000000-0a1b2c3d.log`]);
+    expect((await readdir(scratch)).sort()).toEqual([mine, 'notes.txt'].sort());
+  });
+
+  it('keeps a blob only when its size matches the descriptor', async () => {
+    const cache = new StepCache(join(dir, 'blobs'));
+    const digest = `sha256:${'a'.repeat(64)}`;
+    await writeFile(await cache.blobPath(digest), 'four');
+    expect(await cache.blob({ digest, size: 4 })).toBe(join(dir, 'blobs', 'blobs', 'sha256', 'a'.repeat(64)));
+    expect(await cache.blob({ digest, size: 5 })).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * what it copies; a step whose key is in the cache reuses the layer recorded there.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildStep } from '../nockerfile/index.ts';
@@ -12,6 +12,7 @@ import type { JsonValue } from '../image/canonical-json.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import type { CopiedItem } from './context.ts';
 import { LAYER_MEDIA_TYPE, type LayerBlob } from './layer.ts';
+import { leftByEndedProcess } from './scratch.ts';
 
 /**
  * The step cache's directory: `$NOCKER_CACHE_DIR`, else `~/.cache/nocker`.
@@ -76,6 +77,32 @@ export class StepCache {
     const dir = join(this.directory, 'blobs', 'sha256');
     await mkdir(dir, { recursive: true });
     return dir;
+  }
+
+  /** Where the blob `digest` is kept: its file, whether or not it is there yet. */
+  async blobPath(digest: string): Promise<string> {
+    return join(await this.blobs(), digest.replace(/^sha256:/, ''));
+  }
+
+  /** The file of a kept blob when it is there with the descriptor's size. */
+  async blob(descriptor: { digest: string; size: number }): Promise<string | undefined> {
+    const path = await this.blobPath(descriptor.digest);
+    return (await stat(path).catch(() => undefined))?.size === descriptor.size ? path : undefined;
+  }
+
+  /**
+   * Removes what builds that no longer run left in the scratch directory (a build killed
+   * half-way: its runtime bundle, log, layer being written). Their names carry their process id.
+   */
+  async sweep(): Promise<string[]> {
+    const dir = await this.scratch();
+    const removed: string[] = [];
+    for (const name of await readdir(dir)) {
+      if (!leftByEndedProcess(name)) continue;
+      await rm(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** The cached layer of `key`, when its record and layer file are both there and agree. */

@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeLayer, type LayerBlob } from './layer.ts';
+import { scratchName } from './scratch.ts';
 import { bundleConfig, runContainer, RUNTIME_MOUNT_POINTS, TAIL_LINES, type OciRuntime } from './runtime.ts';
 import { diffSnapshots, snapshot } from './snapshot.ts';
 import { applyLayer, resolveInRoot } from './unpack.ts';
@@ -50,7 +51,8 @@ export class WorkingRootfs {
 
   /** A new, empty bundle in a fresh directory under `parent`. */
   static async create(parent: string): Promise<WorkingRootfs> {
-    const bundle = await mkdtemp(join(parent, 'bundle-'));
+    const bundle = join(parent, scratchName('bundle'));
+    await mkdir(bundle, { mode: 0o700 });
     const root = join(bundle, 'rootfs');
     await mkdir(root, { mode: 0o755 });
     return new WorkingRootfs(bundle, root);
