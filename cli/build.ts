@@ -4,21 +4,21 @@
  */
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
-import { buildImage, pushBuiltImage } from '../engine/build/build.ts';
+import { buildImage, describeStep, pushBuiltImage, type BuiltImage, type StepEvent } from '../engine/build/build.ts';
 import { cacheDirectory, StepCache } from '../engine/build/plan.ts';
 import { saveBuiltImage } from '../engine/build/save.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { sourceDateEpoch } from '../engine/image/time.ts';
-import { loadNockerfile, NockerfileError, type Nockerfile } from '../engine/nockerfile/index.ts';
+import { loadNockerfile, NockerfileError, type BuildStep, type Nockerfile } from '../engine/nockerfile/index.ts';
 import { credentialsFor, requireCredentials } from './docker-config.ts';
-import { hubUrlFrom, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { commandOutput, failureText, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type BlobRecord, type CommandIO, type JsonResult } from './io.ts';
 import { imageStorePath } from './pull.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker build`. */
 export const BUILD_HELP = `Usage:
-  nocker build [-f Nockerfile.yml] [--env NAME] [-t REF] [--push] [--no-cache] [--update] [--hub HUB]
+  nocker build [-f Nockerfile.yml] [--env NAME] [-t REF] [--push] [--no-cache] [--update] [--hub HUB] [-q] [--json]
       Build the image a Nockerfile describes. The base image is resolved on the Hub (only its
       config is fetched) and its digest recorded in Nockerfile.lock beside the Nockerfile; copy
       steps become layers, cached in $NOCKER_CACHE_DIR (default ~/.cache/nocker) so that an
@@ -32,6 +32,11 @@ export const BUILD_HELP = `Usage:
       $NOCKER_DATA_HOME/images (default ~/.local/share/nocker/images), with its base layers,
       named HOST/NAME:TAG for "nocker push" to send later; its digest is printed either way.
 
+      Each step is reported on stderr as it is done, and the lines a run step prints follow it,
+      indented by 4 spaces; with --push each blob follows once it is on the Hub. On a terminal
+      the step under way and the bytes of the upload under way are shown too, redrawn in place.
+      A failing run step is reported with its exit code and its last lines of output.
+
   Options:
       -f, --file FILE   the Nockerfile (default Nockerfile.yml)
       --env NAME        the environment to apply
@@ -40,10 +45,17 @@ export const BUILD_HELP = `Usage:
       --no-cache        rebuild every step
       --update          resolve the base's tag again instead of using Nockerfile.lock
       --hub HUB         the Hub, when REF does not name one (default $NOCKER_HUB, else 127.0.0.1:5000)
+      -q, --quiet       print nothing on stderr but errors (run steps' output included)
+      --json            print one JSON object instead of the digest: name (HOST/NAME:TAG), digest,
+                        pushed (true with --push), base (name and digest, or null), config (its
+                        digest), layers (each with digest, size, from "base" or "build", and
+                        outcome when one is known: "pushed", "exists" or "mounted" with --push,
+                        "downloaded", "copied" or "present" in the local store)
 
   Example:
       nocker login 127.0.0.1:5000 -u admin --password-stdin < secret
       nocker build -f Nockerfile.yml -t 127.0.0.1:5000/team/app:v1 --push
+      nocker build -q --json -t 127.0.0.1:5000/team/app:v1 --push | jq -r '.layers[].digest'
 `;
 
 function hubFor(io: CommandIO, reference: ImageReference | undefined, flag: string | undefined): string {
@@ -75,6 +87,7 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       'no-cache': { type: 'boolean' },
       update: { type: 'boolean' },
       hub: { type: 'string' },
+      ...OUTPUT_OPTIONS,
     },
     BUILD_HELP,
   );
@@ -105,6 +118,10 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
   const name = `${hubHost(hubUrl)}/${target.repository}:${target.tag}`;
   const pushClient = values.push ? new HubClient({ url: hubUrl, credentials: await requireCredentials(hubUrl, { env: io.env }) }) : undefined;
 
+  const output = commandOutput(io, values);
+  const { report } = output;
+  const steps = nockerfile.build.steps;
+  if (steps[0]) report.status(`[1/${steps.length}] ${describeStep(steps[0])}…`);
   try {
     const image = await buildImage({
       nockerfile,
@@ -113,9 +130,15 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       noCache: values['no-cache'] === true,
       update: values.update === true,
       sourceDateEpoch: epoch,
-      onStep: (s) => io.stderr.write(`[${s.index}/${s.total}] ${s.description}${s.cached ? ' (cached)' : ''}\n`),
+      onStep: (s) => {
+        report.line(`[${s.index}/${s.total}] ${s.description}${s.cached ? ' (cached)' : ''}`);
+        const next = statusAfter(steps, s);
+        if (next === undefined) report.clear();
+        else report.status(next);
+      },
+      onOutput: (line) => report.line(`    ${line}`),
     });
-    if (image.base) io.stderr.write(`base ${image.base.name}@${image.base.digest}\n`);
+    if (image.base) report.line(`base ${image.base.name}@${image.base.digest}`);
     if (!pushClient) {
       // Complete with its base layers, so that nocker push can send it to any Hub later.
       const store = await OciLayout.open(imageStorePath(io.env));
@@ -123,22 +146,57 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
         baseHub: await baseClient(io, nockerfile, hubUrl, undefined),
         cache: new StepCache(cacheDirectory(io.env)),
         onBlob: (blob, outcome) => {
-          if (outcome === 'downloaded') io.stderr.write(`${blob.slice(7, 19)}: downloaded\n`);
+          // Only downloads are worth a line; every outcome goes into the --json result.
+          if (outcome === 'downloaded') output.blob(blob, outcome);
+          else output.blobs.push({ digest: blob, outcome });
         },
       });
-      io.stderr.write(`built ${name} (in the local store; push it with nocker push ${name})\n`);
-      io.stdout.write(`${image.digest}\n`);
+      report.line(`built ${name} (in the local store; push it with nocker push ${name})`);
+      output.result(buildResult(name, image.digest, image, false, output.blobs));
       return 0;
     }
-    const { digest } = await pushBuiltImage(pushClient, target.repository, target.tag, image, (blob, outcome) => io.stderr.write(`${blob.slice(7, 19)}: ${outcome === 'exists' ? 'already on the Hub' : outcome}\n`));
-    io.stderr.write(`pushed ${name}\n`);
-    io.stdout.write(`${digest}\n`);
+    const { digest } = await pushBuiltImage(
+      pushClient,
+      target.repository,
+      target.tag,
+      image,
+      (blob, outcome) => output.blob(blob, outcome, outcome === 'exists' ? 'already on the Hub' : outcome),
+      { onProgress: (blob, done, total) => report.transfer(blob, done, total) },
+    );
+    report.line(`pushed ${name}`);
+    output.result(buildResult(name, digest, image, true, output.blobs));
     return 0;
   } catch (err) {
+    report.clear();
     if (err instanceof Error && !(err instanceof UsageError)) {
-      io.stderr.write(`nocker: ${err.message}\n`);
+      // A failing run step's message already names the step, its exit code and its last lines.
+      io.stderr.write(failureText(err, io.env, 'build'));
       return 1;
     }
     throw err;
   }
+}
+
+/**
+ * What is under way once a step is reported: a run step is reported before it runs (its output
+ * follows), any other step once it is done, so the next one is under way.
+ */
+function statusAfter(steps: readonly BuildStep[], event: StepEvent): string | undefined {
+  if (steps[event.index - 1]?.kind === 'run' && !event.cached) return `[${event.index}/${event.total}] running…`;
+  const next = steps[event.index];
+  return next === undefined ? undefined : `[${event.index + 1}/${event.total}] ${describeStep(next)}…`;
+}
+
+/** The `--json` result of a build: the image, its base, and every layer with what became of it. */
+function buildResult(name: string, digest: string, image: BuiltImage, pushed: boolean, blobs: readonly BlobRecord[]): { name: string; digest: string; [key: string]: JsonResult | undefined } {
+  const outcomes = new Map(blobs.map((b) => [b.digest, b.outcome]));
+  const layer = (from: 'base' | 'build') => (l: { digest: string; size: number }) => ({ digest: l.digest, size: l.size, from, outcome: outcomes.get(l.digest) });
+  return {
+    name,
+    digest,
+    pushed,
+    base: image.base ? { name: image.base.name, digest: image.base.digest } : null,
+    config: image.config.digest,
+    layers: [...(image.base?.layers ?? []).map(layer('base')), ...image.layers.map(layer('build'))],
+  };
 }
