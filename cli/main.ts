@@ -38,11 +38,14 @@ Usage:
                                         check a Nockerfile and print it as it applies to an
                                         environment (default ./Nockerfile.yml)
   nocker build [-f FILE] [--env NAME] [-t REF] [--push] [--no-cache] [--update]
-                                        build the image a Nockerfile describes (run steps not
-                                        yet), print its digest; push it with --push
+                                        build the image a Nockerfile describes, print its
+                                        digest; push it with --push
   nocker --help | --version
 
 HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:5000.
+build, import, pull and tag take -q/--quiet (errors only on stderr) and --json (one JSON object
+on stdout); on a terminal they show their progress in place. NOCKER_DEBUG=1 adds stack traces
+to errors.
 Run "nocker hub --help" for the Hub's options, "nocker login --help" for logging in.
 `;
 
