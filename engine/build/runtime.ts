@@ -143,6 +143,7 @@ export const TAIL_LINES = 20;
  * const { exitCode, tail } = await runContainer(chooseRuntime(process.env), bundleDir, 'nocker-build-1', console.log);
  */
 export async function runContainer(runtime: OciRuntime, bundle: string, id: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<ContainerResult> {
+  signal?.throwIfAborted();
   const tail: string[] = [];
   // One pipe for stdout and stderr (the shell joins them, then becomes the runtime), so that
   // lines keep the order the command wrote them in; two pipes would race.

@@ -121,8 +121,10 @@ export async function diffSnapshots(root: string, before: Snapshot, after: Snaps
   const whiteouts: string[] = [];
   for (const path of before.keys()) {
     const parent = parentOf(path);
-    // Only the topmost deleted path: its whiteout hides what was below it.
-    if (!after.has(path) && (parent === '' || after.has(parent))) {
+    // Only the topmost deleted path: its whiteout hides what was below it. Under a directory
+    // that became a file or a link, its new entry replaces the whole tree (a whiteout there
+    // would follow the link).
+    if (!after.has(path) && (parent === '' || after.get(parent)?.kind === 'directory')) {
       whiteouts.push(path);
       for (const p of withAncestors(parent)) included.add(p);
     }

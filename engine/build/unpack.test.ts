@@ -297,9 +297,8 @@ describe('applyLayer: whiteouts', () => {
     expect(await namesIn('new/dir')).toEqual([]);
   });
 
-  // Bug: the marker keeps every name this layer wrote in the directory, so a subdirectory the
-  // layer also wrote into is kept whole, lower contents and all (see the report).
-  it.fails('an opaque marker after the entries also hides lower contents of a subdirectory the layer writes into', async () => {
+  // A subdirectory the layer wrote into keeps only this layer's entries, as when the marker comes first.
+  it('an opaque marker after the entries also hides lower contents of a subdirectory the layer writes into', async () => {
     await lowerTree();
     await apply([
       { path: 'var/', type: '5' },
@@ -312,9 +311,8 @@ describe('applyLayer: whiteouts', () => {
     // The lower var/cache/apt/archives must be hidden as it is when the marker comes first.
     expect(await namesIn('var/cache/apt')).toEqual(['new.deb']);
   });
-  // Bug: a whiteout whose name is empty or `..` resolves to the parent directory, or above it,
-  // and removes that (see the report); such a whiteout names nothing and should remove nothing.
-  it.fails.each(['.wh.', '.wh..'])('a whiteout named only %s inside a directory removes nothing', async (marker) => {
+  // Such a whiteout names nothing: resolving it would land on the directory itself, or above.
+  it.each(['.wh.', '.wh..'])('a whiteout named only %s inside a directory removes nothing', async (marker) => {
     await lowerTree();
     await apply([{ path: `var/cache/${marker}` }]);
     expect(existsSync(root)).toBe(true);
@@ -366,8 +364,8 @@ describe('applyLayer: a hostile layer stays inside the root', () => {
     await expectOutsideUntouched();
   });
 
-  it('refuses a hard link to ../outside rather than linking a host file', async () => {
-    await expect(apply([{ path: 'stolen', type: '1', linkname: '../outside/secret' }])).rejects.toThrow(/leaves the root/);
+  it('skips a hard link to ../outside rather than linking a host file', async () => {
+    expect(await apply([{ path: 'stolen', type: '1', linkname: '../outside/secret' }])).toEqual(['skipped hard link "stolen": its target "../outside/secret" leaves the root']);
     expect(existsSync(join(root, 'stolen'))).toBe(false);
     await expectOutsideUntouched();
   });
@@ -380,8 +378,8 @@ describe('applyLayer: a hostile layer stays inside the root', () => {
       { path: 'stolen-too', type: '1', linkname: 'abs/secret' },
     ]);
     expect(notes).toHaveLength(2);
-    expect(notes[0]).toMatch(/hard link "\/stolen".*not a file of the image/);
-    expect(notes[1]).toMatch(/hard link "\/stolen-too".*not a file of the image/);
+    expect(notes[0]).toMatch(/hard link "stolen".*not a file of the image/);
+    expect(notes[1]).toMatch(/hard link "stolen-too".*not a file of the image/);
     expect(existsSync(join(root, 'stolen'))).toBe(false);
     await expectOutsideUntouched();
   });

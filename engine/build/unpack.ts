@@ -63,10 +63,24 @@ async function ensureDirectory(root: string, relative: string): Promise<string> 
   return host;
 }
 
-/** Removes everything in `directory` except the names in `keep`. */
-async function emptyDirectory(directory: string, keep: (name: string) => boolean): Promise<void> {
-  const names = await readdir(directory).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => !keep(n)).map((n) => rm(join(directory, n), { recursive: true, force: true })));
+/**
+ * Hides what lower layers put under `relative` (an opaque marker): removes every path below it
+ * that this layer did not write, descending into the directories this layer wrote into.
+ */
+async function hideLowerContents(root: string, relative: string, written: ReadonlySet<string>, writtenInto: ReadonlySet<string>): Promise<void> {
+  const directory = await resolveInRoot(root, relative);
+  for (const name of await readdir(directory).catch(() => [] as string[])) {
+    const path = relative === '' ? name : `${relative}/${name}`;
+    const isDirectory = (await lstat(join(directory, name))).isDirectory();
+    if (isDirectory && (written.has(path) || writtenInto.has(path))) await hideLowerContents(root, path, written, writtenInto);
+    else if (!written.has(path)) await rm(join(directory, name), { recursive: true, force: true });
+  }
+}
+
+/** The name a whiteout hides, or undefined when it names nothing (`.wh.`, `.wh..`). */
+function hiddenName(whiteout: string): string | undefined {
+  const name = whiteout.slice(WHITEOUT_PREFIX.length);
+  return name === '' || name === '.' || name === '..' ? undefined : name;
 }
 
 /** What applying a layer left out. */
@@ -94,8 +108,10 @@ async function openLayer(path: string): Promise<Readable> {
  */
 export async function applyLayer(root: string, layerPath: string): Promise<UnpackReport> {
   const notes: string[] = [];
-  // Paths this layer wrote: an opaque marker hides lower layers only, not this one's entries.
+  // Paths this layer wrote, and the directories above them: an opaque marker hides lower
+  // layers only, never this one's entries, wherever it comes in the archive.
   const written = new Set<string>();
+  const writtenInto = new Set<string>();
   for await (const entry of readTar(await openLayer(layerPath))) {
     let path: string;
     try {
@@ -108,24 +124,30 @@ export async function applyLayer(root: string, layerPath: string): Promise<Unpac
     const parent = posix.dirname(path) === '.' ? '' : posix.dirname(path);
     const name = posix.basename(path);
     if (name === OPAQUE_WHITEOUT) {
-      const directory = await ensureDirectory(root, parent);
-      await emptyDirectory(directory, (n) => written.has(parent === '' ? n : `${parent}/${n}`));
+      await ensureDirectory(root, parent);
+      await hideLowerContents(root, parent, written, writtenInto);
       continue;
     }
     if (name.startsWith(WHITEOUT_PREFIX)) {
-      const hidden = await resolveInRoot(root, `${parent}/${name.slice(WHITEOUT_PREFIX.length)}`, false);
-      await rm(hidden, { recursive: true, force: true });
+      const hidden = hiddenName(name);
+      if (hidden === undefined) notes.push(`skipped whiteout "${path}": it names no file`);
+      else await rm(await resolveInRoot(root, parent === '' ? hidden : `${parent}/${hidden}`, false), { recursive: true, force: true });
       continue;
     }
     const skipped = await writeEntry(root, parent, name, entry);
-    if (skipped) notes.push(skipped);
-    else written.add(path);
+    if (skipped) {
+      notes.push(skipped);
+      continue;
+    }
+    written.add(path);
+    for (let p = parent; p !== '' && !writtenInto.has(p); p = posix.dirname(p) === '.' ? '' : posix.dirname(p)) writtenInto.add(p);
   }
   return { notes };
 }
 
 /** Writes one entry at `parent/name`; resolves to a note when it was skipped. */
 async function writeEntry(root: string, parent: string, name: string, entry: TarReadEntry): Promise<string | undefined> {
+  const path = parent === '' ? name : `${parent}/${name}`;
   const target = join(await ensureDirectory(root, parent), name);
   const existing = await lstat(target).catch(() => undefined);
   if (entry.type === 'directory') {
@@ -141,14 +163,20 @@ async function writeEntry(root: string, parent: string, name: string, entry: Tar
         await symlink(entry.linkname, target);
         break;
       case 'hardlink': {
-        const source = await resolveInRoot(root, normalizeTarPath(entry.linkname), false);
+        let linked: string;
+        try {
+          linked = normalizeTarPath(entry.linkname);
+        } catch {
+          return `skipped hard link "${path}": its target "${entry.linkname}" leaves the root`;
+        }
+        const source = await resolveInRoot(root, linked, false);
         const stats = await lstat(source).catch(() => undefined);
-        if (!stats || stats.isDirectory()) return `skipped hard link "${parent}/${name}": "${entry.linkname}" is not a file of the image`;
+        if (!stats || stats.isDirectory()) return `skipped hard link "${path}": "${entry.linkname}" is not a file of the image`;
         await link(source, target);
         return undefined;
       }
       default:
-        return `skipped ${entry.type} "${parent}/${name}": layers' device nodes and FIFOs are not recreated`;
+        return `skipped ${entry.type} "${path}": layers' device nodes and FIFOs are not recreated`;
     }
   }
   // chown before chmod: changing the owner clears setuid and setgid bits.
