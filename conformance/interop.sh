@@ -652,7 +652,7 @@ t_build_import() {
 t_build_push() {
   # the sample's run step needs an OCI runtime; CI installs runc, so its absence is a failure
   command -v "$NOCKER_RUNTIME" >/dev/null ||
-    { echo "the OCI runtime $NOCKER_RUNTIME is missing: install the Debian package runc"; return 1; }
+    { echo "the OCI runtime $NOCKER_RUNTIME is not on PATH (conformance/install-clients.sh installs runc)"; return 1; }
   # a copy of the project: nocker build writes Nockerfile.lock beside the Nockerfile
   rm -rf "$BLD/ctx"
   cp -R "$ROOT/conformance/fixtures/sample" "$BLD/ctx"
