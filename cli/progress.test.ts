@@ -86,6 +86,22 @@ describe('TerminalReporter', () => {
     expect(out.text).toBe(once);
   });
 
+  it('redraws a transfer at most every 100 ms, but always its start and its end', () => {
+    const out = stream(true, 80);
+    let time = 1000;
+    const report = new TerminalReporter(out, () => time);
+    report.transfer(DIGEST, 0, 1000);
+    report.transfer(DIGEST, 100, 1000);
+    time += 50;
+    report.transfer(DIGEST, 200, 1000);
+    expect(screenOf(out.text)).toEqual([transferLine(DIGEST, 0, 1000)]);
+    time += 60;
+    report.transfer(DIGEST, 300, 1000);
+    expect(screenOf(out.text)).toEqual([transferLine(DIGEST, 300, 1000)]);
+    report.transfer(DIGEST, 1000, 1000);
+    expect(screenOf(out.text)).toEqual([transferLine(DIGEST, 1000, 1000)]);
+  });
+
   it('cuts a status to the terminal width, so that it never wraps', () => {
     const out = stream(true, 20);
     const report = new TerminalReporter(out);

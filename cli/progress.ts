@@ -86,11 +86,18 @@ export class PlainReporter implements Reporter {
 // Carriage return, then erase the whole line: the cursor is back at its start.
 const ERASE_LINE = '\r\u001b[2K';
 
+// A transfer's chunks come far faster than anyone reads; ten redraws a second are plenty.
+const TRANSFER_REDRAW_MS = 100;
+
 /** Lines, plus one status line at the bottom that is redrawn in place. */
 export class TerminalReporter implements Reporter {
   private current: string | undefined;
+  private lastTransferDraw = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly out: ReportStream) {}
+  constructor(
+    private readonly out: ReportStream,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   line(text: string): void {
     // The line takes the status's place; the status comes back below it.
@@ -106,6 +113,10 @@ export class TerminalReporter implements Reporter {
   }
 
   transfer(digest: string, done: number, total: number): void {
+    // The start and the end of a transfer always show; what lies between, at most every 100 ms.
+    const time = this.now();
+    if (done !== 0 && done < total && time - this.lastTransferDraw < TRANSFER_REDRAW_MS) return;
+    this.lastTransferDraw = time;
     this.status(transferLine(digest, done, total));
   }
 
