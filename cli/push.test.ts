@@ -17,7 +17,9 @@ import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';
 import { loginCommand } from './login.ts';
 import { imageStorePath, pullCommand } from './pull.ts';
+import { shortDigest, transferLine } from './progress.ts';
 import { PUSH_HELP, pushCommand } from './push.ts';
+import { runOnTerminal, screenOf } from './terminal-testing.ts';
 import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
 import { UsageError } from './usage.ts';
 
@@ -123,9 +125,17 @@ describe('nocker push', () => {
     expect(again.stdout).toBe(`${digest}\n`);
     expect(again.stderr.split('\n').filter((line) => line.endsWith(': already on the Hub'))).toHaveLength(4);
     expect(again.stderr).not.toContain(': pushed');
+
+    const quiet = await run(pushCommand, ['-q', '--json', name], env);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const result = JSON.parse(quiet.stdout) as { name: string; digest: string; blobs: { digest: string; outcome: string }[] };
+    expect(result).toMatchObject({ name, digest });
+    expect(result.blobs.map((b) => b.outcome)).toEqual(['exists', 'exists', 'exists', 'exists']);
+    expect(result.blobs[0]?.digest).toBe(baseLayer);
   });
 
-  it('pushes an index the store holds after the images it lists, each with its blobs', async () => {
+  it('pushes an index the store holds after the images it lists, each with its blobs; on a terminal with progress', async () => {
     const amd64 = await pushSampleImage(admin(), 'pushed/multi', 'amd64');
     const arm64 = await pushSampleImage(admin(), 'pushed/multi', 'arm64', 'arm64');
     const index = Buffer.from(await pushPlatformIndex(admin(), 'pushed/multi', 'all', [{ ...amd64, architecture: 'amd64' }, { ...arm64, architecture: 'arm64' }]));
@@ -140,6 +150,15 @@ describe('nocker push', () => {
     expect(pushed.stderr.split('\n').filter((line) => line.endsWith(': pushed'))).toHaveLength(4);
     expect((await served('pushed/copy', 'all')).digest).toBe(sha256(index));
     expect((await served('pushed/copy', arm64.digest)).digest).toBe(arm64.digest);
+
+    // On a terminal each upload's bytes are drawn in place, and only the finished lines stay.
+    const arm64Entry = await store.find(`${host}/pushed/multi:all`);
+    expect(arm64Entry?.digest).toBe(arm64.digest);
+    await store.tag({ mediaType: MediaType.OciManifest, digest: arm64.digest, size: arm64.size }, `${host}/pushed/terminal:v1`);
+    const drawn = await runOnTerminal(pushCommand, [`${host}/pushed/terminal:v1`], env);
+    expect(drawn.code, drawn.stderr).toBe(0);
+    expect(drawn.stderr).toContain(transferLine(arm64.layer.digest, arm64.layer.size, arm64.layer.size));
+    expect(screenOf(drawn.stderr)).toEqual([`${shortDigest(arm64.layer.digest)}: pushed`, `${shortDigest(arm64.config)}: pushed`, `pushed ${host}/pushed/terminal:v1`, '']);
   });
 
   it('pushes an image named by digest, and checks a digest given beside the tag', async () => {

@@ -5,19 +5,19 @@
  */
 import { HubClient } from '../hub/client/client.ts';
 import { errorFromResponse } from '../hub/client/errors.ts';
-import { pushImage, type PushBlob } from '../hub/client/push.ts';
+import { pushImage, type PushBlob, type TransferProgress } from '../hub/client/push.ts';
 import { digestOf, parseDigest } from '../hub/oci/digest.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../hub/oci/manifest.ts';
 import { OciLayout, type LayoutDescriptor } from '../engine/image/layout.ts';
 import { requireCredentials } from './docker-config.ts';
-import { parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { commandOutput, failureText, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { connect, imageStorePath, layoutName, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker push`. */
 export const PUSH_HELP = `Usage:
-  nocker push REF [--hub HUB]
+  nocker push REF [--hub HUB] [-q] [--json]
       Push the image named REF in the local store to the Hub REF names, and print its digest.
       The local store, $NOCKER_DATA_HOME/images (default ~/.local/share/nocker/images), is where
       "nocker build" (without --push) and "nocker pull" keep images. Blobs the Hub has already
@@ -30,10 +30,15 @@ export const PUSH_HELP = `Usage:
 
   Options:
       --hub HUB          the Hub, when REF does not name one
+      -q, --quiet        print nothing on stderr but errors
+      --json             print one JSON object instead of the digest: name (the image in the
+                         local store, HOST/NAME:TAG or HOST/NAME@DIGEST), digest, blobs (each
+                         digest with outcome "pushed" or "exists")
 
   Example:
       nocker build -t 127.0.0.1:5000/team/app:v1
       nocker push 127.0.0.1:5000/team/app:v1
+      nocker push -q --json team/app:v1 --hub 127.0.0.1:5000 | jq -r .digest
 `;
 
 /** A manifest as the local store holds it: its exact bytes and parsed form. */
@@ -44,8 +49,11 @@ interface StoredManifest {
   parsed: ParsedManifest;
 }
 
-/** Told about each blob once the Hub has it. */
-type OnBlob = (digest: string, outcome: 'pushed' | 'exists') => void;
+/** What to tell while pushing: each blob once the Hub has it, and the bytes of each upload. */
+interface PushReport {
+  onBlob: (digest: string, outcome: 'pushed' | 'exists') => void;
+  onProgress: TransferProgress;
+}
 
 /** The descriptor `name` points at in the store; a clear error with a hint when there is none. */
 async function findImage(layout: OciLayout, name: string, ref: string, digest: string | undefined): Promise<LayoutDescriptor> {
@@ -87,20 +95,20 @@ async function putIndex(client: HubClient, repository: string, reference: string
  * (all checked to be in the store before any is sent), or an index's manifests, each by digest.
  * Resolves to the digest the Hub reports.
  */
-async function pushStored(client: HubClient, layout: OciLayout, repository: string, reference: string, manifest: StoredManifest, onBlob: OnBlob): Promise<string> {
+async function pushStored(client: HubClient, layout: OciLayout, repository: string, reference: string, manifest: StoredManifest, report: PushReport): Promise<string> {
   if (manifest.parsed.kind === 'index') {
-    for (const child of manifest.parsed.manifests) await pushStored(client, layout, repository, child.digest, await readManifest(layout, child), onBlob);
+    for (const child of manifest.parsed.manifests) await pushStored(client, layout, repository, child.digest, await readManifest(layout, child), report);
     return putIndex(client, repository, reference, manifest);
   }
   const [config, ...layers] = await Promise.all(manifest.parsed.blobs.map((blob) => storedBlob(layout, blob)));
   if (!config) throw new Error(`the local store's manifest ${manifest.digest} has no config`);
-  const pushed = await pushImage(client, repository, reference, { config, layers, manifest }, { onBlob: (blob, outcome) => onBlob(blob.digest, outcome) });
+  const pushed = await pushImage(client, repository, reference, { config, layers, manifest }, { onBlob: (blob, outcome) => report.onBlob(blob.digest, outcome), onProgress: report.onProgress });
   return pushed.digest;
 }
 
-/** `nocker push REF [--hub HUB]` */
+/** `nocker push REF [--hub HUB] [-q] [--json]` */
 export async function pushCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' } }, PUSH_HELP);
+  const parsed = parseCommandLine(argv, io, { hub: { type: 'string' }, ...OUTPUT_OPTIONS }, PUSH_HELP);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const [ref, ...extra] = positionals;
@@ -110,21 +118,24 @@ export async function pushCommand(argv: string[], io: CommandIO = processIO()): 
   const { reference } = remote;
   const name = layoutName(remote, false);
 
+  const output = commandOutput(io, values);
   try {
     const layout = await OciLayout.open(imageStorePath(io.env));
     const manifest = await readManifest(layout, await findImage(layout, name, ref, reference.digest));
     const client = new HubClient({ url: remote.client.url, credentials: await requireCredentials(remote.client.url, { env: io.env }) });
     // Under REF's tag when it has one (a digest beside it was checked against the store).
     const target = reference.tag ?? manifestReference(reference);
-    const digest = await pushStored(client, layout, reference.repository, target, manifest, (blob, outcome) =>
-      io.stderr.write(`${blob.slice(7, 19)}: ${outcome === 'exists' ? 'already on the Hub' : outcome}\n`),
-    );
-    io.stderr.write(`pushed ${name}\n`);
-    io.stdout.write(`${digest}\n`);
+    const digest = await pushStored(client, layout, reference.repository, target, manifest, {
+      onBlob: (blob, outcome) => output.blob(blob, outcome, outcome === 'exists' ? 'already on the Hub' : outcome),
+      onProgress: (blob, done, total) => output.report.transfer(blob, done, total),
+    });
+    output.report.line(`pushed ${name}`);
+    output.result({ name, digest, blobs: output.blobs });
     return 0;
   } catch (err) {
+    output.report.clear();
     if (err instanceof Error && !(err instanceof UsageError)) {
-      io.stderr.write(`nocker: ${err.message}\n`);
+      io.stderr.write(failureText(err, io.env, 'push'));
       return 1;
     }
     throw err;
