@@ -3,7 +3,7 @@
  * directory given with `--output` that skopeo, podman and others read as `oci:DIR:TAG`.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import type { TransferProgress } from '../hub/client/push.ts';
@@ -38,8 +38,8 @@ export const PULL_HELP = `Usage:
       -q, --quiet        print nothing on stderr but errors
       --json             print one JSON object instead of the digest: name (the reference
                          pulled), digest (REF's, an index's when it is one), manifest (the
-                         image manifest's), platform, layout (the directory) and layoutName
-                         (the image's name in it), blobs (each digest with outcome
+                         image manifest's), platform, layout (the directory, absolute) and
+                         layoutName (the image's name in it), blobs (each digest with outcome
                          "downloaded" or "present")
 
   Example:
@@ -174,7 +174,7 @@ export async function pullCommand(argv: string[], io: CommandIO = processIO()): 
       digest: pulled.digest,
       manifest: pulled.manifestDigest,
       platform: platformText(platform),
-      layout: directory,
+      layout: resolve(directory),
       layoutName: pulled.refName,
       blobs: output.blobs,
     });
