@@ -138,7 +138,9 @@ export async function runStep(rootfs: WorkingRootfs, input: RunStepInput): Promi
   // A missing working directory is made by the step, so it is part of the step's layer.
   await mkdir(await resolveInRoot(rootfs.root, input.workdir), { recursive: true, mode: 0o755 });
   const env = input.env.some((e) => e.startsWith('PATH=')) ? [...input.env] : [DEFAULT_PATH, ...input.env];
-  const config = bundleConfig({ args: ['/bin/sh', '-c', input.command], env, cwd: input.workdir, network: input.network, binds });
+  // stderr joined to stdout inside the container: the runtime copies the two through separate
+  // pipes, which would reorder the lines a failure shows.
+  const config = bundleConfig({ args: ['/bin/sh', '-c', `exec 2>&1\n${input.command}`], env, cwd: input.workdir, network: input.network, binds });
   await writeFile(join(rootfs.bundle, 'config.json'), JSON.stringify(config));
   const id = `nocker-build-${process.pid}-${randomBytes(6).toString('hex')}`;
   const { exitCode, tail } = await runContainer(input.runtime, rootfs.bundle, id, input.onLine, input.signal);
