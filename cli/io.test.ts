@@ -24,7 +24,7 @@ describe('hubUrlFrom', () => {
 describe('failureText', () => {
   it('is one sentence and a hint for what the user can fix', () => {
     expect(failureText(new OciError('UNAUTHORIZED', 'the Hub at h:1 did not accept ann'), {})).toBe('nocker: the Hub at h:1 did not accept ann\nLog in with "nocker login HUB", or check the saved credentials.\n');
-    expect(failureText(new UsageError('pull needs a reference'), {}, 'pull')).toBe('nocker: pull needs a reference\nRun "nocker pull --help" for usage.\n');
+    expect(failureText(new UsageError('pull needs a reference'), {}, 'pull')).toBe('nocker: pull needs a reference\nRun "nocker --help" for usage. Run "nocker pull --help" for its options.\n');
     expect(failureText(new Error('the base image is on another Hub'), {})).toBe('nocker: the base image is on another Hub\n');
   });
 

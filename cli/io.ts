@@ -156,7 +156,7 @@ function sentenceFor(err: unknown): string {
 
 /** What to try next after an error, when something helps; `command` is the one that failed. */
 function hintFor(err: unknown, command: string | undefined, debug: boolean): string | undefined {
-  if (err instanceof UsageError) return `Run "nocker ${command ? `${command} ` : ''}--help" for usage.`;
+  if (err instanceof UsageError) return command ? `Run "nocker --help" for usage. Run "nocker ${command} --help" for its options.` : 'Run "nocker --help" for usage.';
   if (err instanceof HubUnreachableError) return 'Is the Hub running there? Give another one with --hub or $NOCKER_HUB.';
   if (err instanceof ConfigError) return 'Run "nocker hub --help" for the settings and their values.';
   if (err instanceof OciError) {

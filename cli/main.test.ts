@@ -98,7 +98,7 @@ describe('nocker (the executable)', () => {
     const run = await nocker(['hub', 'serve', '--bogus']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--bogus');
-    expect(run.stderr).toContain('Run "nocker hub --help" for usage.');
+    expect(run.stderr).toContain('Run "nocker --help" for usage. Run "nocker hub --help" for its options.');
   });
 
   it('hub --help describes the settings, NOCKER_LISTEN and DATABASE_URL among them', async () => {
@@ -163,7 +163,7 @@ describe('nocker (the executable)', () => {
     const run = await nocker(['tag', 'only-one'], { NOCKER_DEBUG: '1' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^nocker: tag needs a source and a target/);
-    expect(run.stderr).toContain('Run "nocker tag --help" for usage.');
+    expect(run.stderr).toContain('Run "nocker tag --help" for its options.');
   });
 
   it('rewords an operating system error as a sentence naming the file', async () => {
