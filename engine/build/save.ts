@@ -6,8 +6,7 @@
  * pushed later to any Hub.
  */
 import { constants } from 'node:fs';
-import { copyFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile } from 'node:fs/promises';
 import type { HubClient } from '../../hub/client/client.ts';
 import { downloadBlob } from '../../hub/client/pull.ts';
 import type { LayoutDescriptor, OciLayout } from '../image/layout.ts';
@@ -41,13 +40,6 @@ function baseHub(base: ResolvedBase, client: HubClient | undefined): HubClient {
   return client;
 }
 
-/** The file of a base layer that run steps downloaded into the step cache (checked then), if any. */
-async function cachedBaseLayer(cache: StepCache | undefined, layer: { digest: string; size: number }): Promise<string | undefined> {
-  if (!cache) return undefined;
-  const path = join(await cache.blobs(), layer.digest.replace(/^sha256:/, ''));
-  return (await stat(path).catch(() => undefined))?.size === layer.size ? path : undefined;
-}
-
 /**
  * Adds the base layers the layout lacks: copied from the step cache when run steps downloaded
  * them, else downloaded from the base repository, checked against digest and size as they stream.
@@ -58,7 +50,7 @@ async function saveBaseLayers(layout: OciLayout, base: ResolvedBase, options: Sa
       onBlob(layer.digest, 'present');
       continue;
     }
-    const cached = await cachedBaseLayer(options.cache, layer);
+    const cached = await options.cache?.blob(layer);
     await layout.addBlob(layer.digest, cached ? copyInto(cached) : (temp) => downloadBlob(baseHub(base, options.baseHub), base.repository, layer, temp));
     onBlob(layer.digest, cached ? 'copied' : 'downloaded');
   }
