@@ -1,6 +1,6 @@
 /**
- * `nocker build`: build the image a Nockerfile describes (its `run` steps not yet), report
- * each step and the image's digest, and push it with `--push`.
+ * `nocker build`: build the image a Nockerfile describes, report each step (and what its `run`
+ * steps print) and the image's digest, and push it with `--push`.
  */
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
