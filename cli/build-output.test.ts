@@ -1,8 +1,11 @@
 /** `nocker build`'s output flags against a real Hub: --quiet, --json, progress on a terminal, run step output. */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
@@ -123,5 +126,19 @@ describe.skipIf(skipRunSteps())('nocker build output of run steps', () => {
     expect(result.stderr).toContain('3');
     expect(result.stderr).toContain('before the end');
     expect(result.stderr).not.toContain('NOCKER_DEBUG');
+  });
+
+  it('stops at Ctrl-C: the step\'s container killed, exit code 130', async () => {
+    const file = await project('interrupted', 'out/base:1.0', ['run: echo started && sleep 60']);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./nocker.js', import.meta.url)), 'build', '-f', file, '--hub', hub.url], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Once: a second Ctrl-C ends the process at once, as it should.
+      if (stderr.includes('    started') && !child.killed) child.kill('SIGINT');
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('nocker: the build was interrupted');
   });
 });

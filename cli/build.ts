@@ -4,7 +4,7 @@
  */
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
-import { buildImage, describeStep, pushBuiltImage, type BuiltImage, type StepEvent } from '../engine/build/build.ts';
+import { buildImage, describeStep, discardBuildLog, pushBuiltImage, type BuiltImage, type StepEvent } from '../engine/build/build.ts';
 import { cacheDirectory, StepCache } from '../engine/build/plan.ts';
 import { saveBuiltImage } from '../engine/build/save.ts';
 import { OciLayout } from '../engine/image/layout.ts';
@@ -122,8 +122,14 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
   const { report } = output;
   const steps = nockerfile.build.steps;
   if (steps[0]) report.status(`[1/${steps.length}] ${describeStep(steps[0])}…`);
+  // Ctrl-C or a SIGTERM stops the step under way (its container is killed) and cleans up.
+  const interrupt = new AbortController();
+  const stop = () => interrupt.abort(new Error('the build was interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let image: BuiltImage | undefined;
   try {
-    const image = await buildImage({
+    image = await buildImage({
       nockerfile,
       baseHub: await baseClient(io, nockerfile, hubUrl, pushClient),
       cache: new StepCache(cacheDirectory(io.env)),
@@ -137,6 +143,7 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
         else report.status(next);
       },
       onOutput: (line) => report.line(`    ${line}`),
+      signal: interrupt.signal,
     });
     if (image.base) report.line(`base ${image.base.name}@${image.base.digest}`);
     if (!pushClient) {
@@ -168,12 +175,20 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
     return 0;
   } catch (err) {
     report.clear();
+    if (interrupt.signal.aborted) {
+      io.stderr.write('nocker: the build was interrupted\n');
+      return 130;
+    }
     if (err instanceof Error && !(err instanceof UsageError)) {
       // A failing run step's message already names the step, its exit code and its last lines.
       io.stderr.write(failureText(err, io.env, 'build'));
       return 1;
     }
     throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (image) await discardBuildLog(image);
   }
 }
 

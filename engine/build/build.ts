@@ -223,6 +223,7 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
   };
 
   for (const [i, step] of nf.build.steps.entries()) {
+    options.signal?.throwIfAborted();
     const description = describeStep(step);
     log.line(`[${i + 1}/${total}] ${description}`);
     let cached = false;

@@ -3,6 +3,7 @@
  * OCI runtime, their changes read back from the layers. Skipped where the machine cannot run
  * them (not root, no runtime, no static busybox) unless NOCKER_TEST_REQUIRE_RUNTIME=1.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { loadNockerfile } from '../nockerfile/index.ts';
 import { buildImage, discardBuildLog, type BuiltImage, type StepEvent } from './build.ts';
 import { StepCache } from './plan.ts';
 import { RunStepError } from './run-step.ts';
+import { chooseRuntime } from './runtime.ts';
 import { readTar } from './tar-reader.ts';
 import { skipRunSteps, writeBusyboxTree } from './testing.ts';
 
@@ -119,6 +121,19 @@ describe.skipIf(skipRunSteps())('run steps', () => {
     expect(error.message).toMatch(/^step "run for i in .*" failed with exit code 3; its last 20 lines:\n {4}/);
     // Neither the bundle nor the log stays behind.
     expect(await readdir(join(cache, 'tmp'))).toEqual([]);
+  });
+
+  it('stop when the build is stopped: the container killed, nothing left behind', async () => {
+    const cache = join(dir, 'cache-stopped');
+    const root = await project('stopped', '    - copy: rootfs /\n    - run: echo started && sleep 60\n');
+    const nockerfile = await loadNockerfile({ file: join(root, 'Nockerfile.yml'), processEnv: {} });
+    const controller = new AbortController();
+    const started = Date.now();
+    const building = buildImage({ nockerfile, cache: new StepCache(cache), sourceDateEpoch: 0, signal: controller.signal, onOutput: () => controller.abort(new Error('stopped by the test')) });
+    await expect(building).rejects.toThrow('stopped by the test');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await readdir(join(cache, 'tmp'))).toEqual([]);
+    expect(execFileSync(chooseRuntime(process.env).path, ['list', '-q'], { encoding: 'utf8' })).not.toContain(`nocker-build-${process.pid}-`);
   });
 
   it('get the host network by default, without the bound host files in their layer', async () => {

@@ -144,6 +144,8 @@ export async function runStep(rootfs: WorkingRootfs, input: RunStepInput): Promi
   await writeFile(join(rootfs.bundle, 'config.json'), JSON.stringify(config));
   const id = `nocker-build-${process.pid}-${randomBytes(6).toString('hex')}`;
   const { exitCode, tail } = await runContainer(input.runtime, rootfs.bundle, id, input.onLine, input.signal);
+  // A step killed because the build was stopped did not fail: the build was stopped.
+  input.signal?.throwIfAborted();
   if (exitCode !== 0) throw new RunStepError(input.description, exitCode, tail.slice(-TAIL_LINES));
   const changes = await diffSnapshots(rootfs.root, before, await snapshot(rootfs.root, excluded));
   const layer = await writeLayer(changes.entries, { directory: input.layerDirectory, sourceDateEpoch: input.sourceDateEpoch });
