@@ -96,6 +96,10 @@ describe('nocker import', () => {
     await expect(run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/x:1`, '--platform', 'amd64'], env)).rejects.toThrow('not a platform');
   });
 
+  it('fails on a missing tarball with an error naming it (no stray stream error crashes the process)', async () => {
+    await expect(run(importCommand, [join(dir, 'missing.tar.gz'), `${host}/x/missing:1`], env)).rejects.toThrow(/ENOENT.*missing\.tar\.gz/);
+  });
+
   it('--quiet prints only the digest; --json one document with the layer and the blobs', async () => {
     const quiet = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/imported/flags:v1`, '-q'], env);
     expect(quiet.code).toBe(0);

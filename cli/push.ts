@@ -4,10 +4,8 @@
  * their files, then the manifest goes under the tag; an index goes after the manifests it lists.
  */
 import { HubClient } from '../hub/client/client.ts';
-import { errorFromResponse } from '../hub/client/errors.ts';
-import { pushImage, type PushBlob, type TransferProgress } from '../hub/client/push.ts';
+import { pushImage, putManifest, type PushBlob, type TransferProgress } from '../hub/client/push.ts';
 import { digestOf, parseDigest } from '../hub/oci/digest.ts';
-import { OciError } from '../hub/oci/errors.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../hub/oci/manifest.ts';
 import { OciLayout, type LayoutDescriptor } from '../engine/image/layout.ts';
 import { requireCredentials } from './docker-config.ts';
@@ -79,17 +77,6 @@ async function storedBlob(layout: OciLayout, blob: Descriptor): Promise<PushBlob
   return { mediaType: blob.mediaType, digest: blob.digest, size: blob.size, path: layout.blobPath(blob.digest) };
 }
 
-/** PUTs an index's exact bytes under `reference` (pushImage does this for image manifests). */
-async function putIndex(client: HubClient, repository: string, reference: string, index: StoredManifest): Promise<string> {
-  const path = `/v2/${repository}/manifests/${reference}`;
-  const res = await client.v2('PUT', path, { headers: { 'Content-Type': index.mediaType }, body: index.bytes });
-  if (res.status !== 201) throw await errorFromResponse(res, `PUT ${path}`);
-  await res.body?.cancel();
-  const digest = res.headers.get('docker-content-digest') ?? index.digest;
-  if (digest !== index.digest) throw new OciError('MANIFEST_INVALID', `the Hub stored the index as ${digest}, expected ${index.digest}`);
-  return digest;
-}
-
 /**
  * Pushes a stored manifest under `reference` with everything it references: an image's blobs
  * (all checked to be in the store before any is sent), or an index's manifests, each by digest.
@@ -98,7 +85,7 @@ async function putIndex(client: HubClient, repository: string, reference: string
 async function pushStored(client: HubClient, layout: OciLayout, repository: string, reference: string, manifest: StoredManifest, report: PushReport): Promise<string> {
   if (manifest.parsed.kind === 'index') {
     for (const child of manifest.parsed.manifests) await pushStored(client, layout, repository, child.digest, await readManifest(layout, child), report);
-    return putIndex(client, repository, reference, manifest);
+    return putManifest(client, repository, reference, manifest);
   }
   const [config, ...layers] = await Promise.all(manifest.parsed.blobs.map((blob) => storedBlob(layout, blob)));
   if (!config) throw new Error(`the local store's manifest ${manifest.digest} has no config`);

@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
-import { errorFromResponse } from '../hub/client/errors.ts';
 import { downloadBlob, fetchManifest, type FetchedManifest } from '../hub/client/pull.ts';
-import { mountBlob as mountByDigest, pushBlob, type TransferProgress } from '../hub/client/push.ts';
+import { mountBlob as mountByDigest, pushBlob, putManifest, type TransferProgress } from '../hub/client/push.ts';
 import type { Descriptor } from '../hub/oci/manifest.ts';
-import { OciError } from '../hub/oci/errors.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { requireCredentials } from './docker-config.ts';
 import { commandOutput, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
@@ -88,17 +86,6 @@ async function copyReferenced(
     await copyReferenced(client, source, target, fetched, onBlob, onProgress);
     await putManifest(client, target, child.digest, fetched);
   }
-}
-
-/** PUTs a manifest's exact bytes under `reference`; resolves to the digest the Hub reports. */
-async function putManifest(client: HubClient, repository: string, reference: string, manifest: FetchedManifest): Promise<string> {
-  const path = `/v2/${repository}/manifests/${reference}`;
-  const res = await client.v2('PUT', path, { headers: { 'Content-Type': manifest.mediaType }, body: manifest.bytes });
-  if (res.status !== 201) throw await errorFromResponse(res, `PUT ${path}`);
-  await res.body?.cancel();
-  const digest = res.headers.get('docker-content-digest') ?? manifest.digest;
-  if (digest !== manifest.digest) throw new OciError('MANIFEST_INVALID', `the Hub stored the manifest as ${digest}, expected ${manifest.digest}`);
-  return digest;
 }
 
 function parseTarget(text: string): ImageReference {

@@ -36,6 +36,22 @@ export async function isGzipFile(path: string): Promise<boolean> {
 }
 
 /**
+ * The uncompressed bytes of a tar file, gzipped or not. The file is checked (opened) before
+ * any stream exists, so that a missing file is a rejected promise, not an unhandled stream error.
+ *
+ * @example
+ * for await (const entry of readTar(await openTarball('layer.tar.gz'))) console.log(entry.path);
+ */
+export async function openTarball(path: string): Promise<Readable> {
+  const gzipped = await isGzipFile(path);
+  const raw = createReadStream(path);
+  if (!gzipped) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip);
+}
+
+/**
  * Reads the tarball at `path` (gzip detected by its magic bytes), spooling file contents into
  * `spoolDir`. Paths are normalized; modes, owners, symlinks and hard links are kept; device
  * nodes, FIFOs, paths leaving the root and hard links to missing files are skipped with a note.
@@ -45,9 +61,7 @@ export async function isGzipFile(path: string): Promise<boolean> {
  * const layer = await writeLayer(entries);
  */
 export async function readRootfs(path: string, spoolDir: string): Promise<Rootfs> {
-  const raw = createReadStream(path);
-  const source: Readable = (await isGzipFile(path)) ? raw.pipe(createGunzip()) : raw;
-  raw.on('error', (err) => source.destroy(err));
+  const source = await openTarball(path);
   const byPath = new Map<string, TarEntry>();
   const notes: string[] = [];
   let spooled = 0;

@@ -4,13 +4,11 @@
  * `.wh..wh..opq`), owners, modes and times kept. Every path is resolved inside the root, so a
  * layer whose symbolic links point at `/etc` or `../..` cannot write outside it.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { isGzipFile } from './rootfs.ts';
+import { openTarball } from './rootfs.ts';
 import { readTar, type TarReadEntry } from './tar-reader.ts';
 import { normalizeTarPath } from './tar.ts';
 
@@ -89,15 +87,6 @@ export interface UnpackReport {
   notes: string[];
 }
 
-/** The uncompressed tar stream of a layer file, gzipped or not. */
-async function openLayer(path: string): Promise<Readable> {
-  const raw = createReadStream(path);
-  if (!(await isGzipFile(path))) return raw;
-  const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
-}
-
 /**
  * Applies the layer at `layerPath` (a tar, gzipped or not) onto `root`. Whiteouts remove what
  * lower layers put there; an opaque marker empties its directory of everything but this layer's
@@ -112,7 +101,7 @@ export async function applyLayer(root: string, layerPath: string): Promise<Unpac
   // layers only, never this one's entries, wherever it comes in the archive.
   const written = new Set<string>();
   const writtenInto = new Set<string>();
-  for await (const entry of readTar(await openLayer(layerPath))) {
+  for await (const entry of readTar(await openTarball(layerPath))) {
     let path: string;
     try {
       path = normalizeTarPath(entry.path);

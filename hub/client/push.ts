@@ -159,13 +159,23 @@ export async function pushImage(client: HubClient, repository: string, tag: stri
     (outcome === 'pushed' ? pushed : skipped).push(blob.digest);
     options.onBlob?.(blob, outcome);
   }
-  const path = `/v2/${repository}/manifests/${tag}`;
-  const res = await client.v2('PUT', path, { headers: { 'Content-Type': image.manifest.mediaType }, body: image.manifest.bytes, signal: options.signal });
+  const digest = await putManifest(client, repository, tag, image.manifest, options.signal);
+  return { digest, pushed, skipped };
+}
+
+/**
+ * PUTs a manifest's exact bytes (an image manifest or an index) under `reference`, a tag or its
+ * digest, and resolves to the digest the Hub reports; a Hub that stored other bytes is an error.
+ *
+ * @example
+ * await putManifest(client, 'team/app', 'v1', { mediaType: MediaType.OciIndex, digest, bytes });
+ */
+export async function putManifest(client: HubClient, repository: string, reference: string, manifest: PushImageInput['manifest'], signal?: AbortSignal): Promise<string> {
+  const path = `/v2/${repository}/manifests/${reference}`;
+  const res = await client.v2('PUT', path, { headers: { 'Content-Type': manifest.mediaType }, body: manifest.bytes, signal });
   if (res.status !== 201) throw await errorFromResponse(res, `PUT ${path}`);
   await res.body?.cancel();
-  const digest = res.headers.get('docker-content-digest') ?? image.manifest.digest;
-  if (digest !== image.manifest.digest) {
-    throw new OciError('MANIFEST_INVALID', `the Hub stored the manifest as ${digest}, expected ${image.manifest.digest}`);
-  }
-  return { digest, pushed, skipped };
+  const digest = res.headers.get('docker-content-digest') ?? manifest.digest;
+  if (digest !== manifest.digest) throw new OciError('MANIFEST_INVALID', `the Hub stored the manifest as ${digest}, expected ${manifest.digest}`);
+  return digest;
 }
