@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { readTar } from './tar-reader.ts';
-import { normalizeTarPath, type TarEntry } from './tar.ts';
+import { pathInsideRoot, type TarEntry } from './tar.ts';
 
 export interface Rootfs {
   entries: TarEntry[];
@@ -66,14 +66,9 @@ export async function readRootfs(path: string, spoolDir: string): Promise<Rootfs
   const notes: string[] = [];
   let spooled = 0;
   for await (const entry of readTar(source)) {
-    let name: string;
-    try {
-      name = normalizeTarPath(entry.path);
-    } catch {
-      notes.push(`skipped "${entry.path}": the path leaves the root`);
-      continue;
-    }
-    if (name === '') continue;
+    const name = pathInsideRoot(entry.path);
+    if (name === undefined) notes.push(`skipped "${entry.path}": the path leaves the root`);
+    if (!name) continue;
     const common = { path: name, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
     switch (entry.type) {
       case 'file': {
@@ -89,10 +84,8 @@ export async function readRootfs(path: string, spoolDir: string): Promise<Rootfs
         byPath.set(name, { ...common, type: 'symlink', target: entry.linkname });
         break;
       case 'hardlink': {
-        let target: string;
-        try {
-          target = normalizeTarPath(entry.linkname);
-        } catch {
+        const target = pathInsideRoot(entry.linkname);
+        if (target === undefined) {
           notes.push(`skipped hard link "${name}": its target "${entry.linkname}" leaves the root`);
           continue;
         }

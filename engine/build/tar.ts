@@ -58,6 +58,21 @@ export function normalizeTarPath(path: string): string {
   return parts.join('/');
 }
 
+/**
+ * {@link normalizeTarPath} for paths read from an archive: undefined (rather than a throw) for a
+ * path that leaves the root, so that the reader can skip the entry with a note.
+ *
+ * @example
+ * pathInsideRoot('../etc/passwd'); // undefined
+ */
+export function pathInsideRoot(path: string): string | undefined {
+  try {
+    return normalizeTarPath(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sorts by the bytes of the UTF-8 path, so that a directory comes before what it holds. */
 function comparePaths(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));

@@ -10,7 +10,7 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openTarball } from './rootfs.ts';
 import { readTar, type TarReadEntry } from './tar-reader.ts';
-import { normalizeTarPath } from './tar.ts';
+import { pathInsideRoot } from './tar.ts';
 
 /** The prefix that marks a deletion in a layer. */
 export const WHITEOUT_PREFIX = '.wh.';
@@ -102,14 +102,9 @@ export async function applyLayer(root: string, layerPath: string): Promise<Unpac
   const written = new Set<string>();
   const writtenInto = new Set<string>();
   for await (const entry of readTar(await openTarball(layerPath))) {
-    let path: string;
-    try {
-      path = normalizeTarPath(entry.path);
-    } catch {
-      notes.push(`skipped "${entry.path}": the path leaves the root`);
-      continue;
-    }
-    if (path === '') continue;
+    const path = pathInsideRoot(entry.path);
+    if (path === undefined) notes.push(`skipped "${entry.path}": the path leaves the root`);
+    if (!path) continue;
     const parent = posix.dirname(path) === '.' ? '' : posix.dirname(path);
     const name = posix.basename(path);
     if (name === OPAQUE_WHITEOUT) {
@@ -152,12 +147,8 @@ async function writeEntry(root: string, parent: string, name: string, entry: Tar
         await symlink(entry.linkname, target);
         break;
       case 'hardlink': {
-        let linked: string;
-        try {
-          linked = normalizeTarPath(entry.linkname);
-        } catch {
-          return `skipped hard link "${path}": its target "${entry.linkname}" leaves the root`;
-        }
+        const linked = pathInsideRoot(entry.linkname);
+        if (linked === undefined) return `skipped hard link "${path}": its target "${entry.linkname}" leaves the root`;
         const source = await resolveInRoot(root, linked, false);
         const stats = await lstat(source).catch(() => undefined);
         if (!stats || stats.isDirectory()) return `skipped hard link "${path}": "${entry.linkname}" is not a file of the image`;
