@@ -30,6 +30,10 @@ export const HUB_HELP = `Usage:
       Remove blobs no manifest references (and, with --delete-untagged, manifests no tag,
       index or kept subject needs). Nothing used within the grace period is touched, so it
       is safe while pushes go on. --dry-run only reports.
+
+  Examples:
+      NOCKER_LISTEN=0.0.0.0:5000 NOCKER_DATA_DIR=/var/lib/nocker nocker hub serve
+      nocker hub gc --dry-run --delete-untagged --grace 2h
 `;
 
 function isAdminGroup(sub: string | undefined): sub is AdminGroup {

@@ -22,6 +22,10 @@ export const LOGIN_HELP = `Usage:
 
   HUB is URL or HOST:PORT (--hub works too); default: $NOCKER_HUB, else 127.0.0.1:5000.
   A bare HOST:PORT means http:// on loopback addresses, https:// elsewhere.
+
+  Examples:
+      nocker login 127.0.0.1:5000 -u admin --password-stdin < admin-password
+      nocker logout 127.0.0.1:5000
 `;
 
 /** `nocker login [HUB] [-u NAME] [-p PASS | --password-stdin]` */

@@ -34,4 +34,10 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
   nocker hub audit [--repository R] [--actor A] [--action X] [--since 1h|DATE] [--until 1h|DATE]
                    [--limit N] [--before CURSOR]
       The audit log, newest first (administrators only).
+
+Examples:
+  nocker hub namespace create team --public
+  nocker hub namespace member add team alice developer
+  nocker hub robot create ci --access 'team/*:pull,push' --expires 90d
+  nocker hub audit --repository team/app --since 24h --json
 `;
