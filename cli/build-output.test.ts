@@ -2,23 +2,22 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
 import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';
-import { loginCommand } from './login.ts';
 import { screenOf, runOnTerminal } from './terminal-testing.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 
 let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 
 /** A project whose Nockerfile builds `name` from `base` with `steps` (YAML list items), and a file to copy. */
 async function project(name: string, base: string, steps: string[]): Promise<string> {
@@ -40,16 +39,12 @@ interface BuildJson {
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-build-output-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_CACHE_DIR: join(dir, 'cache'), NOCKER_DATA_HOME: join(dir, 'data') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  cli = await startCliTestHub('build-output');
+  ({ hub, host, dir, env } = cli);
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker build output', () => {

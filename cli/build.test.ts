@@ -1,28 +1,26 @@
 /** `nocker build` end to end against a real Hub, on a base image made with `nocker import`. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { readTar } from '../engine/build/tar-reader.ts';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
-import { HubClient } from '../hub/client/client.ts';
 import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';
-import { loginCommand } from './login.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 
 let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 let baseDigest: string;
 const FIXTURE = join(import.meta.dirname, '../conformance/fixtures/sample');
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-const admin = () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+const admin = () => cli.admin();
 
 interface Manifest {
   config: { digest: string };
@@ -75,19 +73,15 @@ async function sample(name: string): Promise<string> {
 // The sample's run step needs a container runtime and a busybox base to run in.
 describe.skipIf(skipRunSteps())('nocker build', () => {
   beforeAll(async () => {
-    hub = await startTestHub();
-    host = new URL(hub.url).host;
-    dir = await mkdtemp(join(tmpdir(), 'nocker-build-cli-'));
-    env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_CACHE_DIR: join(dir, 'cache'), NOCKER_DATA_HOME: join(dir, 'data') };
-    await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+    cli = await startCliTestHub('build-cli');
+    ({ hub, host, dir, env } = cli);
     await writeBusyboxTarball(dir, join(dir, 'rootfs.tar.gz'));
     const imported = await run(importCommand, [join(dir, 'rootfs.tar.gz'), `${host}/sample/base:1.0`], env);
     baseDigest = imported.stdout.trim();
   });
 
   afterAll(async () => {
-    await hub?.destroy();
-    await rm(dir, { recursive: true, force: true });
+    await cli?.destroy();
   });
 
   it('builds and pushes the sample project on its base, which it mounts rather than downloads', async () => {

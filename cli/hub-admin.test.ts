@@ -3,15 +3,14 @@
  * functions, as the admin logged in with DOCKER_CONFIG in a temporary directory. The parsing of
  * their flags is tested beside it, under admin/.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { OciError } from '../hub/oci/errors.ts';
 import { hubAdminCommand, type AdminGroup } from './hub-admin.ts';
 import { loginCommand } from './login.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 describe('against a Hub', () => {
@@ -19,6 +18,7 @@ describe('against a Hub', () => {
   let dir: string;
   /** The admin's Docker config. */
   let env: Record<string, string>;
+  let cli: CliTestHub;
   const nocker = (group: AdminGroup, argv: string[], stdin = '', as: Record<string, string> = env) =>
     run((args, io) => hubAdminCommand(group, args, io), argv, as, stdin);
   const login = (username: string, password: string, as: Record<string, string>) =>
@@ -27,15 +27,12 @@ describe('against a Hub', () => {
   const otherConfig = async () => ({ DOCKER_CONFIG: await mkdtemp(join(dir, 'other-')), NOCKER_HUB: hub.url });
 
   beforeAll(async () => {
-    hub = await startTestHub();
-    dir = await mkdtemp(join(tmpdir(), 'nocker-hub-admin-'));
-    env = { DOCKER_CONFIG: join(dir, 'admin'), NOCKER_HUB: hub.url };
-    expect((await login(TEST_ADMIN.username, TEST_ADMIN.password, env)).stdout).toBe('Login Succeeded\n');
+    cli = await startCliTestHub('hub-admin', ({ url }) => ({ NOCKER_HUB: url }));
+    ({ hub, dir, env } = cli);
   });
 
   afterAll(async () => {
-    await hub?.destroy();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await cli?.destroy();
   });
 
   it('says to log in first when there are no saved credentials', async () => {

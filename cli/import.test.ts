@@ -2,25 +2,23 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
-import { HubClient } from '../hub/client/client.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { DockerConfigError } from './docker-config.ts';
 import { importCommand } from './import.ts';
-import { loginCommand } from './login.ts';
 import { runOnTerminal, screenOf } from './terminal-testing.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-const admin = () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+const admin = () => cli.admin();
 
 interface Manifest {
   config: { digest: string };
@@ -46,11 +44,8 @@ async function fetchImage(repository: string, tag: string): Promise<{ digest: st
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-import-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  cli = await startCliTestHub('import-cli');
+  ({ hub, host, dir, env } = cli);
   const root = join(dir, 'rootfs');
   await mkdir(join(root, 'etc'), { recursive: true });
   await writeFile(join(root, 'etc/os-release'), 'NAME=test\n');
@@ -59,8 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker import', () => {

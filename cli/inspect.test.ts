@@ -1,17 +1,12 @@
 /** `nocker inspect` against a real Hub. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
-import { HubClient } from '../hub/client/client.ts';
 import { pushImage } from '../hub/client/push.ts';
 import { humanSize, inspectCommand, type ImageSummary } from './inspect.ts';
-import { loginCommand } from './login.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -19,17 +14,15 @@ let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 let manifestBytes: Buffer;
 let layerSizes: number[];
 let configSize: number;
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-inspect-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
-  const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+  cli = await startCliTestHub('inspect-cli');
+  ({ hub, host, dir, env } = cli);
+  const client = cli.admin();
   const layers = [Buffer.alloc(2048, 1), Buffer.from('second layer')].map((bytes) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(bytes), size: bytes.length, bytes }));
   const config = imageConfig({
     os: 'linux',
@@ -47,8 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker inspect', () => {

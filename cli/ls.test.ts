@@ -1,17 +1,12 @@
 /** `nocker ls` against a real Hub: the catalog and a repository's tags. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
-import { HubClient } from '../hub/client/client.ts';
 import { pushImage } from '../hub/client/push.ts';
-import { loginCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
-import { run } from './testing.ts';
+import { type CliTestHub, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -19,14 +14,12 @@ let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-ls-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
-  const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+  cli = await startCliTestHub('ls-cli');
+  ({ hub, host, dir, env } = cli);
+  const client = cli.admin();
   const layer = Buffer.from('a layer');
   const layers = [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length, bytes: layer }];
   const config = imageConfig({ os: 'linux', architecture: 'amd64', diffIds: [sha256(layer)], created: 0 });
@@ -37,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker ls', () => {

@@ -1,19 +1,17 @@
 /** `nocker pull` end to end against a real Hub, into layouts in a temporary directory. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { HubClient } from '../hub/client/client.ts';
-import { loginCommand } from './login.ts';
 import { imageStorePath, pullCommand, pullToLayout } from './pull.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { parseRemoteReference } from '../hub/client/pull.ts';
 import { shortDigest, transferLine } from './progress.ts';
 import { screenOf, runOnTerminal } from './terminal-testing.ts';
-import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -21,6 +19,7 @@ let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 let skopeo = false;
 try {
   execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });
@@ -31,8 +30,7 @@ try {
 
 /** Pushes a one-layer image as the administrator. */
 function pushSample(repository: string, tag: string, architecture?: string) {
-  const client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
-  return pushSampleImage(client, repository, tag, architecture);
+  return pushSampleImage(cli.admin(), repository, tag, architecture);
 }
 
 async function indexNames(layout: string): Promise<Record<string, string>> {
@@ -41,16 +39,12 @@ async function indexNames(layout: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-pull-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_DATA_HOME: join(dir, 'data') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  cli = await startCliTestHub('pull-cli');
+  ({ hub, host, dir, env } = cli);
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker pull', () => {

@@ -4,34 +4,32 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import type { TestHub } from '../conformance/harness.ts';
 import { OciLayout } from '../engine/image/layout.ts';
-import { HubClient } from '../hub/client/client.ts';
 import { MediaType } from '../hub/oci/mediatypes.ts';
 import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';
-import { loginCommand } from './login.ts';
 import { imageStorePath, pullCommand } from './pull.ts';
 import { shortDigest, transferLine } from './progress.ts';
 import { PUSH_HELP, pushCommand } from './push.ts';
 import { runOnTerminal, screenOf } from './terminal-testing.ts';
-import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 let baseLayer: string;
 const FIXTURE = join(import.meta.dirname, '../conformance/fixtures/sample');
 const BIN = fileURLToPath(new URL('./nocker.js', import.meta.url));
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-const admin = () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+const admin = () => cli.admin();
 
 /** Copy, workdir and env steps only, so that the build needs no container runtime. */
 const NOCKERFILE = `version: "1.0"
@@ -77,11 +75,8 @@ function nocker(args: string[]): Promise<{ code: number | null; stderr: string }
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-push-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_CACHE_DIR: join(dir, 'cache'), NOCKER_DATA_HOME: join(dir, 'data'), NOCKER_HUB: host };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+  cli = await startCliTestHub('push-cli', ({ host }) => ({ NOCKER_HUB: host }));
+  ({ hub, host, dir, env } = cli);
   const root = join(dir, 'rootfs');
   await mkdir(join(root, 'etc'), { recursive: true });
   await writeFile(join(root, 'etc/os-release'), 'NAME=push-base\n');
@@ -92,8 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker push', () => {

@@ -1,16 +1,13 @@
 /** `nocker tag` against a real Hub: within a repository, across repositories (mounts), indexes. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
+import { TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { fetchManifest } from '../hub/client/pull.ts';
 import { DockerConfigError } from './docker-config.ts';
-import { loginCommand } from './login.ts';
 import { mountBlob, tagCommand } from './tag.ts';
-import { pushPlatformIndex, pushSampleImage, run } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -18,6 +15,7 @@ let hub: TestHub;
 let host: string;
 let dir: string;
 let env: Record<string, string>;
+let cli: CliTestHub;
 let client: HubClient;
 
 const pushSample = (repository: string, tag: string, architecture?: string) => pushSampleImage(client, repository, tag, architecture);
@@ -29,17 +27,13 @@ async function blobStatus(repository: string, digest: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  hub = await startTestHub();
-  host = new URL(hub.url).host;
-  dir = await mkdtemp(join(tmpdir(), 'nocker-tag-cli-'));
-  env = { DOCKER_CONFIG: join(dir, 'docker') };
-  await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
-  client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+  cli = await startCliTestHub('tag-cli');
+  ({ hub, host, dir, env } = cli);
+  client = cli.admin();
 });
 
 afterAll(async () => {
-  await hub?.destroy();
-  await rm(dir, { recursive: true, force: true });
+  await cli?.destroy();
 });
 
 describe('nocker tag', () => {

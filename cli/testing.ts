@@ -1,16 +1,22 @@
 /**
- * Helpers for the CLI's tests (not itself a test file): running a command function with buffers
- * in place of the terminal, and small images pushed to a test Hub.
+ * Helpers for the CLI's tests (not itself a test file): a test Hub logged in to from a temporary
+ * directory, running a command function with buffers in place of the terminal, and small images
+ * pushed to a test Hub.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
 import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
-import type { HubClient } from '../hub/client/client.ts';
+import { HubClient } from '../hub/client/client.ts';
 import { pushImage } from '../hub/client/push.ts';
 import { MediaType } from '../hub/oci/mediatypes.ts';
 import { LAYER_MEDIA_TYPE } from '../engine/build/layer.ts';
 import type { CommandIO } from './io.ts';
+import { loginCommand } from './login.ts';
 
 /** What a command run returned and printed. */
 export interface Run {
@@ -31,6 +37,56 @@ export async function run(command: (argv: string[], io: CommandIO) => Promise<nu
   };
   const code = await command(argv, io);
   return { code, stdout, stderr };
+}
+
+/** A test Hub with the admin logged in to it from a temporary directory. */
+export interface CliTestHub {
+  hub: TestHub;
+  /** `127.0.0.1:<port>`, as image references name the Hub. */
+  host: string;
+  /** The temporary directory, removed by `destroy()`. */
+  dir: string;
+  /** DOCKER_CONFIG, NOCKER_CACHE_DIR and NOCKER_DATA_HOME inside `dir`, and whatever else was asked for. */
+  env: Record<string, string>;
+  /** A new client with the admin's credentials. */
+  admin(): HubClient;
+  /** Destroys the Hub and removes `dir`. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a Hub, makes a `nocker-${name}-` temporary directory and logs the admin in from it.
+ * Config, cache and local store all live in that directory, so that no test touches the user's.
+ * `extraEnv` adds variables, e.g. NOCKER_HUB, given the Hub's url and host.
+ */
+export async function startCliTestHub(name: string, extraEnv: (hub: { url: string; host: string }) => Record<string, string> = () => ({})): Promise<CliTestHub> {
+  const hub = await startTestHub();
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(tmpdir(), `nocker-${name}-`));
+    const host = new URL(hub.url).host;
+    const env = { DOCKER_CONFIG: join(dir, 'docker'), NOCKER_CACHE_DIR: join(dir, 'cache'), NOCKER_DATA_HOME: join(dir, 'data'), ...extraEnv({ url: hub.url, host }) };
+    const login = await run(loginCommand, [hub.url, '-u', TEST_ADMIN.username, '--password-stdin'], env, TEST_ADMIN.password);
+    // Fail here rather than in every test that needs the saved credentials.
+    if (login.code !== 0) throw new Error(`logging in to the test Hub failed: ${login.stderr}`);
+    const created = dir;
+    return {
+      hub,
+      host,
+      dir,
+      env,
+      admin: () => new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } }),
+      async destroy() {
+        await hub.destroy();
+        await rm(created, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    // afterAll gets nothing to clean up when setup fails, so clean up here.
+    await hub.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
