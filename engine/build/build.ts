@@ -15,7 +15,9 @@ import { imageConfig, type HistoryEntry, type RuntimeConfig } from '../image/con
 import { imageManifest, type Descriptor } from '../image/manifest.ts';
 import type { BuildStep, Command, Nockerfile } from '../nockerfile/index.ts';
 import { baseLayerFile, DEFAULT_PLATFORM, resolveBase, type ResolvedBase } from './base.ts';
-import { BUILD_LOG_ARTIFACT_TYPE, BUILD_LOG_MEDIA_TYPE, BuildLog, buildLogManifest, EMPTY_CONFIG, type BuildLogFile } from './build-log.ts';
+import { pushArtifact } from '../image/artifact.ts';
+import { rfc3339 } from '../image/time.ts';
+import { BUILD_LOG_ARTIFACT_TYPE, BUILD_LOG_MEDIA_TYPE, BuildLog, type BuildLogFile } from './build-log.ts';
 import { collectCopy } from './context.ts';
 import { loadIgnore } from './ignore.ts';
 import { writeLayer, type LayerBlob } from './layer.ts';
@@ -335,12 +337,17 @@ export async function pushBuiltImage(client: HubClient, repository: string, tag:
  * await pushBuildLog(client, 'team/app', image);
  */
 export async function pushBuildLog(client: HubClient, repository: string, image: BuiltImage, pushOptions: PushOptions = {}): Promise<string> {
-  const subject = { mediaType: image.manifest.mediaType, digest: image.digest, size: image.manifest.size };
-  const manifest = buildLogManifest(image.log, subject, Date.now() / 1000);
-  const config = { mediaType: EMPTY_CONFIG.mediaType, digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size, bytes: Buffer.from('{}') };
-  const log = { mediaType: BUILD_LOG_MEDIA_TYPE, digest: image.log.digest, size: image.log.size, path: image.log.path };
-  const { digest } = await pushImage(client, repository, manifest.digest, { config, layers: [log], manifest }, { signal: pushOptions.signal });
-  return digest;
+  return pushArtifact(
+    client,
+    repository,
+    {
+      artifactType: BUILD_LOG_ARTIFACT_TYPE,
+      layer: { mediaType: BUILD_LOG_MEDIA_TYPE, digest: image.log.digest, size: image.log.size, path: image.log.path, annotations: { 'org.opencontainers.image.title': 'build.log' } },
+      subject: { mediaType: image.manifest.mediaType, digest: image.digest, size: image.manifest.size },
+      annotations: { 'org.opencontainers.image.created': rfc3339(Math.floor(Date.now() / 1000)) },
+    },
+    pushOptions.signal,
+  );
 }
 
 /** Removes a built image's log file (pushed or not, it is not needed after the command). */
