@@ -9,6 +9,7 @@ import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
 import { inspectCommand } from './inspect.ts';
 import { failureText } from './io.ts';
+import { keyCommand } from './key.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -31,6 +32,7 @@ Usage:
   nocker inspect REF [--raw] [--json]   show an image's config, layers and size
   nocker ls [REPOSITORY] [--json]       list the Hub's repositories, or a repository's tags
   nocker tag SOURCE TARGET              put an image under another tag on the same Hub
+  nocker key generate [--out DIR]       make an ECDSA P-256 key pair for signing
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -60,6 +62,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   pull: pullCommand,
   push: pushCommand,
   inspect: inspectCommand,
+  key: keyCommand,
   ls: lsCommand,
   tag: tagCommand,
 };
