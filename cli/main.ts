@@ -10,6 +10,8 @@ import { importCommand } from './import.ts';
 import { inspectCommand } from './inspect.ts';
 import { failureText } from './io.ts';
 import { keyCommand } from './key.ts';
+import { attestCommand, signCommand } from './sign.ts';
+import { verifyCommand } from './verify.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -33,6 +35,10 @@ Usage:
   nocker ls [REPOSITORY] [--json]       list the Hub's repositories, or a repository's tags
   nocker tag SOURCE TARGET              put an image under another tag on the same Hub
   nocker key generate [--out DIR]       make an ECDSA P-256 key pair for signing
+  nocker sign REF --key KEY             sign an image: a Sigstore bundle pushed as its referrer
+  nocker attest REF --predicate FILE --type URI --key KEY
+                                        sign a statement (SBOM, provenance…) about an image
+  nocker verify REF --key PUB           check an image's signatures (nocker's and cosign's)
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -63,6 +69,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   push: pushCommand,
   inspect: inspectCommand,
   key: keyCommand,
+  sign: signCommand,
+  attest: attestCommand,
+  verify: verifyCommand,
   ls: lsCommand,
   tag: tagCommand,
 };

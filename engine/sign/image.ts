@@ -1,0 +1,84 @@
+/**
+ * Signing and verifying an image in the Hub: the manifest's digest signed into a bundle that is
+ * pushed as its referrer; every signature the Hub holds for it checked against trusted keys.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { HubClient } from '../../hub/client/client.ts';
+import { fetchManifest } from '../../hub/client/pull.ts';
+import type { Descriptor } from '../image/manifest.ts';
+import { parseBundle, signStatement } from './bundle.ts';
+import { keyId } from './keys.ts';
+import { findSignatures, pushBundle, type FoundSignature } from './oci.ts';
+import { imageStatement, SIGNATURE_PREDICATE_TYPE } from './statement.ts';
+import { verifyBundle, verifySimpleSigning, type SignatureVerdict, type TrustedKey } from './verify.ts';
+
+/** An image in the Hub as signatures name it. */
+export interface SignedImage {
+  /** `host/repository`, the statement's subject name. */
+  name: string;
+  repository: string;
+  /** The manifest (or index) descriptor: what gets signed. */
+  descriptor: Descriptor;
+}
+
+/**
+ * Resolves `reference` (a tag or a digest) in `repository` to the manifest a signature covers.
+ *
+ * @example
+ * const image = await imageToSign(client, 'team/app', 'v1');
+ */
+export async function imageToSign(client: HubClient, repository: string, reference: string): Promise<SignedImage> {
+  const manifest = await fetchManifest(client, repository, reference);
+  return { name: `${client.host}/${repository}`, repository, descriptor: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length } };
+}
+
+/** What to sign: a plain signature by default, or an attestation's predicate. */
+export interface Claim {
+  predicateType: string;
+  predicate: Record<string, unknown>;
+}
+
+/**
+ * Signs `image` with `privateKey` (a statement of `claim` about its digest) and pushes the
+ * bundle as its referrer; resolves to the signature artifact's digest.
+ *
+ * @example
+ * await signImage(client, await imageToSign(client, 'team/app', 'v1'), privateKey);
+ */
+export async function signImage(client: HubClient, image: SignedImage, privateKey: KeyObject, claim: Claim = { predicateType: SIGNATURE_PREDICATE_TYPE, predicate: {} }): Promise<string> {
+  const publicKey = createPublicKey(privateKey);
+  const statement = imageStatement(image.name, image.descriptor.digest, claim.predicateType, claim.predicate);
+  const bundle = await signStatement(statement, { privateKey, publicKey, hint: keyId(publicKey) });
+  return pushBundle(client, image.repository, image.descriptor, bundle, claim.predicateType);
+}
+
+/** A signature found for an image, with what checking it found. */
+export interface CheckedSignature {
+  format: FoundSignature['format'];
+  /** The signature artifact (its manifest digest). */
+  artifact: string;
+  created?: string;
+  verdict: SignatureVerdict;
+}
+
+/** Checks one found signature against `keys`; a malformed one is an invalid verdict, not a throw. */
+function check(found: FoundSignature, digest: string, keys: readonly TrustedKey[]): SignatureVerdict {
+  if (found.format === 'simple-signing') return verifySimpleSigning(found.payload, found.signature, digest, keys);
+  try {
+    return verifyBundle(parseBundle(found.bundle), digest, keys);
+  } catch (err) {
+    return { valid: false, reason: (err as Error).message };
+  }
+}
+
+/**
+ * Finds every signature of `image` in the Hub and checks each against `keys`.
+ *
+ * @example
+ * const checked = await verifyImage(client, image, [{ name: 'ci.pub', publicKey }]);
+ * checked.filter((c) => c.verdict.valid).length; // valid signatures
+ */
+export async function verifyImage(client: HubClient, image: SignedImage, keys: readonly TrustedKey[]): Promise<CheckedSignature[]> {
+  const found = await findSignatures(client, image.repository, image.descriptor.digest);
+  return found.map((f) => ({ format: f.format, artifact: f.artifact, ...(f.created ? { created: f.created } : {}), verdict: check(f, image.descriptor.digest, keys) }));
+}
