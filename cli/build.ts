@@ -10,6 +10,8 @@ import { saveBuiltImage } from '../engine/build/save.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { parseImageReference, type ImageReference } from '../engine/image/reference.ts';
 import { sourceDateEpoch } from '../engine/image/time.ts';
+import { signImage } from '../engine/sign/image.ts';
+import { readPrivateKeyFile } from '../engine/sign/keys.ts';
 import { loadNockerfile, NockerfileError, type BuildStep, type Nockerfile } from '../engine/nockerfile/index.ts';
 import { credentialsFor, requireCredentials } from './docker-config.ts';
 import { commandOutput, failureText, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type BlobRecord, type CommandIO, type JsonResult } from './io.ts';
@@ -18,14 +20,15 @@ import { UsageError } from './usage.ts';
 
 /** The help of `nocker build`. */
 export const BUILD_HELP = `Usage:
-  nocker build [-f Nockerfile.yml] [--env NAME] [-t REF] [--push] [--no-cache] [--update] [--hub HUB] [-q] [--json]
+  nocker build [-f Nockerfile.yml] [--env NAME] [-t REF] [--push [--sign --key KEY]] [--no-cache] [--update] [--hub HUB] [-q] [--json]
       Build the image a Nockerfile describes. The base image is resolved on the Hub (only its
       config is fetched) and its digest recorded in Nockerfile.lock beside the Nockerfile; copy
       steps become layers, cached in $NOCKER_CACHE_DIR (default ~/.cache/nocker) so that an
       unchanged step is reused; workdir and env change the config; the run section sets the
       image's command, environment, user and ports; the policies go into an annotation. Files
-      listed in .nockerignore (and Nockerfile.lock) are left out of copies. Run steps are not
-      supported yet.
+      listed in .nockerignore (and Nockerfile.lock) are left out of copies. Run steps run
+      /bin/sh -c COMMAND in the image through an OCI runtime (runc, or crun on cgroup v2;
+      $NOCKER_RUNTIME picks) and need root; what they change becomes their layer.
 
       The same context and Nockerfile always give the same digest (timestamps are clamped to
       $SOURCE_DATE_EPOCH, default 0). Without --push the image is kept in the local store,
@@ -42,6 +45,8 @@ export const BUILD_HELP = `Usage:
       --env NAME        the environment to apply
       -t, --tag REF     the image to build, HOST:PORT/NAME[:TAG] (default HUB/<name>:latest)
       --push            push the image (base layers are mounted from the base repository)
+      --sign            with --push: sign the pushed image as "nocker sign" does
+      --key KEY         the private key --sign signs with ($NOCKER_KEY_PASSWORD opens an encrypted one)
       --no-cache        rebuild every step
       --update          resolve the base's tag again instead of using Nockerfile.lock
       --hub HUB         the Hub, when REF does not name one (default $NOCKER_HUB, else 127.0.0.1:5000)
@@ -50,11 +55,13 @@ export const BUILD_HELP = `Usage:
                         pushed (true with --push), base (name and digest, or null), config (its
                         digest), layers (each with digest, size, from "base" or "build", and
                         outcome when one is known: "pushed", "exists" or "mounted" with --push,
-                        "downloaded", "copied" or "present" in the local store)
+                        "downloaded", "copied" or "present" in the local store), signature (its
+                        artifact's digest, with --sign)
 
   Example:
       nocker login 127.0.0.1:5000 -u admin --password-stdin < secret
       nocker build -f Nockerfile.yml -t 127.0.0.1:5000/team/app:v1 --push
+      nocker build -t 127.0.0.1:5000/team/app:v1 --push --sign --key ci.key    # in CI, logged in as a robot
       nocker build -q --json -t 127.0.0.1:5000/team/app:v1 --push | jq -r '.layers[].digest'
 `;
 
@@ -84,6 +91,8 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       env: { type: 'string' },
       tag: { type: 'string', short: 't' },
       push: { type: 'boolean' },
+      sign: { type: 'boolean' },
+      key: { type: 'string' },
       'no-cache': { type: 'boolean' },
       update: { type: 'boolean' },
       hub: { type: 'string' },
@@ -116,6 +125,10 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
   const hubUrl = hubFor(io, reference, values.hub);
   const target = reference ?? parseImageReference(`${hubHost(hubUrl)}/${nockerfile.name}:latest`);
   const name = `${hubHost(hubUrl)}/${target.repository}:${target.tag}`;
+  if (values.sign && !values.push) throw new UsageError('--sign signs what is pushed: add --push');
+  if (values.sign && values.key === undefined) throw new UsageError('--sign needs --key KEY, the private key to sign with');
+  // Read before building, so that a wrong key or passphrase fails at once, not after the build.
+  const signingKey = values.sign && values.key !== undefined ? await readPrivateKeyFile(values.key, io.env) : undefined;
   const pushClient = values.push ? new HubClient({ url: hubUrl, credentials: await requireCredentials(hubUrl, { env: io.env }) }) : undefined;
 
   const output = commandOutput(io, values);
@@ -171,7 +184,9 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       { onProgress: (blob, done, total) => report.transfer(blob, done, total) },
     );
     report.line(`pushed ${name}`);
-    output.result(buildResult(name, digest, image, true, output.blobs));
+    const signature = signingKey ? await signImage(pushClient, { name: `${pushClient.host}/${target.repository}`, repository: target.repository, descriptor: { mediaType: image.manifest.mediaType, digest, size: image.manifest.size } }, signingKey) : undefined;
+    if (signature) report.line(`signed ${name}@${digest} with ${values.key} (signature ${signature})`);
+    output.result({ ...buildResult(name, digest, image, true, output.blobs), ...(signature ? { signature } : {}) });
     return 0;
   } catch (err) {
     report.clear();

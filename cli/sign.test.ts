@@ -1,5 +1,5 @@
 /** `nocker sign`, `attest` and `verify` against a real Hub. */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStatement, type SigningKey } from '../engine/sign/bundle.ts';
@@ -7,6 +7,7 @@ import { imageToSign } from '../engine/sign/image.ts';
 import { generateSigningKeyPair, keyId, readPrivateKeyFile, readPublicKeyFile } from '../engine/sign/keys.ts';
 import { pushBundle } from '../engine/sign/oci.ts';
 import { imageStatement, SIGNATURE_PREDICATE_TYPE } from '../engine/sign/statement.ts';
+import { buildCommand } from './build.ts';
 import { attestCommand, signCommand } from './sign.ts';
 import { pushSampleImage, run, startCliTestHub, type CliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
@@ -121,6 +122,22 @@ describe('nocker sign and verify', () => {
     expect(result.json.signatures).toEqual([expect.objectContaining({ valid: true, predicateType: 'https://spdx.dev/Document' })]);
     expect((await run(signCommand, [ref, '--key', keys.ours.key, '-q'], cli.env)).code).toBe(0);
     expect((await verify(ref, keys.ours.pub)).code).toBe(0);
+  });
+
+  it('nocker build --push --sign pushes the image signed', async () => {
+    const project = join(cli.dir, 'project');
+    await mkdir(project, { recursive: true });
+    await writeFile(join(project, 'hello.txt'), 'hello\n');
+    await writeFile(join(project, 'Nockerfile.yml'), 'version: "1.0"\nname: signed/built\nbuild:\n  base: scratch\n  steps:\n    - copy: hello.txt /hello.txt\n');
+    const file = join(project, 'Nockerfile.yml');
+    await expect(run(buildCommand, ['-f', file, '--sign', '--key', keys.ours.key, '--hub', cli.hub.url], cli.env)).rejects.toThrow('add --push');
+    await expect(run(buildCommand, ['-f', file, '--push', '--sign', '--hub', cli.hub.url], cli.env)).rejects.toThrow('--sign needs --key KEY');
+    const built = await run(buildCommand, ['-f', file, '--push', '--sign', '--key', keys.ours.key, '--hub', cli.hub.url, '--json'], cli.env);
+    expect(built.code, built.stderr).toBe(0);
+    const result = JSON.parse(built.stdout) as { digest: string; signature: string };
+    expect(result.signature).toMatch(/^sha256:/);
+    const checked = await verify(`${cli.host}/signed/built:latest`, keys.ours.pub);
+    expect(checked.json).toMatchObject({ valid: true, digest: result.digest });
   });
 
   it('says what is missing on its command line', async () => {
