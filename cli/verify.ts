@@ -2,9 +2,9 @@
  * `nocker verify`: every signature the Hub holds for an image — Sigstore bundles and cosign's
  * simple signatures, as referrers or under cosign's `.sig` tag — checked against trusted keys.
  */
-import { imageToSign, verifyImage, type CheckedSignature } from '../engine/sign/image.ts';
+import { isPlainSignature, validSigners, type CheckedSignature } from '../engine/sign/checked.ts';
+import { imageToSign, verifyImage } from '../engine/sign/image.ts';
 import { readPublicKeyFile } from '../engine/sign/keys.ts';
-import { SIGNATURE_PREDICATE_TYPE } from '../engine/sign/statement.ts';
 import type { TrustedKey } from '../engine/sign/verify.ts';
 import { OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
 import { shortDigest } from './progress.ts';
@@ -38,16 +38,10 @@ export const VERIFY_HELP = `Usage:
       nocker verify 127.0.0.1:5000/team/app:v1 --key cosign.pub --json | jq .valid
 `;
 
-/** True for a valid plain signature (attestations say something else about the image). */
-function isValidSignature(checked: CheckedSignature): boolean {
-  const type = checked.verdict.predicateType;
-  return checked.verdict.valid && (type === undefined || type === SIGNATURE_PREDICATE_TYPE);
-}
-
 /** One signature as a line: `valid signature sha256:abc… (bundle) by ci.pub at …` or why not. */
 function describe(checked: CheckedSignature): string {
   const { verdict } = checked;
-  const kind = verdict.predicateType === undefined || verdict.predicateType === SIGNATURE_PREDICATE_TYPE ? 'signature' : `attestation ${verdict.predicateType}`;
+  const kind = isPlainSignature(checked) ? 'signature' : `attestation ${verdict.predicateType}`;
   const what = `${kind} ${shortDigest(checked.artifact)} (${checked.format})`;
   if (!verdict.valid) return `not valid: ${what}: ${verdict.reason}`;
   return `valid: ${what} signed by ${verdict.signer}${checked.created ? ` at ${checked.created}` : ''}`;
@@ -68,7 +62,7 @@ export async function verifyCommand(argv: string[], io: CommandIO = processIO())
   const { reference, client } = await connect(io, ref, values.hub);
   const image = await imageToSign(client, reference.repository, manifestReference(reference));
   const checked = await verifyImage(client, image, keys);
-  const valid = checked.some(isValidSignature);
+  const valid = validSigners(checked).size > 0;
   if (values.json === true) {
     io.stdout.write(`${JSON.stringify({ image: image.name, digest: image.descriptor.digest, valid, signatures: checked.map((c) => ({ format: c.format, artifact: c.artifact, created: c.created, ...c.verdict })) }, null, 2)}\n`);
   } else if (values.quiet !== true) {

@@ -6,11 +6,12 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { HubClient } from '../../hub/client/client.ts';
 import { fetchManifest } from '../../hub/client/pull.ts';
 import type { Descriptor } from '../image/manifest.ts';
-import { parseBundle, signStatement } from './bundle.ts';
+import { signStatement } from './bundle.ts';
 import { keyId } from './keys.ts';
-import { findSignatures, pushBundle, type FoundSignature } from './oci.ts';
+import { checkSignatures, type CheckedSignature } from './checked.ts';
+import { clientSource, findSignatures, pushBundle } from './oci.ts';
 import { imageStatement, SIGNATURE_PREDICATE_TYPE } from './statement.ts';
-import { verifyBundle, verifySimpleSigning, type SignatureVerdict, type TrustedKey } from './verify.ts';
+import type { TrustedKey } from './verify.ts';
 
 /** An image in the Hub as signatures name it. */
 export interface SignedImage {
@@ -52,25 +53,6 @@ export async function signImage(client: HubClient, image: SignedImage, privateKe
   return pushBundle(client, image.repository, image.descriptor, bundle, claim.predicateType);
 }
 
-/** A signature found for an image, with what checking it found. */
-export interface CheckedSignature {
-  format: FoundSignature['format'];
-  /** The signature artifact (its manifest digest). */
-  artifact: string;
-  created?: string;
-  verdict: SignatureVerdict;
-}
-
-/** Checks one found signature against `keys`; a malformed one is an invalid verdict, not a throw. */
-function check(found: FoundSignature, digest: string, keys: readonly TrustedKey[]): SignatureVerdict {
-  if (found.format === 'simple-signing') return verifySimpleSigning(found.payload, found.signature, digest, keys);
-  try {
-    return verifyBundle(parseBundle(found.bundle), digest, keys);
-  } catch (err) {
-    return { valid: false, reason: (err as Error).message };
-  }
-}
-
 /**
  * Finds every signature of `image` in the Hub and checks each against `keys`.
  *
@@ -79,6 +61,5 @@ function check(found: FoundSignature, digest: string, keys: readonly TrustedKey[
  * checked.filter((c) => c.verdict.valid).length; // valid signatures
  */
 export async function verifyImage(client: HubClient, image: SignedImage, keys: readonly TrustedKey[]): Promise<CheckedSignature[]> {
-  const found = await findSignatures(client, image.repository, image.descriptor.digest);
-  return found.map((f) => ({ format: f.format, artifact: f.artifact, ...(f.created ? { created: f.created } : {}), verdict: check(f, image.descriptor.digest, keys) }));
+  return checkSignatures(await findSignatures(clientSource(client, image.repository), image.descriptor.digest), image.descriptor.digest, keys);
 }
