@@ -5,10 +5,16 @@ import { repositoryAccess, type AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { StoredManifest } from '../registry/manifests.ts';
+import type { SignatureGate } from '../policy/gate.ts';
 import { readSmallBody } from './body.ts';
 import { NAME, repositoryName } from './params.ts';
 
-export function manifestRoutes(registry: Registry, access: AccessControl, maxManifestBytes: number): Hono<AuthEnv> {
+/** The header a pull names its environment in (`production` when absent), for trust policies. */
+export const ENVIRONMENT_HEADER = 'Nocker-Environment';
+/** The header a `warn` policy flags an image that does not meet it with. */
+export const POLICY_WARNING_HEADER = 'Nocker-Policy-Warning';
+
+export function manifestRoutes(registry: Registry, access: AccessControl, maxManifestBytes: number, gate?: SignatureGate): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const { manifests } = registry;
 
@@ -28,14 +34,24 @@ export function manifestRoutes(registry: Registry, access: AccessControl, maxMan
 
   app.get(`/v2/${NAME}/manifests/:reference`, repositoryAccess(access, 'pull', { audit: 'pull', auditMethods: ['GET'] }), async (c) => {
     const name = repositoryName(c);
-    const manifest = await manifests.get(name, c.req.param('reference'));
+    const reference = c.req.param('reference');
+    const manifest = await manifests.get(name, reference);
     requireAcceptable(c, manifest);
-    const headers = {
+    const headers: Record<string, string> = {
       'Content-Type': manifest.mediaType,
       'Content-Length': String(manifest.content.byteLength),
       'Docker-Content-Digest': manifest.digest,
       ETag: `"${manifest.digest}"`,
     };
+    // HEAD stays open: clients resolve digests with it to fetch an image's signatures.
+    if (gate && c.req.method === 'GET') {
+      const decision = await gate.decide(name, reference, manifest, c.req.header(ENVIRONMENT_HEADER));
+      if (!decision.allowed && decision.mode === 'enforce') throw new OciError('DENIED', `refused by trust policy: ${decision.reason}`, { detail: { repository: name, digest: manifest.digest } });
+      if (!decision.allowed) {
+        headers[POLICY_WARNING_HEADER] = (decision.reason ?? 'does not meet the trust policy').replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
+        console.warn(JSON.stringify({ level: 'warn', event: 'policy.warn', repository: name, digest: manifest.digest, reason: decision.reason }));
+      }
+    }
     return new Response(c.req.method === 'HEAD' ? null : manifest.content, { status: 200, headers });
   });
 
