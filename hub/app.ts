@@ -10,6 +10,7 @@ import { blobRoutes } from './distribution/blobs.ts';
 import { catalogRoutes } from './distribution/catalog.ts';
 import { handleError, handleNotFound } from './distribution/errors.ts';
 import { manifestRoutes } from './distribution/manifests.ts';
+import { createSignatureGate } from './policy/gate.ts';
 import { referrerRoutes } from './distribution/referrers.ts';
 import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
@@ -18,6 +19,7 @@ import { gcRoutes } from './api/gc.ts';
 import { managementRoutes } from './api/routes.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { AccessControl } from './auth/access-control.ts';
+import type { TrustPolicyStore } from './policy/store.ts';
 import { authenticate, type AuthEnv } from './auth/middleware.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
 
@@ -26,6 +28,8 @@ export interface HubContext {
   registry: Registry;
   access: AccessControl;
   metrics: HubMetrics;
+  /** Trust policies, for the registry's pulls (the management API reaches them through `access`). */
+  policies: TrustPolicyStore;
   /** Lets `nocker hub gc` on this machine act as administrator (see datadir-lock.ts). */
   operatorSecret?: string;
   /** Answers `/readyz`: resolves when the Hub can serve, rejects saying what is wrong. */
@@ -62,7 +66,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', catalogRoutes(registry, access));
   app.route('/', uploadRoutes(registry, access));
   app.route('/', blobRoutes(registry, access));
-  app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes));
+  app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes, createSignatureGate(registry, hub.policies)));
   app.route('/', tagRoutes(registry, access));
   app.route('/', referrerRoutes(registry, access));
   app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret));

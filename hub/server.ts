@@ -113,6 +113,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     config,
     registry: backends.registry,
     access: backends.access,
+    policies: backends.access.policies,
     metrics: new HubMetrics(),
     ready,
     quiet: options.quiet,

@@ -8,6 +8,7 @@ import type { AuthConfig } from '../config.ts';
 import type { Database } from '../db/open.ts';
 import { OciError } from '../oci/errors.ts';
 import { validateRepositoryName } from '../oci/names.ts';
+import { createTrustPolicyStore, type TrustPolicyStore } from '../policy/store.ts';
 import { AccountService, identityOf, loginRefusal, type AccountRow } from './accounts.ts';
 import { AuditLog } from './audit.ts';
 import { loadSigningKey, VerificationKeys } from './keys.ts';
@@ -26,6 +27,8 @@ export interface AccessControl {
   tokens: TokenService;
   keys: VerificationKeys;
   audit: AuditLog;
+  /** Namespaces' trust policies: which signatures their images need, per environment. */
+  policies: TrustPolicyStore;
   /** The token service name clients must present, for this request. */
   serviceFor(c: Context): string;
   /** The token endpoint's URL, as clients reach it. */
@@ -82,6 +85,7 @@ export async function createAccessControl(db: Database, config: AuthConfig, data
     tokens,
     keys,
     audit,
+    policies: createTrustPolicyStore(db),
     serviceFor: (c) => config.service ?? c.req.header('host') ?? new URL(c.req.url).host,
     realmFor: (c) => `${config.publicUrl ?? new URL(c.req.url).origin}/token`,
 

@@ -8,6 +8,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -19,6 +20,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
+import type { PolicyKey } from '../policy/types.ts';
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -219,4 +221,30 @@ export const auditLog = pgTable(
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
   (t) => [index('audit_log_repository_idx').on(t.repository, t.id), index('audit_log_actor_idx').on(t.actor, t.id)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Trust policies: which signatures a namespace's images need, per environment
+// ---------------------------------------------------------------------------------------------
+
+export const trustPolicies = pgTable(
+  'trust_policies',
+  {
+    namespace: text('namespace')
+      .notNull()
+      .references(() => namespaces.name, { onDelete: 'cascade' }),
+    environment: text('environment').notNull(),
+    mode: text('mode', { enum: ['enforce', 'warn', 'off'] }).notNull(),
+    keys: jsonb('keys').$type<PolicyKey[]>().notNull(),
+    required: integer('required').notNull(),
+    /** Raised by every change: the registry caches verification results per version. */
+    version: integer('version').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.environment] }),
+    check('trust_policies_mode_check', sql`${t.mode} in ('enforce', 'warn', 'off')`),
+    check('trust_policies_required_check', sql`${t.required} >= 1`),
+  ],
 );
