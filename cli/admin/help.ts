@@ -2,7 +2,7 @@
  * The help text of the Hub's account commands, on its own so that the shared parsing that prints
  * it and the `nocker hub` entry that lists it both import it without a cycle.
  */
-/** The help of every `nocker hub user|namespace|robot|token|audit` command. */
+/** The help of every `nocker hub user|namespace|policy|robot|token|audit` command. */
 export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker login" saved for it (options: --hub HUB, --json):
   nocker hub user list
   nocker hub user create NAME [--admin] [--password-stdin]
@@ -21,6 +21,16 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
   nocker hub namespace member add NAME ACCOUNT ROLE      ROLE: owner, maintainer, developer, reader
   nocker hub namespace member remove NAME ACCOUNT
 
+  nocker hub policy list NAMESPACE
+  nocker hub policy show NAMESPACE [--env ENV]
+  nocker hub policy set NAMESPACE [--env ENV] --mode enforce|warn|off [--key [NAME=]PUB.pem …]
+                        [--required N]
+  nocker hub policy delete NAMESPACE [--env ENV]
+      Trust policies: which signatures the Hub asks of a namespace's images pulled for ENV
+      (default production). enforce serves only images signed by N (default 1) of the keys,
+      warn serves others with a warning, off does not check. A key is named after its file
+      (release.pub: release) unless NAME= is given. Owners and administrators set them.
+
   nocker hub robot list
   nocker hub robot create NAME --access REPOSITORY:ACTIONS [--access …] [--expires 30d|DATE]
                                [--description TEXT]
@@ -38,6 +48,7 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
 Examples:
   nocker hub namespace create team --public
   nocker hub namespace member add team alice developer
+  nocker hub policy set team --env production --mode enforce --key release.pub --key ci=cosign.pub --required 2
   nocker hub robot create ci --access 'team/*:pull,push' --expires 90d
   nocker hub audit --repository team/app --since 24h --json
 `;

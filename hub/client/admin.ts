@@ -1,8 +1,11 @@
 /**
- * The Hub's management API (`/api/v1`): accounts, namespaces and their members, robots, tokens
- * and the audit log, as typed calls over a {@link HubClient}.
+ * The Hub's management API (`/api/v1`): accounts, namespaces with their members and trust
+ * policies, robots, tokens and the audit log, as typed calls over a {@link HubClient}.
  */
+import type { TrustPolicy } from '../policy/types.ts';
 import type { HubClient } from './client.ts';
+
+export type { PolicyKey, PolicyMode, TrustPolicy } from '../policy/types.ts';
 
 /** A namespace role, strongest first. */
 export const ROLES = ['owner', 'maintainer', 'developer', 'reader'] as const;
@@ -116,6 +119,13 @@ export interface AuditPage {
   next?: string;
 }
 
+/** `PUT /api/v1/namespaces/<ns>/policies/<env>`: `required` defaults to 1. */
+export interface PolicyChange {
+  mode: TrustPolicy['mode'];
+  keys?: TrustPolicy['keys'];
+  required?: number;
+}
+
 const seg = encodeURIComponent;
 
 /**
@@ -182,6 +192,23 @@ export class HubAdmin {
 
   async removeMember(namespace: string, account: string): Promise<void> {
     await this.client.api('DELETE', `/api/v1/namespaces/${seg(namespace)}/members/${seg(account)}`);
+  }
+
+  async listPolicies(namespace: string): Promise<TrustPolicy[]> {
+    return (await this.client.api<{ policies: TrustPolicy[] }>('GET', `/api/v1/namespaces/${seg(namespace)}/policies`)).policies;
+  }
+
+  getPolicy(namespace: string, environment: string): Promise<TrustPolicy> {
+    return this.client.api('GET', `/api/v1/namespaces/${seg(namespace)}/policies/${seg(environment)}`);
+  }
+
+  /** Creates or replaces the namespace's policy for `environment`; the answer carries the new version. */
+  setPolicy(namespace: string, environment: string, policy: PolicyChange): Promise<TrustPolicy> {
+    return this.client.api('PUT', `/api/v1/namespaces/${seg(namespace)}/policies/${seg(environment)}`, policy);
+  }
+
+  async deletePolicy(namespace: string, environment: string): Promise<void> {
+    await this.client.api('DELETE', `/api/v1/namespaces/${seg(namespace)}/policies/${seg(environment)}`);
   }
 
   async listRobots(): Promise<Robot[]> {
