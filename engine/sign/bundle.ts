@@ -40,8 +40,11 @@ function keySigner(key: SigningKey): Signer {
  */
 export async function signStatement(statement: Statement, key: SigningKey): Promise<SerializedBundle> {
   const builder = new DSSEBundleBuilder({ signer: keySigner(key), witnesses: [] });
-  const bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement), 'utf8'), type: IN_TOTO_PAYLOAD_TYPE });
-  return bundleToJSON(bundle);
+  const bundle = bundleToJSON(await builder.create({ data: Buffer.from(JSON.stringify(statement), 'utf8'), type: IN_TOTO_PAYLOAD_TYPE }));
+  // The key is named by the verification material's hint only: cosign skips a DSSE signature
+  // whose keyid differs from the id it gives its --key, and nothing needs the keyid.
+  for (const signature of bundle.dsseEnvelope?.signatures ?? []) signature.keyid = '';
+  return bundle;
 }
 
 /**
