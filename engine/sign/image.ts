@@ -4,7 +4,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { HubClient } from '../../hub/client/client.ts';
-import { fetchManifest } from '../../hub/client/pull.ts';
+import { headManifest } from '../../hub/client/pull.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import { signStatement } from './bundle.ts';
 import { keyId } from './keys.ts';
@@ -29,8 +29,8 @@ export interface SignedImage {
  * const image = await imageToSign(client, 'team/app', 'v1');
  */
 export async function imageToSign(client: HubClient, repository: string, reference: string): Promise<SignedImage> {
-  const manifest = await fetchManifest(client, repository, reference);
-  return { name: `${client.host}/${repository}`, repository, descriptor: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length } };
+  // HEAD, not GET: a trust policy may refuse to serve the image until it is signed.
+  return { name: `${client.host}/${repository}`, repository, descriptor: await headManifest(client, repository, reference) };
 }
 
 /** What to sign: a plain signature by default, or an attestation's predicate. */

@@ -17,4 +17,4 @@ export { errorFromBody, errorFromResponse } from './errors.ts';
 export { TokenCache } from './tokens.ts';
 export { listReferrers, type Referrer } from './referrers.ts';
 export { mountBlob, pushBlob, pushImage, putManifest, type PushBlob, type PushImageInput, type PushOptions, type PushResult } from './push.ts';
-export { downloadBlob, fetchBlobBytes, fetchManifest, listRepositories, listTags, MANIFEST_ACCEPT, parseRemoteReference, resolveImage, selectPlatform, type FetchedManifest, type ListOptions, type PlatformSpec, type RemoteReference, type ResolvedImage } from './pull.ts';
+export { downloadBlob, fetchBlobBytes, fetchManifest, headManifest, listRepositories, listTags, MANIFEST_ACCEPT, parseRemoteReference, resolveImage, selectPlatform, type FetchedManifest, type ListOptions, type PlatformSpec, type RemoteReference, type ResolvedImage } from './pull.ts';

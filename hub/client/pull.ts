@@ -63,6 +63,26 @@ export interface FetchedManifest {
 }
 
 /**
+ * A manifest's descriptor from a HEAD request: its digest, media type and size, without its
+ * bytes. HEAD stays open under trust policies, so signing and verifying work on images the Hub
+ * does not serve yet.
+ *
+ * @example
+ * const { digest } = await headManifest(client, 'team/app', 'v1');
+ */
+export async function headManifest(client: HubClient, repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
+  const path = `/v2/${repository}/manifests/${reference}`;
+  const res = await client.v2('HEAD', path, { headers: { Accept: MANIFEST_ACCEPT }, signal });
+  if (!res.ok) throw await errorFromResponse(res, `HEAD ${path}`);
+  const digest = res.headers.get('docker-content-digest');
+  const size = Number(res.headers.get('content-length'));
+  const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim();
+  if (!digest || !mediaType || !Number.isInteger(size)) throw new OciError('UNSUPPORTED', `HEAD ${path}: the Hub did not give the manifest's digest, type and size`);
+  if (reference.includes(':') && digest !== reference) throw new OciError('DIGEST_INVALID', `the Hub answered ${repository}@${reference} with the digest ${digest}`);
+  return { mediaType, digest, size };
+}
+
+/**
  * Fetches a manifest by tag or digest. Its digest is computed from the bytes; fetched by digest,
  * bytes that do not match are refused.
  *

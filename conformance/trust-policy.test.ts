@@ -1,0 +1,93 @@
+/**
+ * Trust policies end to end over HTTP: a namespace's policy set through /api/v1, images signed
+ * with `nocker sign`'s code, and what a manifest GET then gets under enforce, warn and off.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageToSign, signImage } from '../engine/sign/image.ts';
+import { generateSigningKeyPair, loadPrivateKey } from '../engine/sign/keys.ts';
+import { pushSampleImage, startCliTestHub, type CliTestHub } from '../cli/testing.ts';
+
+let cli: CliTestHub;
+const alice = generateSigningKeyPair();
+const bob = generateSigningKeyPair();
+const ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
+
+async function setPolicy(namespace: string, body: { mode: string; keys: { name: string; pem: string }[]; required: number }, environment = 'production'): Promise<void> {
+  await cli.admin().api('PUT', `/api/v1/namespaces/${namespace}/policies/${environment}`, body);
+}
+
+async function get(repository: string, reference: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
+  return cli.admin().v2(method, `/v2/${repository}/manifests/${reference}`, { headers: { Accept: ACCEPT, ...headers } });
+}
+
+async function sign(repository: string, tag: string, pem: string): Promise<void> {
+  const client = cli.admin();
+  await signImage(client, await imageToSign(client, repository, tag), loadPrivateKey(pem));
+}
+
+beforeAll(async () => {
+  cli = await startCliTestHub('trust-policy');
+});
+afterAll(async () => {
+  await cli?.destroy();
+});
+
+describe('trust policies', () => {
+  it('enforce: an unsigned image is refused with the reason, a signed one is served, signatures stay readable', async () => {
+    const client = cli.admin();
+    const unsigned = await pushSampleImage(client, 'secure/app', 'unsigned');
+    const signedImage = await pushSampleImage(client, 'secure/app', 'signed');
+    await setPolicy('secure', { mode: 'enforce', keys: [{ name: 'alice', pem: alice.publicKeyPem }], required: 1 });
+
+    const refused = await get('secure/app', 'unsigned');
+    expect(refused.status).toBe(403);
+    const body = (await refused.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0]?.code).toBe('DENIED');
+    expect(body.errors[0]?.message).toContain(`secure/app@${unsigned.digest} is not signed; the production trust policy of namespace "secure" requires 1 valid signature by its trusted keys (alice)`);
+    // HEAD still answers, so that clients can find the digest and its signatures.
+    expect((await get('secure/app', 'unsigned', {}, 'HEAD')).status).toBe(200);
+
+    await sign('secure/app', 'signed', alice.privateKeyPem);
+    const served = await get('secure/app', 'signed');
+    expect(served.status).toBe(200);
+    expect(served.headers.get('docker-content-digest')).toBe(signedImage.digest);
+
+    // The signature artifact and the referrers list are readable under the policy.
+    const referrers = (await (await client.v2('GET', `/v2/secure/app/referrers/${signedImage.digest}`)).json()) as { manifests: { digest: string }[] };
+    expect(referrers.manifests).toHaveLength(1);
+    expect((await get('secure/app', referrers.manifests[0]?.digest ?? '')).status).toBe(200);
+  });
+
+  it('enforce: a signature by an untrusted key, or too few signers, is refused saying so', async () => {
+    const client = cli.admin();
+    await pushSampleImage(client, 'strict/app', 'v1');
+    await setPolicy('strict', { mode: 'enforce', keys: [{ name: 'alice', pem: alice.publicKeyPem }, { name: 'bob', pem: bob.publicKeyPem }], required: 2 });
+    await sign('strict/app', 'v1', generateSigningKeyPair().privateKeyPem);
+    const untrusted = await get('strict/app', 'v1');
+    expect(untrusted.status).toBe(403);
+    expect(await untrusted.text()).toContain('does not verify with any trusted key');
+
+    await sign('strict/app', 'v1', alice.privateKeyPem);
+    const one = await get('strict/app', 'v1');
+    expect(one.status).toBe(403);
+    expect(await one.text()).toContain('has 1 valid signature; the production trust policy of namespace \\"strict\\" requires 2 valid signatures');
+    await sign('strict/app', 'v1', bob.privateKeyPem);
+    expect((await get('strict/app', 'v1')).status).toBe(200);
+  });
+
+  it('warn serves and flags; off and other environments do not check', async () => {
+    const client = cli.admin();
+    await pushSampleImage(client, 'lenient/app', 'v1');
+    await setPolicy('lenient', { mode: 'warn', keys: [{ name: 'alice', pem: alice.publicKeyPem }], required: 1 });
+    const warned = await get('lenient/app', 'v1');
+    expect(warned.status).toBe(200);
+    expect(warned.headers.get('nocker-policy-warning')).toContain('is not signed');
+
+    await setPolicy('lenient', { mode: 'enforce', keys: [{ name: 'alice', pem: alice.publicKeyPem }], required: 1 }, 'testing');
+    expect((await get('lenient/app', 'v1', { 'Nocker-Environment': 'testing' })).status).toBe(403);
+    await setPolicy('lenient', { mode: 'off', keys: [], required: 1 }, 'testing');
+    const off = await get('lenient/app', 'v1', { 'Nocker-Environment': 'testing' });
+    expect(off.status).toBe(200);
+    expect(off.headers.get('nocker-policy-warning')).toBeNull();
+  });
+});
