@@ -90,4 +90,26 @@ describe('trust policies', () => {
     expect(off.status).toBe(200);
     expect(off.headers.get('nocker-policy-warning')).toBeNull();
   });
+
+  it('reports each signature of an image with its status under the policy, for the catalog', async () => {
+    const client = cli.admin();
+    const image = await pushSampleImage(client, 'listed/app', 'v1');
+    await sign('listed/app', 'v1', alice.privateKeyPem);
+    await sign('listed/app', 'v1', bob.privateKeyPem);
+    const path = `/api/v1/repositories/listed/app/manifests/${image.digest}/signatures`;
+    const without = await client.api<{ policy: unknown; valid: unknown; signatures: { status: string }[] }>('GET', path);
+    expect(without).toMatchObject({ policy: null, valid: null });
+    expect(without.signatures.map((s) => s.status)).toEqual(['untrusted', 'untrusted']);
+
+    await setPolicy('listed', { mode: 'enforce', keys: [{ name: 'alice', pem: alice.publicKeyPem }], required: 1 });
+    const status = await client.api<{ valid: boolean; policy: { mode: string }; signatures: { status: string; signer?: string; kind: string; created?: string }[] }>('GET', path);
+    expect(status).toMatchObject({ valid: true, policy: { mode: 'enforce' } });
+    expect(status.signatures.map((s) => [s.status, s.signer, s.kind]).sort()).toEqual([['untrusted', undefined, 'signature'], ['valid', 'alice', 'signature']]);
+    expect(status.signatures.every((s) => typeof s.created === 'string')).toBe(true);
+
+    const unknown = await client.v2('GET', `/api/v1/repositories/listed/app/manifests/sha256:${'0'.repeat(64)}/signatures`);
+    expect(unknown.status).toBe(404);
+    const anonymous = await fetch(`${cli.hub.url}${path}`);
+    expect(anonymous.status).toBe(401);
+  });
 });

@@ -17,6 +17,7 @@ import { uploadRoutes } from './distribution/uploads.ts';
 import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
 import { managementRoutes } from './api/routes.ts';
+import { signatureRoutes } from './api/signatures.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { AccessControl } from './auth/access-control.ts';
 import type { TrustPolicyStore } from './policy/store.ts';
@@ -71,6 +72,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', referrerRoutes(registry, access));
   app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret));
   app.route('/', managementRoutes(access));
+  app.route('/', signatureRoutes(registry, hub.policies));
 
   app.onError(handleError);
   app.notFound(handleNotFound);

@@ -5,7 +5,7 @@
 import type { FoundSignature } from './oci.ts';
 import { parseBundle } from './bundle.ts';
 import { SIGNATURE_PREDICATE_TYPE } from './statement.ts';
-import { verifyBundle, verifySimpleSigning, type SignatureVerdict, type TrustedKey } from './verify.ts';
+import { UNTRUSTED_REASON, verifyBundle, verifySimpleSigning, type SignatureVerdict, type TrustedKey } from './verify.ts';
 
 /** A signature found for an image, with what checking it found. */
 export interface CheckedSignature {
@@ -51,4 +51,16 @@ export function isPlainSignature(checked: CheckedSignature): boolean {
  */
 export function validSigners(checked: readonly CheckedSignature[]): Set<string> {
   return new Set(checked.filter((c) => c.verdict.valid && isPlainSignature(c)).map((c) => c.verdict.signer as string));
+}
+
+/**
+ * A signature's status as the catalog shows it: `valid` (a trusted key signed this digest),
+ * `untrusted` (no trusted key verifies it) or `invalid` (malformed, or for another digest).
+ *
+ * @example
+ * signatureStatus(checked[0]); // 'untrusted'
+ */
+export function signatureStatus(checked: CheckedSignature): 'valid' | 'untrusted' | 'invalid' {
+  if (checked.verdict.valid) return 'valid';
+  return checked.verdict.reason === UNTRUSTED_REASON ? 'untrusted' : 'invalid';
 }

@@ -49,7 +49,8 @@ function trustedSigner(entity: SignedEntity, keys: readonly TrustedKey[]): Trust
   });
 }
 
-const UNTRUSTED = 'the signature does not verify with any trusted key (signed by another key, or altered)';
+/** Why a signature that no trusted key verifies is refused: it may be another key's, or altered. */
+export const UNTRUSTED_REASON = 'the signature does not verify with any trusted key (signed by another key, or altered)';
 
 /**
  * Checks a Sigstore bundle signing the image `digest`: the DSSE envelope must verify with one of
@@ -65,7 +66,7 @@ export function verifyBundle(bundle: Bundle, digest: string, keys: readonly Trus
   const statement = parseStatement(envelope.payload);
   if (!statement) return { valid: false, reason: 'the envelope does not hold an in-toto statement' };
   const signer = trustedSigner(toSignedEntity(bundle), keys);
-  if (!signer) return { valid: false, reason: UNTRUSTED, predicateType: statement.predicateType };
+  if (!signer) return { valid: false, reason: UNTRUSTED_REASON, predicateType: statement.predicateType };
   if (!statementCovers(statement, digest)) return { valid: false, signer: signer.name, reason: `the signature is for ${statement.subject.map((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join()).join(', ')}, not ${digest}`, predicateType: statement.predicateType };
   return { valid: true, signer: signer.name, predicateType: statement.predicateType };
 }
@@ -94,7 +95,7 @@ export function verifySimpleSigning(payload: Uint8Array, signature: string, dige
   // The same checks as a bundle: the payload as a message signature over its sha256.
   const bundle = toMessageSignatureBundle({ digest: createHash('sha256').update(bytes).digest(), signature: Buffer.from(signature, 'base64'), keyHint: '', certificateChain: false });
   const signer = trustedSigner(toSignedEntity(bundle, bytes), keys);
-  if (!signer) return { valid: false, reason: UNTRUSTED };
+  if (!signer) return { valid: false, reason: UNTRUSTED_REASON };
   const signed = parsed.critical?.image?.['docker-manifest-digest'];
   if (signed !== digest) return { valid: false, signer: signer.name, reason: `the signature is for ${signed ?? 'no image'}, not ${digest}` };
   return { valid: true, signer: signer.name };

@@ -94,6 +94,24 @@ function trustedKeys(policy: TrustPolicy): TrustedKey[] {
   return keys;
 }
 
+/** An image's signatures checked against a policy's keys, and the keys that validly signed it. */
+export interface SignatureEvaluation {
+  checked: CheckedSignature[];
+  signers: Set<string>;
+}
+
+/**
+ * Finds the signatures of `digest` in repository `name` and checks them against the keys of
+ * `policy` (none without one: every signature is then untrusted).
+ *
+ * @example
+ * const { signers } = await evaluateSignatures(registry, 'team/app', digest, policy);
+ */
+export async function evaluateSignatures(registry: Registry, name: string, digest: string, policy: TrustPolicy | undefined): Promise<SignatureEvaluation> {
+  const checked = checkSignatures(await findSignatures(registrySource(registry, name), digest), digest, policy ? trustedKeys(policy) : []);
+  return { checked, signers: validSigners(checked) };
+}
+
 /** The trust gate: `decide` for each manifest GET. */
 export interface SignatureGate {
   decide(name: string, reference: string, manifest: StoredManifest, environment: string | undefined): Promise<GateDecision & { mode?: TrustPolicy['mode'] }>;
@@ -129,8 +147,8 @@ export function createSignatureGate(registry: Registry, policies: TrustPolicyLoo
       const key = `${namespace}|${policy.environment}|${policy.version}|${manifest.digest}|${artifacts.sort().join(',')}`;
       const cached = cache.get(key);
       if (cached) return { ...cached, mode: policy.mode };
-      const checked = checkSignatures(await findSignatures(source, manifest.digest), manifest.digest, trustedKeys(policy));
-      const valid = validSigners(checked).size;
+      const { checked, signers } = await evaluateSignatures(registry, name, manifest.digest, policy);
+      const valid = signers.size;
       const decision = valid >= policy.required ? ALLOWED : { allowed: false, reason: explain(name, manifest.digest, policy, checked, valid) };
       return { ...remember(key, decision), mode: policy.mode };
     },
