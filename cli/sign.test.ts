@@ -1,5 +1,5 @@
 /** `nocker sign`, `attest` and `verify` against a real Hub. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStatement, type SigningKey } from '../engine/sign/bundle.ts';
@@ -140,9 +140,24 @@ describe('nocker sign and verify', () => {
     expect(checked.json).toMatchObject({ valid: true, digest: result.digest });
   });
 
+  it('without --key, asks the Hub how the image stands under its trust policy', async () => {
+    await pushSampleImage(cli.admin(), 'policed/app', 'v1');
+    const ref = `${cli.host}/policed/app:v1`;
+    await expect(run(verifyCommand, [ref], cli.env)).rejects.toThrow('namespace policed has no trust policy for production on the Hub; give the trusted keys with --key PUB');
+    await cli.admin().api('PUT', '/api/v1/namespaces/policed/policies/production', { mode: 'warn', keys: [{ name: 'ours', pem: await readFile(keys.ours.pub, 'utf8') }], required: 1 });
+    const unsigned = await run(verifyCommand, [ref], cli.env);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain('the image is not signed');
+    expect((await run(signCommand, [ref, '--key', keys.ours.key, '-q'], cli.env)).code).toBe(0);
+    const signed = await run(verifyCommand, [ref, '--env', 'production'], cli.env);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout).toContain('under the production policy of policed (warn, 1 required)');
+    expect(signed.stdout).toMatch(/valid: signature [0-9a-f]{12} \(bundle\) signed by ours at /);
+    await expect(run(verifyCommand, [ref, '--env', 'production', '--key', keys.ours.pub], cli.env)).rejects.toThrow(UsageError);
+  });
+
   it('says what is missing on its command line', async () => {
     await expect(run(signCommand, [`${cli.host}/signed/app:v1`], cli.env)).rejects.toThrow(UsageError);
-    await expect(run(verifyCommand, [`${cli.host}/signed/app:v1`], cli.env)).rejects.toThrow('--key PUB is needed');
     await expect(run(attestCommand, [`${cli.host}/signed/app:v1`, '--key', keys.ours.key], cli.env)).rejects.toThrow('--predicate FILE and --type URI');
     expect((await run(signCommand, ['--help'], cli.env)).stdout).toContain('Example:');
   });

@@ -3,7 +3,10 @@
  * simple signatures, as referrers or under cosign's `.sig` tag — checked against trusted keys.
  */
 import { isPlainSignature, validSigners, type CheckedSignature } from '../engine/sign/checked.ts';
-import { imageToSign, verifyImage } from '../engine/sign/image.ts';
+import { imageToSign, verifyImage, type SignedImage } from '../engine/sign/image.ts';
+import type { HubClient } from '../hub/client/client.ts';
+import { fetchSignatureStatus, type SignatureStatus } from '../hub/client/referrers.ts';
+import { DEFAULT_ENVIRONMENT } from '../hub/policy/types.ts';
 import { readPublicKeyFile } from '../engine/sign/keys.ts';
 import type { TrustedKey } from '../engine/sign/verify.ts';
 import { OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
@@ -14,6 +17,7 @@ import { UsageError } from './usage.ts';
 /** The help of `nocker verify`. */
 export const VERIFY_HELP = `Usage:
   nocker verify REF --key PUB [--key PUB…] [--hub HUB] [-q] [--json]
+  nocker verify REF [--env ENV] [--hub HUB] [-q] [--json]
       Find every signature of the image REF on the Hub and check each against the trusted
       public keys: Sigstore bundles pushed as referrers (by "nocker sign", "nocker attest" or
       "cosign attest --new-bundle-format"), and cosign's simple signatures, as referrers
@@ -22,12 +26,17 @@ export const VERIFY_HELP = `Usage:
       image's digest. Prints one line per signature: valid or not, the key that signed, when,
       and why not. Exits 0 when at least one valid signature (not an attestation) was found.
 
+      Without --key the Hub checks the signatures against its trust policy for the image's
+      namespace and ENV (default production), and the exit code says whether the image meets
+      it (enough valid signatures by the policy's keys).
+
       REF is HOST:PORT/NAME[:TAG][@DIGEST], or NAME[:TAG][@DIGEST] on the Hub given by --hub,
       else $NOCKER_HUB, else 127.0.0.1:5000. PUB is a PEM public key (nocker's or cosign's
       .pub file). Verification is offline: no transparency log is consulted.
 
   Options:
       --key PUB          a trusted public key (repeatable)
+      --env ENV          without --key: the environment whose policy applies (default production)
       --hub HUB          the Hub, when REF does not name one
       -q, --quiet        print nothing but errors; the exit code tells
       --json             print one JSON object: image, digest, valid (true/false), signatures
@@ -36,6 +45,7 @@ export const VERIFY_HELP = `Usage:
   Example:
       nocker verify 127.0.0.1:5000/team/app:v1 --key keys/nocker.pub
       nocker verify 127.0.0.1:5000/team/app:v1 --key cosign.pub --json | jq .valid
+      nocker verify 127.0.0.1:5000/team/app:v1 --env production
 `;
 
 /** One signature as a line: `valid signature sha256:abc… (bundle) by ci.pub at …` or why not. */
@@ -48,29 +58,52 @@ function describe(checked: CheckedSignature): string {
 }
 
 /** `nocker verify REF --key PUB [--key PUB…] [--hub HUB] [-q] [--json]` */
+/** The Hub's report, as the rows `describe` prints. */
+function fromHub(status: SignatureStatus): CheckedSignature[] {
+  return status.signatures.map((s) => ({
+    format: s.format,
+    artifact: s.artifact,
+    ...(s.created ? { created: s.created } : {}),
+    verdict: { valid: s.status === 'valid', ...(s.signer ? { signer: s.signer } : {}), ...(s.reason ? { reason: s.reason } : {}), ...(s.predicateType ? { predicateType: s.predicateType } : {}) },
+  }));
+}
+
+/** The signatures of `image` checked here against `keys`, or by the Hub against its policy for `environment`. */
+async function check(client: HubClient, image: SignedImage, keys: TrustedKey[], environment: string): Promise<{ checked: CheckedSignature[]; valid: boolean; policy?: string }> {
+  if (keys.length > 0) {
+    const checked = await verifyImage(client, image, keys);
+    return { checked, valid: validSigners(checked).size > 0 };
+  }
+  const status = await fetchSignatureStatus(client, image.repository, image.descriptor.digest, environment);
+  if (!status.policy) throw new Error(`namespace ${image.repository.split('/')[0]} has no trust policy for ${environment} on the Hub; give the trusted keys with --key PUB`);
+  const policy = `the ${environment} policy of ${status.policy.namespace} (${status.policy.mode}, ${status.policy.required} required)`;
+  return { checked: fromHub(status), valid: status.valid === true, policy };
+}
+
+/** `nocker verify REF [--key PUB…] [--env ENV] [--hub HUB] [-q] [--json]` */
 export async function verifyCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const parsed = parseCommandLine(argv, io, { key: { type: 'string', multiple: true }, hub: { type: 'string' }, ...OUTPUT_OPTIONS }, VERIFY_HELP);
+  const parsed = parseCommandLine(argv, io, { key: { type: 'string', multiple: true }, env: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS }, VERIFY_HELP);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError('verify needs the image: nocker verify REF --key PUB');
+  if (ref === undefined) throw new UsageError('verify needs the image: nocker verify REF [--key PUB]');
   if (extra.length > 0) throw new UsageError(`verify takes one image, got also ${extra.join(' ')}`);
-  if (!values.key || values.key.length === 0) throw new UsageError('--key PUB is needed: the public key signatures must verify with');
+  if (values.key && values.env !== undefined) throw new UsageError('--env asks the Hub\'s trust policy, --key trusts keys given here: use one or the other');
   const keys: TrustedKey[] = [];
-  for (const path of values.key) keys.push({ name: path, publicKey: await readPublicKeyFile(path) });
+  for (const path of values.key ?? []) keys.push({ name: path, publicKey: await readPublicKeyFile(path) });
 
   const { reference, client } = await connect(io, ref, values.hub);
   const image = await imageToSign(client, reference.repository, manifestReference(reference));
-  const checked = await verifyImage(client, image, keys);
-  const valid = validSigners(checked).size > 0;
+  const { checked, valid, policy } = await check(client, image, keys, values.env ?? DEFAULT_ENVIRONMENT);
   if (values.json === true) {
     io.stdout.write(`${JSON.stringify({ image: image.name, digest: image.descriptor.digest, valid, signatures: checked.map((c) => ({ format: c.format, artifact: c.artifact, created: c.created, ...c.verdict })) }, null, 2)}\n`);
   } else if (values.quiet !== true) {
-    io.stdout.write(`${image.name}@${image.descriptor.digest}\n`);
+    io.stdout.write(`${image.name}@${image.descriptor.digest}${policy ? ` under ${policy}` : ''}\n`);
     for (const c of checked) io.stdout.write(`  ${describe(c)}\n`);
   }
   if (!valid && values.json !== true) {
-    io.stderr.write(`nocker: ${checked.length === 0 ? 'the image is not signed' : 'no valid signature by a trusted key'}: ${image.name}@${image.descriptor.digest}\n`);
+    const why = checked.length === 0 ? 'the image is not signed' : policy ? `the image does not meet ${policy}` : 'no valid signature by a trusted key';
+    io.stderr.write(`nocker: ${why}: ${image.name}@${image.descriptor.digest}\n`);
   }
   return valid ? 0 : 1;
 }

@@ -15,6 +15,6 @@ export { DEFAULT_HUB, HubAddressError, hubHost, isLoopbackHost, normalizeHubUrl,
 export { findChallenge, parseChallenges, type Challenge } from './challenge.ts';
 export { errorFromBody, errorFromResponse } from './errors.ts';
 export { TokenCache } from './tokens.ts';
-export { listReferrers, type Referrer } from './referrers.ts';
+export { fetchSignatureStatus, listReferrers, type Referrer, type SignatureStatus, type SignatureStatusEntry } from './referrers.ts';
 export { mountBlob, pushBlob, pushImage, putManifest, type PushBlob, type PushImageInput, type PushOptions, type PushResult } from './push.ts';
 export { downloadBlob, fetchBlobBytes, fetchManifest, headManifest, listRepositories, listTags, MANIFEST_ACCEPT, parseRemoteReference, resolveImage, selectPlatform, type FetchedManifest, type ListOptions, type PlatformSpec, type RemoteReference, type ResolvedImage } from './pull.ts';

@@ -32,3 +32,36 @@ export async function listReferrers(client: HubClient, repository: string, diges
   const referrers = body.manifests as Referrer[];
   return artifactType === undefined ? referrers : referrers.filter((r) => r.artifactType === artifactType);
 }
+
+/** One signature as the Hub reports it under a trust policy. */
+export interface SignatureStatusEntry {
+  format: 'bundle' | 'simple-signing';
+  artifact: string;
+  created?: string;
+  kind: 'signature' | 'attestation';
+  status: 'valid' | 'untrusted' | 'invalid';
+  signer?: string;
+  reason?: string;
+  predicateType?: string;
+}
+
+/** An image's signatures checked by the Hub against its namespace's policy for an environment. */
+export interface SignatureStatus {
+  repository: string;
+  digest: string;
+  environment: string;
+  policy: { namespace: string; environment: string; mode: string; required: number; version: number } | null;
+  valid: boolean | null;
+  signatures: SignatureStatusEntry[];
+}
+
+/**
+ * Asks the Hub how the image `digest` in `repository` stands under its namespace's trust policy
+ * for `environment` (`GET /api/v1/repositories/…/signatures`).
+ *
+ * @example
+ * const { valid, signatures } = await fetchSignatureStatus(client, 'team/app', digest, 'production');
+ */
+export function fetchSignatureStatus(client: HubClient, repository: string, digest: string, environment: string): Promise<SignatureStatus> {
+  return client.api<SignatureStatus>('GET', `/api/v1/repositories/${repository}/manifests/${digest}/signatures?environment=${encodeURIComponent(environment)}`);
+}
