@@ -17,15 +17,17 @@ export interface SigningKey {
   publicKey: KeyObject;
   /** The hint verifiers look the public key up by (its key id). */
   hint: string;
+  /** A certificate for the key (PEM): the bundle then carries it instead of the hint (keyless style). */
+  certificate?: string;
 }
 
-/** A @sigstore/sign signer backed by a local key: ECDSA over SHA-256, DER-encoded. */
+/** A @sigstore/sign signer backed by a local key: ECDSA over SHA-256, DER-encoded; named by hint or certificate. */
 function keySigner(key: SigningKey): Signer {
   const publicKey = key.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   return {
     sign: async (data: Buffer) => ({
       signature: sign('sha256', data, key.privateKey),
-      key: { $case: 'publicKey', publicKey, hint: key.hint },
+      key: key.certificate ? { $case: 'x509Certificate', certificate: key.certificate } : { $case: 'publicKey', publicKey, hint: key.hint },
     }),
   };
 }

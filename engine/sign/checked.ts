@@ -4,6 +4,7 @@
  */
 import type { FoundSignature } from './oci.ts';
 import { parseBundle } from './bundle.ts';
+import type { KeylessTrust } from './identity.ts';
 import { SIGNATURE_PREDICATE_TYPE } from './statement.ts';
 import { UNTRUSTED_REASON, verifyBundle, verifySimpleSigning, type SignatureVerdict, type TrustedKey } from './verify.ts';
 
@@ -17,23 +18,24 @@ export interface CheckedSignature {
 }
 
 /** Checks one found signature against `keys`; a malformed one is an invalid verdict, not a throw. */
-function check(found: FoundSignature, digest: string, keys: readonly TrustedKey[]): SignatureVerdict {
+function check(found: FoundSignature, digest: string, keys: readonly TrustedKey[], keyless?: KeylessTrust): SignatureVerdict {
   if (found.format === 'simple-signing') return verifySimpleSigning(found.payload, found.signature, digest, keys);
   try {
-    return verifyBundle(parseBundle(found.bundle), digest, keys);
+    return verifyBundle(parseBundle(found.bundle), digest, keys, keyless);
   } catch (err) {
     return { valid: false, reason: (err as Error).message };
   }
 }
 
 /**
- * Checks every found signature of the image `digest` against `keys`.
+ * Checks every found signature of the image `digest` against `keys` and, for certificate-signed
+ * bundles, the `keyless` trust.
  *
  * @example
  * const checked = checkSignatures(await findSignatures(source, digest), digest, keys);
  */
-export function checkSignatures(found: readonly FoundSignature[], digest: string, keys: readonly TrustedKey[]): CheckedSignature[] {
-  return found.map((f) => ({ format: f.format, artifact: f.artifact, ...(f.created ? { created: f.created } : {}), verdict: check(f, digest, keys) }));
+export function checkSignatures(found: readonly FoundSignature[], digest: string, keys: readonly TrustedKey[], keyless?: KeylessTrust): CheckedSignature[] {
+  return found.map((f) => ({ format: f.format, artifact: f.artifact, ...(f.created ? { created: f.created } : {}), verdict: check(f, digest, keys, keyless) }));
 }
 
 /** True for a plain signature (not an attestation): cosign's simple signing, or nocker's statement. */

@@ -8,6 +8,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { toMessageSignatureBundle, type Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from '@sigstore/verify';
+import { checkCertificate, isCertificateBundle, type KeylessTrust } from './identity.ts';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, statementCovers } from './statement.ts';
 
 /** A public key signatures may be made with, and the name it is shown under. */
@@ -49,24 +50,36 @@ function trustedSigner(entity: SignedEntity, keys: readonly TrustedKey[]): Trust
   });
 }
 
+/**
+ * The identity a certificate-signed bundle was signed by, when its certificate is trusted and
+ * the signature verifies with the certificate's key; else why not.
+ */
+function certificateSigner(bundle: Bundle, keyless: KeylessTrust): { name: string } | { reason: string } {
+  const certificate = checkCertificate(bundle, keyless);
+  if (!certificate.ok) return { reason: certificate.reason };
+  if (!toSignedEntity(bundle).signature.verifySignature(certificate.key)) return { reason: 'the signature does not verify with its certificate (altered)' };
+  return { name: certificate.subject };
+}
+
 /** Why a signature that no trusted key verifies is refused: it may be another key's, or altered. */
 export const UNTRUSTED_REASON = 'the signature does not verify with any trusted key (signed by another key, or altered)';
 
 /**
  * Checks a Sigstore bundle signing the image `digest`: the DSSE envelope must verify with one of
- * `keys` and its in-toto statement must name `digest` among its subjects.
+ * `keys` (or, signed with a certificate, with a certificate `keyless` trusts) and its in-toto
+ * statement must name `digest` among its subjects.
  *
  * @example
  * verifyBundle(parseBundle(bytes), 'sha256:…', [{ name: 'ci.pub', publicKey }]); // { valid: true, signer: 'ci.pub', … }
  */
-export function verifyBundle(bundle: Bundle, digest: string, keys: readonly TrustedKey[]): SignatureVerdict {
+export function verifyBundle(bundle: Bundle, digest: string, keys: readonly TrustedKey[], keyless: KeylessTrust = { roots: [], identities: [] }): SignatureVerdict {
   if (bundle.content.$case !== 'dsseEnvelope') return { valid: false, reason: 'the bundle holds a message signature, which does not say which image it signs' };
   const envelope = bundle.content.dsseEnvelope;
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { valid: false, reason: `the envelope holds ${envelope.payloadType || 'an untyped payload'}, not an in-toto statement` };
   const statement = parseStatement(envelope.payload);
   if (!statement) return { valid: false, reason: 'the envelope does not hold an in-toto statement' };
-  const signer = trustedSigner(toSignedEntity(bundle), keys);
-  if (!signer) return { valid: false, reason: UNTRUSTED_REASON, predicateType: statement.predicateType };
+  const signer = isCertificateBundle(bundle) ? certificateSigner(bundle, keyless) : trustedSigner(toSignedEntity(bundle), keys) ?? { reason: UNTRUSTED_REASON };
+  if ('reason' in signer) return { valid: false, reason: signer.reason, predicateType: statement.predicateType };
   if (!statementCovers(statement, digest)) return { valid: false, signer: signer.name, reason: `the signature is for ${statement.subject.map((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join()).join(', ')}, not ${digest}`, predicateType: statement.predicateType };
   return { valid: true, signer: signer.name, predicateType: statement.predicateType };
 }

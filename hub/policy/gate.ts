@@ -73,7 +73,8 @@ function isSignatureArtifact(manifest: StoredManifest, reference: string): boole
 
 /** One line on why the signatures found do not satisfy the policy. */
 function explain(name: string, digest: string, policy: TrustPolicy, checked: readonly CheckedSignature[], valid: number): string {
-  const rule = `the ${policy.environment} trust policy of namespace "${policy.namespace}" requires ${policy.required} valid signature${policy.required === 1 ? '' : 's'} by its trusted keys (${policy.keys.map((k) => k.name).join(', ')})`;
+  const signers = [...policy.keys.map((k) => k.name), ...policy.identities.map((i) => `${i.subject} from ${i.issuer}`)];
+  const rule = `the ${policy.environment} trust policy of namespace "${policy.namespace}" requires ${policy.required} valid signature${policy.required === 1 ? '' : 's'} by its trusted ${policy.identities.length > 0 ? 'keys and identities' : 'keys'} (${signers.join(', ')})`;
   if (checked.length === 0) return `${name}@${digest} is not signed; ${rule}`;
   const problems = checked.filter((c) => !c.verdict.valid).map((c) => `${c.artifact.slice(0, 19)}…: ${c.verdict.reason}`);
   return `${name}@${digest} has ${valid} valid signature${valid === 1 ? '' : 's'}; ${rule}${problems.length > 0 ? `. ${problems.join('; ')}` : ''}`;
@@ -108,7 +109,8 @@ export interface SignatureEvaluation {
  * const { signers } = await evaluateSignatures(registry, 'team/app', digest, policy);
  */
 export async function evaluateSignatures(registry: Registry, name: string, digest: string, policy: TrustPolicy | undefined): Promise<SignatureEvaluation> {
-  const checked = checkSignatures(await findSignatures(registrySource(registry, name), digest), digest, policy ? trustedKeys(policy) : []);
+  const keyless = { roots: policy?.roots ?? [], identities: policy?.identities ?? [] };
+  const checked = checkSignatures(await findSignatures(registrySource(registry, name), digest), digest, policy ? trustedKeys(policy) : [], keyless);
   return { checked, signers: validSigners(checked) };
 }
 

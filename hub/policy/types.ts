@@ -14,13 +14,27 @@ export interface PolicyKey {
   pem: string;
 }
 
+/**
+ * A keyless signer, as Sigstore's Fulcio certificates name them: the OIDC issuer (the
+ * certificate's issuer extension, compared exactly) and the subject (its subject alternative
+ * name — an email or a URI — matched whole by the regular expression `subject`).
+ */
+export interface PolicyIdentity {
+  issuer: string;
+  subject: string;
+}
+
 /** One namespace's policy for one environment. */
 export interface TrustPolicy {
   namespace: string;
   environment: string;
   mode: PolicyMode;
   keys: PolicyKey[];
-  /** How many valid signatures, by distinct trusted keys, an image needs. At least 1. */
+  /** CA certificates (PEM, `name` to show) that keyless signers' certificates must chain to. */
+  roots: PolicyKey[];
+  /** Who may sign keylessly, with a certificate from one of `roots`. */
+  identities: PolicyIdentity[];
+  /** How many valid signatures, by distinct trusted keys or identities, an image needs. At least 1. */
   required: number;
   /** Raised by every change: verification results are cached per (digest, version). */
   version: number;
