@@ -7,6 +7,7 @@ import { imageToSign } from '../engine/sign/image.ts';
 import { generateSigningKeyPair, keyId, readPrivateKeyFile, readPublicKeyFile } from '../engine/sign/keys.ts';
 import { pushBundle } from '../engine/sign/oci.ts';
 import { imageStatement, SIGNATURE_PREDICATE_TYPE } from '../engine/sign/statement.ts';
+import { makeCa, makeLeaf } from '../engine/sign/testing.ts';
 import { buildCommand } from './build.ts';
 import { attestCommand, signCommand } from './sign.ts';
 import { pushSampleImage, run, startCliTestHub, type CliTestHub } from './testing.ts';
@@ -154,6 +155,22 @@ describe('nocker sign and verify', () => {
     expect(signed.stdout).toContain('under the production policy of policed (warn, 1 required)');
     expect(signed.stdout).toMatch(/valid: signature [0-9a-f]{12} \(bundle\) signed by ours at /);
     await expect(run(verifyCommand, [ref, '--env', 'production', '--key', keys.ours.pub], cli.env)).rejects.toThrow(UsageError);
+  });
+
+  it('signs with a certificate, which verify trusts through --ca and --identity', async () => {
+    await pushSampleImage(cli.admin(), 'signed/keyless', 'v1');
+    const ref = `${cli.host}/signed/keyless:v1`;
+    const ca = makeCa(cli.dir, 'ca');
+    const leaf = makeLeaf(cli.dir, ca, 'dev', 'email:dev@example.com', 'https://token.example.com');
+    const signed = await run(signCommand, [ref, '--key', leaf.keyFile, '--certificate', leaf.certFile], cli.env);
+    expect(signed.code, signed.stderr).toBe(0);
+    const trusted = await run(verifyCommand, [ref, '--ca', ca.certFile, '--identity', 'https://token.example.com=.+@example\\.com', '--json'], cli.env);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toMatchObject({ valid: true, signatures: [{ valid: true, signer: 'dev@example.com' }] });
+    const stranger = await run(verifyCommand, [ref, '--ca', ca.certFile, '--identity', 'https://token.example.com=ops@example\\.com'], cli.env);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stdout).toContain('is not a trusted identity');
+    await expect(run(verifyCommand, [ref, '--ca', ca.certFile], cli.env)).rejects.toThrow('keyless trust needs both');
   });
 
   it('says what is missing on its command line', async () => {

@@ -28,6 +28,8 @@ ${REFERENCE_TEXT}
 
   Options:
       --key KEY          the private key to sign with
+      --certificate CERT the key's certificate (PEM, e.g. issued by a Fulcio-style CA): the bundle
+                         carries it instead of a key hint, for policies that trust identities
       --hub HUB          the Hub, when REF does not name one
       -q, --quiet        print nothing on stderr but errors
       --json             print one JSON object: name, digest (the signature's), image, keyId, predicateType
@@ -69,21 +71,22 @@ async function readPredicate(path: string): Promise<Record<string, unknown>> {
 }
 
 /** Signs `claim` about REF with KEY and pushes it: what `sign` and `attest` share. */
-async function signAndPush(io: CommandIO, values: { key?: string; hub?: string; quiet?: boolean; json?: boolean }, ref: string, claim: Claim): Promise<number> {
+async function signAndPush(io: CommandIO, values: { key?: string; certificate?: string; hub?: string; quiet?: boolean; json?: boolean }, ref: string, claim: Claim): Promise<number> {
   if (values.key === undefined) throw new UsageError('--key KEY is needed: the private key to sign with');
   const privateKey = await readPrivateKeyFile(values.key, io.env);
+  const certificate = values.certificate === undefined ? undefined : await readFile(values.certificate, 'utf8');
   const { reference, client: anonymous } = await connect(io, ref, values.hub);
   const client = new HubClient({ url: anonymous.url, credentials: await requireCredentials(anonymous.url, { env: io.env }) });
   const output = commandOutput(io, values);
   const image = await imageToSign(client, reference.repository, manifestReference(reference));
-  const digest = await signImage(client, image, privateKey, claim);
+  const digest = await signImage(client, image, privateKey, claim, certificate);
   const id = keyId(privateKey);
   output.report.line(`signed ${image.name}@${image.descriptor.digest} with ${values.key} (key id ${id.slice(0, 16)}…)`);
   output.result({ name: `${image.name}@${digest}`, digest, image: `${image.name}@${image.descriptor.digest}`, keyId: id, predicateType: claim.predicateType });
   return 0;
 }
 
-const SIGN_OPTIONS = { key: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS } as const;
+const SIGN_OPTIONS = { key: { type: 'string' }, certificate: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS } as const;
 
 function oneReference(positionals: string[], command: string): string {
   const [ref, ...extra] = positionals;

@@ -3,6 +3,8 @@
  * simple signatures, as referrers or under cosign's `.sig` tag — checked against trusted keys.
  */
 import { isPlainSignature, validSigners, type CheckedSignature } from '../engine/sign/checked.ts';
+import { readFile } from 'node:fs/promises';
+import type { KeylessTrust, TrustedIdentity } from '../engine/sign/identity.ts';
 import { imageToSign, verifyImage, type SignedImage } from '../engine/sign/image.ts';
 import type { HubClient } from '../hub/client/client.ts';
 import { fetchSignatureStatus, type SignatureStatus } from '../hub/client/referrers.ts';
@@ -17,6 +19,7 @@ import { UsageError } from './usage.ts';
 /** The help of `nocker verify`. */
 export const VERIFY_HELP = `Usage:
   nocker verify REF --key PUB [--key PUB…] [--hub HUB] [-q] [--json]
+  nocker verify REF --ca CA.pem --identity ISSUER=SUBJECT [--ca …] [--identity …] [--key PUB…] [--hub HUB] [-q] [--json]
   nocker verify REF [--env ENV] [--hub HUB] [-q] [--json]
       Find every signature of the image REF on the Hub and check each against the trusted
       public keys: Sigstore bundles pushed as referrers (by "nocker sign", "nocker attest" or
@@ -36,6 +39,11 @@ export const VERIFY_HELP = `Usage:
 
   Options:
       --key PUB          a trusted public key (repeatable)
+      --ca CA.pem        a CA that keyless signers' certificates must chain to (repeatable)
+      --identity ISSUER=SUBJECT
+                         a trusted keyless signer: the certificate's OIDC issuer, exactly, and a
+                         regular expression its subject (email or URI) must match whole
+                         (repeatable); certificates are checked as valid now (offline: no log)
       --env ENV          without --key: the environment whose policy applies (default production)
       --hub HUB          the Hub, when REF does not name one
       -q, --quiet        print nothing but errors; the exit code tells
@@ -58,6 +66,13 @@ function describe(checked: CheckedSignature): string {
 }
 
 /** `nocker verify REF --key PUB [--key PUB…] [--hub HUB] [-q] [--json]` */
+/** `ISSUER=SUBJECT`: split at the first `=` (issuer URLs have none; a subject regex may). */
+function parseIdentity(text: string): TrustedIdentity {
+  const at = text.indexOf('=');
+  if (at <= 0 || at === text.length - 1) throw new UsageError(`--identity ${text}: expected ISSUER=SUBJECT, e.g. https://token.actions.githubusercontent.com='https://github\\.com/team/.+'`);
+  return { issuer: text.slice(0, at), subject: text.slice(at + 1) };
+}
+
 /** The Hub's report, as the rows `describe` prints. */
 function fromHub(status: SignatureStatus): CheckedSignature[] {
   return status.signatures.map((s) => ({
@@ -69,9 +84,9 @@ function fromHub(status: SignatureStatus): CheckedSignature[] {
 }
 
 /** The signatures of `image` checked here against `keys`, or by the Hub against its policy for `environment`. */
-async function check(client: HubClient, image: SignedImage, keys: TrustedKey[], environment: string): Promise<{ checked: CheckedSignature[]; valid: boolean; policy?: string }> {
-  if (keys.length > 0) {
-    const checked = await verifyImage(client, image, keys);
+async function check(client: HubClient, image: SignedImage, keys: TrustedKey[], keyless: KeylessTrust, environment: string): Promise<{ checked: CheckedSignature[]; valid: boolean; policy?: string }> {
+  if (keys.length > 0 || keyless.roots.length > 0) {
+    const checked = await verifyImage(client, image, keys, keyless);
     return { checked, valid: validSigners(checked).size > 0 };
   }
   const status = await fetchSignatureStatus(client, image.repository, image.descriptor.digest, environment);
@@ -82,19 +97,28 @@ async function check(client: HubClient, image: SignedImage, keys: TrustedKey[], 
 
 /** `nocker verify REF [--key PUB…] [--env ENV] [--hub HUB] [-q] [--json]` */
 export async function verifyCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
-  const parsed = parseCommandLine(argv, io, { key: { type: 'string', multiple: true }, env: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS }, VERIFY_HELP);
+  const parsed = parseCommandLine(
+    argv,
+    io,
+    { key: { type: 'string', multiple: true }, ca: { type: 'string', multiple: true }, identity: { type: 'string', multiple: true }, env: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS },
+    VERIFY_HELP,
+  );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const [ref, ...extra] = positionals;
   if (ref === undefined) throw new UsageError('verify needs the image: nocker verify REF [--key PUB]');
   if (extra.length > 0) throw new UsageError(`verify takes one image, got also ${extra.join(' ')}`);
-  if (values.key && values.env !== undefined) throw new UsageError('--env asks the Hub\'s trust policy, --key trusts keys given here: use one or the other');
+  const local = values.key !== undefined || values.ca !== undefined || values.identity !== undefined;
+  if (local && values.env !== undefined) throw new UsageError('--env asks the Hub\'s trust policy, --key/--ca/--identity trust what is given here: use one or the other');
+  if ((values.ca === undefined) !== (values.identity === undefined)) throw new UsageError('keyless trust needs both --ca CA.pem and --identity ISSUER=SUBJECT');
   const keys: TrustedKey[] = [];
   for (const path of values.key ?? []) keys.push({ name: path, publicKey: await readPublicKeyFile(path) });
+  const keyless: KeylessTrust = { roots: [], identities: (values.identity ?? []).map(parseIdentity) };
+  for (const path of values.ca ?? []) keyless.roots.push({ name: path, pem: await readFile(path, 'utf8') });
 
   const { reference, client } = await connect(io, ref, values.hub);
   const image = await imageToSign(client, reference.repository, manifestReference(reference));
-  const { checked, valid, policy } = await check(client, image, keys, values.env ?? DEFAULT_ENVIRONMENT);
+  const { checked, valid, policy } = await check(client, image, keys, keyless, values.env ?? DEFAULT_ENVIRONMENT);
   if (values.json === true) {
     io.stdout.write(`${JSON.stringify({ image: image.name, digest: image.descriptor.digest, valid, signatures: checked.map((c) => ({ format: c.format, artifact: c.artifact, created: c.created, ...c.verdict })) }, null, 2)}\n`);
   } else if (values.quiet !== true) {

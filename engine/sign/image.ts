@@ -11,6 +11,7 @@ import { keyId } from './keys.ts';
 import { checkSignatures, type CheckedSignature } from './checked.ts';
 import { clientSource, findSignatures, pushBundle } from './oci.ts';
 import { imageStatement, SIGNATURE_PREDICATE_TYPE } from './statement.ts';
+import type { KeylessTrust } from './identity.ts';
 import type { TrustedKey } from './verify.ts';
 
 /** An image in the Hub as signatures name it. */
@@ -41,15 +42,16 @@ export interface Claim {
 
 /**
  * Signs `image` with `privateKey` (a statement of `claim` about its digest) and pushes the
- * bundle as its referrer; resolves to the signature artifact's digest.
+ * bundle as its referrer; resolves to the signature artifact's digest. With `certificate` (the
+ * key's certificate, PEM) the bundle carries it instead of a key hint, for keyless trust.
  *
  * @example
  * await signImage(client, await imageToSign(client, 'team/app', 'v1'), privateKey);
  */
-export async function signImage(client: HubClient, image: SignedImage, privateKey: KeyObject, claim: Claim = { predicateType: SIGNATURE_PREDICATE_TYPE, predicate: {} }): Promise<string> {
+export async function signImage(client: HubClient, image: SignedImage, privateKey: KeyObject, claim: Claim = { predicateType: SIGNATURE_PREDICATE_TYPE, predicate: {} }, certificate?: string): Promise<string> {
   const publicKey = createPublicKey(privateKey);
   const statement = imageStatement(image.name, image.descriptor.digest, claim.predicateType, claim.predicate);
-  const bundle = await signStatement(statement, { privateKey, publicKey, hint: keyId(publicKey) });
+  const bundle = await signStatement(statement, { privateKey, publicKey, hint: keyId(publicKey), ...(certificate ? { certificate } : {}) });
   return pushBundle(client, image.repository, image.descriptor, bundle, claim.predicateType);
 }
 
@@ -60,6 +62,6 @@ export async function signImage(client: HubClient, image: SignedImage, privateKe
  * const checked = await verifyImage(client, image, [{ name: 'ci.pub', publicKey }]);
  * checked.filter((c) => c.verdict.valid).length; // valid signatures
  */
-export async function verifyImage(client: HubClient, image: SignedImage, keys: readonly TrustedKey[]): Promise<CheckedSignature[]> {
-  return checkSignatures(await findSignatures(clientSource(client, image.repository), image.descriptor.digest), image.descriptor.digest, keys);
+export async function verifyImage(client: HubClient, image: SignedImage, keys: readonly TrustedKey[], keyless?: KeylessTrust): Promise<CheckedSignature[]> {
+  return checkSignatures(await findSignatures(clientSource(client, image.repository), image.descriptor.digest), image.descriptor.digest, keys, keyless);
 }
