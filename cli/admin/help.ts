@@ -24,12 +24,15 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
   nocker hub policy list NAMESPACE
   nocker hub policy show NAMESPACE [--env ENV]
   nocker hub policy set NAMESPACE [--env ENV] --mode enforce|warn|off [--key [NAME=]PUB.pem …]
-                        [--required N]
+                        [--root [NAME=]CA.pem … --identity ISSUER=SUBJECT_REGEX …] [--required N]
   nocker hub policy delete NAMESPACE [--env ENV]
       Trust policies: which signatures the Hub asks of a namespace's images pulled for ENV
-      (default production). enforce serves only images signed by N (default 1) of the keys,
-      warn serves others with a warning, off does not check. A key is named after its file
-      (release.pub: release) unless NAME= is given. Owners and administrators set them.
+      (default production). enforce serves only images signed by N (default 1) of the keys
+      and identities, warn serves others with a warning, off does not check. A key or root
+      is named after its file (release.pub: release) unless NAME= is given. Keyless signers
+      need both: --root, a CA certificate their certificates chain to, and --identity, the
+      OIDC issuer (exact) and a regular expression matched against the whole subject, split
+      at the first =. Owners and administrators set them.
 
   nocker hub robot list
   nocker hub robot create NAME --access REPOSITORY:ACTIONS [--access …] [--expires 30d|DATE]
@@ -49,6 +52,7 @@ Examples:
   nocker hub namespace create team --public
   nocker hub namespace member add team alice developer
   nocker hub policy set team --env production --mode enforce --key release.pub --key ci=cosign.pub --required 2
+  nocker hub policy set team --mode enforce --root fulcio=ca.pem --identity https://token.actions.githubusercontent.com='https://github\\.com/team/.+'
   nocker hub robot create ci --access 'team/*:pull,push' --expires 90d
   nocker hub audit --repository team/app --since 24h --json
 `;

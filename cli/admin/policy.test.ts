@@ -3,17 +3,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, SigningKeyError } from '../../engine/sign/keys.ts';
+import { makeCa, makeLeaf, type TestCertificate } from '../../engine/sign/testing.ts';
 import { HubAdmin } from '../../hub/client/admin.ts';
 import { OciError } from '../../hub/oci/errors.ts';
 import { thrownBy } from '../../hub/oci/thrown.ts';
 import type { TrustPolicy } from '../../hub/policy/types.ts';
+import { RootCertificateError } from '../../hub/policy/validate.ts';
 import { hubAdminCommand } from '../hub-admin.ts';
 import { type CliTestHub, run, startCliTestHub } from '../testing.ts';
 import { UsageError } from '../usage.ts';
-import { parseRequired, readPolicyKey } from './policy.ts';
+import { parsePolicyIdentity, parseRequired, readPolicyKey, readPolicyRoot } from './policy.ts';
 
+const GITHUB = 'https://token.actions.githubusercontent.com';
 let cli: CliTestHub;
 let keys: string;
+let ca: TestCertificate;
+let leaf: TestCertificate;
 /** Writes a fresh key pair as `NAME.pub` and `NAME.key` under the keys directory; returns the .pub path. */
 const keyFile = async (name: string): Promise<string> => {
   const pair = generateSigningKeyPair();
@@ -27,6 +32,8 @@ beforeAll(async () => {
   cli = await startCliTestHub('hub-policy', ({ url }) => ({ NOCKER_HUB: url }));
   keys = join(cli.dir, 'keys');
   await mkdir(keys);
+  ca = makeCa(keys, 'fulcio');
+  leaf = makeLeaf(keys, ca, 'signer', 'email:ann@example.com', GITHUB);
   await new HubAdmin(cli.admin()).createNamespace({ name: 'team' });
 });
 
@@ -48,6 +55,21 @@ describe('reading --key and --required', () => {
     await expect(readPolicyKey(join(keys, 'absent.pub'))).rejects.toThrow(/--key .*absent\.pub: cannot read .*absent\.pub \(ENOENT\)/);
     await expect(readPolicyKey(join(keys, 'signer.key'))).rejects.toThrow(SigningKeyError);
     await expect(readPolicyKey(join(keys, 'signer.key'))).rejects.toThrow(/signer\.key is a private key/);
+  });
+
+  it('reads --root like --key: one CA certificate, named after its file unless NAME= is given', async () => {
+    expect(await readPolicyRoot(ca.certFile)).toEqual({ name: 'fulcio', pem: ca.pem });
+    expect((await readPolicyRoot(`corp=${ca.certFile}`)).name).toBe('corp');
+    await expect(readPolicyRoot(leaf.certFile)).rejects.toThrow(RootCertificateError);
+    await expect(readPolicyRoot(leaf.certFile)).rejects.toThrow(/signer\.pem is not a CA certificate: .*leaf certificate/);
+    await expect(readPolicyRoot(await keyFile('notca'))).rejects.toThrow(/notca\.pub is not a CA certificate: it holds a PUBLIC KEY block/);
+    await expect(readPolicyRoot(join(keys, 'absent.pem'))).rejects.toThrow(/--root .*absent\.pem: cannot read/);
+  });
+
+  it('splits --identity at its first =, leaving any later one to the subject', () => {
+    expect(parsePolicyIdentity(`${GITHUB}=https://github\\.com/team/.+`)).toEqual({ issuer: GITHUB, subject: 'https://github\\.com/team/.+' });
+    expect(parsePolicyIdentity('https://issuer.example=(?=ann).+@example\\.com')).toEqual({ issuer: 'https://issuer.example', subject: '(?=ann).+@example\\.com' });
+    for (const bad of [GITHUB, `=.+`, `${GITHUB}=`]) expect(thrownBy(() => parsePolicyIdentity(bad), UsageError).message).toMatch(/--identity .*: expected ISSUER=SUBJECT_REGEX/);
   });
 
   it('takes whole numbers of at least 1 for --required', () => {
@@ -87,6 +109,25 @@ describe('against a Hub', () => {
     expect(gone).toBeInstanceOf(OciError);
     expect(gone.message).toMatch(/team has no trust policy for environment staging/);
     expect(JSON.parse((await nocker(['list', 'team', '--json'])).stdout).policies).toHaveLength(1);
+  });
+
+  it('sets and shows keyless signers: roots with their fingerprints, identities', async () => {
+    const subject = 'https://github\\.com/team/.+';
+    const set = await nocker(['set', 'team', '--env', 'keyless', '--mode', 'enforce', '--root', ca.certFile, '--identity', `${GITHUB}=${subject}`, '--identity', 'https://accounts.google.com=.+@example\\.com', '--required', '2']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/^required: +2 of 2 identities$/m);
+    const shown = (await nocker(['show', 'team', '--env', 'keyless'])).stdout;
+    expect(shown).toBe(set.stdout);
+    expect(shown).not.toMatch(/^keys:/m);
+    expect(shown).toMatch(/^roots:\n {2}fulcio {2}[0-9a-f]{16}\n/m);
+    expect(shown).toContain(`identities:\n  ${GITHUB}  ${subject}\n  https://accounts.google.com  .+@example\\.com\n`);
+    const json = JSON.parse((await nocker(['show', 'team', '--env', 'keyless', '--json'])).stdout) as TrustPolicy;
+    expect(json).toMatchObject({ roots: [{ name: 'fulcio', pem: ca.pem }], identities: [{ issuer: GITHUB, subject }, { issuer: 'https://accounts.google.com' }] });
+
+    const alone = (await nocker(['set', 'team', '--env', 'keyless', '--mode', 'enforce', '--identity', `${GITHUB}=.+`]).catch((e: unknown) => e)) as OciError;
+    expect(alone).toBeInstanceOf(OciError);
+    expect(alone.message).toMatch(/identities need at least one root/);
+    expect(await nocker(['delete', 'team', '--env', 'keyless'])).toMatchObject({ code: 0 });
   });
 
   it('passes on what the Hub refuses, and refuses a command line without --mode', async () => {

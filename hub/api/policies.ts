@@ -57,6 +57,8 @@ export function policyRoutes(access: AccessControl): Hono<AuthEnv> {
       environment,
       mode: policy.mode,
       keys: policy.keys.map((key) => key.name),
+      roots: policy.roots.map((root) => root.name),
+      identities: policy.identities.length,
       required: policy.required,
       version: policy.version,
     });

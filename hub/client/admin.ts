@@ -5,7 +5,7 @@
 import type { TrustPolicy } from '../policy/types.ts';
 import type { HubClient } from './client.ts';
 
-export type { PolicyKey, PolicyMode, TrustPolicy } from '../policy/types.ts';
+export type { PolicyIdentity, PolicyKey, PolicyMode, TrustPolicy } from '../policy/types.ts';
 
 /** A namespace role, strongest first. */
 export const ROLES = ['owner', 'maintainer', 'developer', 'reader'] as const;
@@ -119,10 +119,13 @@ export interface AuditPage {
   next?: string;
 }
 
-/** `PUT /api/v1/namespaces/<ns>/policies/<env>`: `required` defaults to 1. */
+/** `PUT /api/v1/namespaces/<ns>/policies/<env>`: lists default to empty, `required` to 1. */
 export interface PolicyChange {
   mode: TrustPolicy['mode'];
   keys?: TrustPolicy['keys'];
+  /** CA certificates for keyless signing; given with `identities`. */
+  roots?: TrustPolicy['roots'];
+  identities?: TrustPolicy['identities'];
   required?: number;
 }
 

@@ -20,7 +20,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
-import type { PolicyKey } from '../policy/types.ts';
+import type { PolicyIdentity, PolicyKey } from '../policy/types.ts';
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -236,6 +236,9 @@ export const trustPolicies = pgTable(
     environment: text('environment').notNull(),
     mode: text('mode', { enum: ['enforce', 'warn', 'off'] }).notNull(),
     keys: jsonb('keys').$type<PolicyKey[]>().notNull(),
+    // Defaults so that policies set before keyless signing keep meaning what they meant.
+    roots: jsonb('roots').$type<PolicyKey[]>().notNull().default(sql`'[]'::jsonb`),
+    identities: jsonb('identities').$type<PolicyIdentity[]>().notNull().default(sql`'[]'::jsonb`),
     required: integer('required').notNull(),
     /** Raised by every change: the registry caches verification results per version. */
     version: integer('version').notNull(),

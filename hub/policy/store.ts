@@ -27,6 +27,8 @@ const present = (row: Row): TrustPolicy => ({
   environment: row.environment,
   mode: row.mode,
   keys: row.keys,
+  roots: row.roots,
+  identities: row.identities,
   required: row.required,
   version: row.version,
   updatedAt: row.updatedAt.toISOString(),
@@ -55,16 +57,16 @@ export function createTrustPolicyStore(db: Database): TrustPolicyStore {
 
     async put(namespace, environment, input, actor) {
       validateEnvironment(environment);
-      const { mode, keys, required } = parsePolicyInput(input);
+      const { mode, keys, roots, identities, required } = parsePolicyInput(input);
       const [known] = await db.select({ name: namespaces.name }).from(namespaces).where(eq(namespaces.name, namespace));
       if (!known) throw new OciError('NAME_UNKNOWN', `there is no namespace named ${namespace}`, { detail: { namespace } });
       // One statement, so that two concurrent changes still give two versions.
       const [row] = await db
         .insert(trustPolicies)
-        .values({ namespace, environment, mode, keys, required, version: 1, updatedBy: actor })
+        .values({ namespace, environment, mode, keys, roots, identities, required, version: 1, updatedBy: actor })
         .onConflictDoUpdate({
           target: [trustPolicies.namespace, trustPolicies.environment],
-          set: { mode, keys, required, version: sql`${trustPolicies.version} + 1`, updatedAt: sql`now()`, updatedBy: actor },
+          set: { mode, keys, roots, identities, required, version: sql`${trustPolicies.version} + 1`, updatedAt: sql`now()`, updatedBy: actor },
         })
         .returning();
       if (!row) throw new OciError('INTERNAL', `the policy of ${namespace} for ${environment} was not saved`);
