@@ -3,36 +3,21 @@
  * and their members. Anyone sees the public ones; members see theirs; owners and administrators
  * change them.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import type { NamespaceSettings } from '../auth/namespaces.ts';
-import { canManageNamespace, type NamespaceFacts } from '../auth/permissions.ts';
-import { OciError } from '../oci/errors.ts';
 import { recordAction } from './audit-trail.ts';
+import { managedNamespace, visibleNamespace } from './namespace-access.ts';
 import { fields, pathParam, readJsonObject } from './json.ts';
 import { presentNamespace } from './present.ts';
+
+/** Why someone who sees a namespace may not change it. */
+const ownersOnly = (name: string) => `only owners of ${name} and administrators may do this`;
 
 export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const { namespaces } = access;
-
-  /** The namespace of the path, if the caller may see it; NAME_UNKNOWN otherwise, so that private names do not leak. */
-  const visible = async (c: Context<AuthEnv>): Promise<{ name: string; facts: NamespaceFacts }> => {
-    const name = pathParam(c, 'namespace');
-    const identity = await c.var.auth.identity();
-    const facts = await c.var.auth.namespace(name);
-    if (!facts || !(identity.admin || facts.visibility === 'public' || facts.role)) {
-      throw new OciError('NAME_UNKNOWN', `there is no namespace named ${name} that you can see`);
-    }
-    return { name, facts };
-  };
-  const managed = async (c: Context<AuthEnv>, action: string): Promise<string> => {
-    await c.var.auth.requireAccount();
-    const { name, facts } = await visible(c);
-    if (!canManageNamespace(await c.var.auth.identity(), facts)) throw c.var.auth.denied(`only owners of ${name} and administrators may do this`, { action });
-    return name;
-  };
 
   app.get('/api/v1/namespaces', async (c) => {
     const list = await namespaces.visibleTo(await c.var.auth.identity());
@@ -54,12 +39,12 @@ export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
   });
 
   app.get('/api/v1/namespaces/:namespace', async (c) => {
-    const { name, facts } = await visible(c);
+    const { name, facts } = await visibleNamespace(c);
     return c.json(presentNamespace({ ...(await namespaces.get(name)), role: facts.role }));
   });
 
   app.patch('/api/v1/namespaces/:namespace', async (c) => {
-    const name = await managed(c, 'namespace.update');
+    const name = await managedNamespace(c, 'namespace.update', ownersOnly);
     const settings = settingsFrom(await readJsonObject(c));
     const updated = await namespaces.update(name, settings);
     recordAction(access, c, 'namespace.update', { namespace: name, ...settings });
@@ -67,7 +52,7 @@ export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
   });
 
   app.delete('/api/v1/namespaces/:namespace', async (c) => {
-    const name = await managed(c, 'namespace.delete');
+    const name = await managedNamespace(c, 'namespace.delete', ownersOnly);
     await namespaces.delete(name);
     recordAction(access, c, 'namespace.delete', { namespace: name });
     return c.body(null, 204);
@@ -75,14 +60,14 @@ export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
 
   app.get('/api/v1/namespaces/:namespace/members', async (c) => {
     await c.var.auth.requireAccount();
-    const { name, facts } = await visible(c);
+    const { name, facts } = await visibleNamespace(c);
     const identity = await c.var.auth.identity();
     if (!identity.admin && !facts.role) throw c.var.auth.denied(`only members of ${name} may list its members`, { action: 'member.list' });
     return c.json({ members: await namespaces.members(name) });
   });
 
   app.put('/api/v1/namespaces/:namespace/members/:account', async (c) => {
-    const name = await managed(c, 'member.set');
+    const name = await managedNamespace(c, 'member.set', ownersOnly);
     const account = pathParam(c, 'account');
     const role = fields(await readJsonObject(c)).string('role');
     await namespaces.setMember(name, account, role);
@@ -91,7 +76,7 @@ export function namespaceRoutes(access: AccessControl): Hono<AuthEnv> {
   });
 
   app.delete('/api/v1/namespaces/:namespace/members/:account', async (c) => {
-    const name = await managed(c, 'member.remove');
+    const name = await managedNamespace(c, 'member.remove', ownersOnly);
     const account = pathParam(c, 'account');
     await namespaces.removeMember(name, account);
     recordAction(access, c, 'member.remove', { namespace: name, account });

@@ -6,42 +6,30 @@
 import { Hono, type Context } from 'hono';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
-import { canManageNamespace } from '../auth/permissions.ts';
 import { OciError } from '../oci/errors.ts';
 import { parsePolicyInput, validateEnvironment } from '../policy/validate.ts';
 import { recordAction } from './audit-trail.ts';
+import { managedNamespace, visibleNamespace } from './namespace-access.ts';
 import { pathParam, readJsonObject } from './json.ts';
 
 export function policyRoutes(access: AccessControl): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const { policies } = access;
 
-  /** The namespace of the path if the caller may see it (as `GET /namespaces/:namespace`); NAME_UNKNOWN otherwise. */
-  const visible = async (c: Context<AuthEnv>) => {
-    const name = pathParam(c, 'namespace');
-    const identity = await c.var.auth.identity();
-    const facts = await c.var.auth.namespace(name);
-    if (!facts || !(identity.admin || facts.visibility === 'public' || facts.role)) {
-      throw new OciError('NAME_UNKNOWN', `there is no namespace named ${name} that you can see`);
-    }
-    return { name, facts };
-  };
   const managed = async (c: Context<AuthEnv>, action: string): Promise<{ name: string; environment: string }> => {
-    const identity = await c.var.auth.requireAccount();
-    const { name, facts } = await visible(c);
-    if (!canManageNamespace(identity, facts)) throw c.var.auth.denied(`only owners of ${name} and administrators may change its trust policies`, { action });
+    const name = await managedNamespace(c, action, (namespace) => `only owners of ${namespace} and administrators may change its trust policies`);
     return { name, environment: validateEnvironment(pathParam(c, 'environment')) };
   };
   const missing = (namespace: string, environment: string) =>
     new OciError('NAME_UNKNOWN', `namespace ${namespace} has no trust policy for environment ${environment}`, { detail: { namespace, environment } });
 
   app.get('/api/v1/namespaces/:namespace/policies', async (c) => {
-    const { name } = await visible(c);
+    const { name } = await visibleNamespace(c);
     return c.json({ policies: await policies.list(name) });
   });
 
   app.get('/api/v1/namespaces/:namespace/policies/:environment', async (c) => {
-    const { name } = await visible(c);
+    const { name } = await visibleNamespace(c);
     const environment = pathParam(c, 'environment');
     const policy = await policies.find(name, environment);
     if (!policy) throw missing(name, environment);
