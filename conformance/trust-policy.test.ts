@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageToSign, signImage } from '../engine/sign/image.ts';
 import { generateSigningKeyPair, loadPrivateKey } from '../engine/sign/keys.ts';
+import { makeCa, makeLeaf } from '../engine/sign/testing.ts';
 import { pushSampleImage, startCliTestHub, type CliTestHub } from '../cli/testing.ts';
 
 let cli: CliTestHub;
@@ -89,6 +90,25 @@ describe('trust policies', () => {
     const off = await get('lenient/app', 'v1', { 'Nocker-Environment': 'testing' });
     expect(off.status).toBe(200);
     expect(off.headers.get('nocker-policy-warning')).toBeNull();
+  });
+
+  it('enforce with keyless identities: a certificate from the trusted CA for an allowed subject passes, others do not', async () => {
+    const client = cli.admin();
+    await pushSampleImage(client, 'keyless/app', 'ci');
+    await pushSampleImage(client, 'keyless/app', 'stranger');
+    const ca = makeCa(cli.dir, 'policy-ca');
+    const issuer = 'https://token.example.com';
+    await client.api('PUT', '/api/v1/namespaces/keyless/policies/production', { mode: 'enforce', keys: [], roots: [{ name: 'ca', pem: ca.pem }], identities: [{ issuer, subject: 'https://ci\\.example\\.com/.+' }], required: 1 });
+    const signWith = async (tag: string, subject: string) => {
+      const leaf = makeLeaf(cli.dir, ca, `leaf-${tag}`, subject, issuer);
+      await signImage(client, await imageToSign(client, 'keyless/app', tag), loadPrivateKey(leaf.keyPem), undefined, leaf.pem);
+    };
+    await signWith('ci', 'URI:https://ci.example.com/team/app');
+    await signWith('stranger', 'email:someone@example.com');
+    expect((await get('keyless/app', 'ci')).status).toBe(200);
+    const refused = await get('keyless/app', 'stranger');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain(`the signer someone@example.com (issuer ${issuer}) is not a trusted identity`);
   });
 
   it('reports each signature of an image with its status under the policy, for the catalog', async () => {
