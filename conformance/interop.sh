@@ -749,7 +749,23 @@ t_policy_setup() {
   nocker hub policy set prod --mode enforce --key "$NPUB" --hub "$REG"
   nocker hub policy show prod --hub "$REG"
 }
-t_policy_docker_signed() { DOCKER_CONFIG=$BLD/docker-config docker pull -q "$REG/prod/app:signed"; }
+# The README's CI flow: a robot that may push to prod/* (and read the base) builds the sample,
+# pushes it signed into the enforcing namespace, and the signature verifies.
+t_policy_ci_flow() {
+  local cfg="$SGN/ci-config"
+  DOCKER_CONFIG=$NCFG nocker hub robot create "release$SFX" --access 'prod/*:pull,push' --access 'sample/*:pull' \
+    --hub "$REG" --json >"$SGN/release-robot.json"
+  mkdir -p "$cfg"
+  jq -r .secret "$SGN/release-robot.json" |
+    DOCKER_CONFIG=$cfg nocker login "$REG" -u "robot\$release$SFX" --password-stdin
+  DOCKER_CONFIG=$cfg nocker build -f "$BLD/ctx/Nockerfile.yml" -t "$REG/prod/app:ci" --push --sign --key "$NKEY" >"$SGN/ci.digest"
+  cat "$SGN/ci.digest"
+  DOCKER_CONFIG=$cfg nocker verify "$REG/prod/app:ci"
+}
+t_policy_docker_signed() {
+  DOCKER_CONFIG=$BLD/docker-config docker pull -q "$REG/prod/app:signed"
+  DOCKER_CONFIG=$BLD/docker-config docker pull -q "$REG/prod/app:ci"
+}
 t_policy_docker_unsigned() {
   local out
   if out=$(DOCKER_CONFIG=$BLD/docker-config docker pull "$REG/prod/unsigned:v1" 2>&1); then
@@ -1147,6 +1163,7 @@ if [ "$AUTH" = 1 ]; then
   check "nocker attest; cosign verify-attestation --type accepts it" t_cosign_verifies_nocker_attest
   check "nocker verify of an unsigned image: exit 1, not signed" t_nocker_verify_unsigned
   check "nocker hub policy set prod --mode enforce (a signed and an unsigned image in prod)" t_policy_setup
+  check "CI flow: a robot runs nocker build --push --sign into prod; nocker verify against the Hub's policy" t_policy_ci_flow
 else
   skip "signing: no REG_USER for $REG (signs the image nocker build pushed)"
 fi
@@ -1194,7 +1211,7 @@ EOF
       check "docker pull --platform linux/arm64 from the index" t_docker_pull_arm64
       [ "$AUTH" = 1 ] && check "docker pull of the image nocker build pushed: its digest and config" t_build_docker_pull
       if [ "$AUTH" = 1 ]; then
-        check "docker pull of a signed image from an enforcing namespace" t_policy_docker_signed
+        check "docker pull of signed images (nocker sign, nocker build --sign) from an enforcing namespace" t_policy_docker_signed
         check "docker pull of an unsigned image from an enforcing namespace is refused, saying why" t_policy_docker_unsigned
       fi
       if [ "$ACCOUNTS" = 1 ]; then
