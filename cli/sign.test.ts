@@ -173,6 +173,20 @@ describe('nocker sign and verify', () => {
     await expect(run(verifyCommand, [ref, '--ca', ca.certFile], cli.env)).rejects.toThrow('keyless trust needs both');
   });
 
+  it('after the image is deleted: its signature artifacts are still listed as referrers, and verify says the image is gone', async () => {
+    const client = cli.admin();
+    const image = await pushSampleImage(client, 'signed/deleted', 'v1');
+    const ref = `${cli.host}/signed/deleted:v1`;
+    expect((await run(signCommand, [ref, '--key', keys.ours.key, '-q'], cli.env)).code).toBe(0);
+    const deleted = await client.v2('DELETE', `/v2/signed/deleted/manifests/${image.digest}`);
+    expect(deleted.status).toBe(202);
+    // The referrers index answers for a subject that is not (or no longer) there, as the spec allows.
+    const referrers = await client.v2('GET', `/v2/signed/deleted/referrers/${image.digest}`);
+    expect(referrers.status).toBe(200);
+    expect(((await referrers.json()) as { manifests: unknown[] }).manifests).toHaveLength(1);
+    await expect(run(verifyCommand, [`${cli.host}/signed/deleted@${image.digest}`, '--key', keys.ours.pub], cli.env)).rejects.toThrow(`signed/deleted@${image.digest} is not on the Hub at ${cli.host}`);
+  });
+
   it('says what is missing on its command line', async () => {
     await expect(run(signCommand, [`${cli.host}/signed/app:v1`], cli.env)).rejects.toThrow(UsageError);
     await expect(run(attestCommand, [`${cli.host}/signed/app:v1`, '--key', keys.ours.key], cli.env)).rejects.toThrow('--predicate FILE and --type URI');

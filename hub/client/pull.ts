@@ -73,6 +73,8 @@ export interface FetchedManifest {
 export async function headManifest(client: HubClient, repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
   const path = `/v2/${repository}/manifests/${reference}`;
   const res = await client.v2('HEAD', path, { headers: { Accept: MANIFEST_ACCEPT }, signal });
+  // A HEAD answer has no body to say why: a 404 is said here.
+  if (res.status === 404) throw new OciError('MANIFEST_UNKNOWN', `${repository}${reference.includes(':') ? '@' : ':'}${reference} is not on the Hub at ${client.host}`);
   if (!res.ok) throw await errorFromResponse(res, `HEAD ${path}`);
   const digest = res.headers.get('docker-content-digest');
   const size = Number(res.headers.get('content-length'));
