@@ -1,6 +1,5 @@
 /** `nocker build` end to end against a real Hub, on a base image made with `nocker import`. */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -10,7 +9,7 @@ import { readTar } from '../engine/build/tar-reader.ts';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
 import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';
-import { type CliTestHub, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, run, sha256, startCliTestHub } from './testing.ts';
 
 let hub: TestHub;
 let host: string;
@@ -19,7 +18,6 @@ let env: Record<string, string>;
 let cli: CliTestHub;
 let baseDigest: string;
 const FIXTURE = join(import.meta.dirname, '../conformance/fixtures/sample');
-const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const admin = () => cli.admin();
 
 interface Manifest {

@@ -1,6 +1,6 @@
 /** `nocker import` end to end against a real Hub, with DOCKER_CONFIG in a temporary directory. */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { TestHub } from '../conformance/harness.ts';
 import { DockerConfigError } from './docker-config.ts';
 import { importCommand } from './import.ts';
 import { runOnTerminal, screenOf } from './terminal-testing.ts';
-import { type CliTestHub, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, run, sha256, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 let hub: TestHub;
@@ -17,7 +17,6 @@ let host: string;
 let dir: string;
 let env: Record<string, string>;
 let cli: CliTestHub;
-const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const admin = () => cli.admin();
 
 interface Manifest {

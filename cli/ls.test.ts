@@ -1,15 +1,13 @@
 /** `nocker ls` against a real Hub: the catalog and a repository's tags. */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../conformance/harness.ts';
 import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
 import { pushImage } from '../hub/client/push.ts';
 import { lsCommand } from './ls.ts';
-import { type CliTestHub, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, run, sha256, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
-const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 let hub: TestHub;
 let host: string;
 let dir: string;

@@ -1,6 +1,5 @@
 /** `nocker pull` end to end against a real Hub, into layouts in a temporary directory. */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +10,9 @@ import { OciLayout } from '../engine/image/layout.ts';
 import { parseRemoteReference } from '../hub/client/pull.ts';
 import { shortDigest, transferLine } from './progress.ts';
 import { screenOf, runOnTerminal } from './terminal-testing.ts';
-import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, sha256, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
-const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 let hub: TestHub;
 let host: string;
 let dir: string;

@@ -3,7 +3,6 @@
  * local store, then pushed from there; an index the store holds; and the failures.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,7 @@ import { imageStorePath, pullCommand } from './pull.ts';
 import { shortDigest, transferLine } from './progress.ts';
 import { PUSH_HELP, pushCommand } from './push.ts';
 import { runOnTerminal, screenOf } from './terminal-testing.ts';
-import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, sha256, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
 let hub: TestHub;
@@ -28,7 +27,6 @@ let cli: CliTestHub;
 let baseLayer: string;
 const FIXTURE = join(import.meta.dirname, '../conformance/fixtures/sample');
 const BIN = fileURLToPath(new URL('./nocker.js', import.meta.url));
-const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const admin = () => cli.admin();
 
 /** Copy, workdir and env steps only, so that the build needs no container runtime. */

@@ -1,5 +1,4 @@
 /** `nocker tag` against a real Hub: within a repository, across repositories (mounts), indexes. */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN, type TestHub } from '../conformance/harness.ts';
@@ -7,10 +6,9 @@ import { HubClient } from '../hub/client/client.ts';
 import { fetchManifest } from '../hub/client/pull.ts';
 import { DockerConfigError } from './docker-config.ts';
 import { mountBlob, tagCommand } from './tag.ts';
-import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, pushPlatformIndex, pushSampleImage, run, sha256, startCliTestHub } from './testing.ts';
 import { UsageError } from './usage.ts';
 
-const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 let hub: TestHub;
 let host: string;
 let dir: string;

@@ -89,7 +89,8 @@ export async function startCliTestHub(name: string, extraEnv: (hub: { url: strin
   }
 }
 
-const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+/** The `sha256:<hex>` digest of bytes or text. */
+export const sha256 = (data: Uint8Array | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** A one-layer image a test pushed: its manifest, and its config and layer blobs. */
 export interface SampleImage {
