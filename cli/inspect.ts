@@ -5,7 +5,7 @@
 import { fetchBlobBytes, fetchManifest, resolveImage } from '../hub/client/pull.ts';
 import { formatTable, printJson } from './admin/common.ts';
 import { connect, manifestReference, platformOption } from './pull.ts';
-import { parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { type CommandIO, onePositional, parseCommandLine, processIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker inspect`. */
@@ -140,9 +140,7 @@ export async function inspectCommand(argv: string[], io: CommandIO = processIO()
   );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError('inspect needs a reference: nocker inspect REF');
-  if (extra.length > 0) throw new UsageError(`inspect takes one reference, got also ${extra.join(' ')}`);
+  const ref = onePositional(positionals, 'inspect', 'reference', 'inspect needs a reference: nocker inspect REF');
   if (values.raw && values.json) throw new UsageError('--raw and --json cannot be used together');
   const platform = platformOption(values.platform);
   const { client, reference, host } = await connect(io, ref, values.hub);

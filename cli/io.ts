@@ -195,6 +195,20 @@ export function failureText(err: unknown, env: Record<string, string | undefined
   return parts.filter((part): part is string => part !== undefined).join('\n') + '\n';
 }
 
+/**
+ * The one positional argument a command takes (an image reference): a usage error when it is
+ * missing (`missing` says what to type) or followed by more.
+ *
+ * @example
+ * const ref = onePositional(positionals, 'pull', 'reference', 'pull needs a reference: nocker pull REF');
+ */
+export function onePositional(positionals: readonly string[], command: string, noun: string, missing: string): string {
+  const [value, ...extra] = positionals;
+  if (value === undefined) throw new UsageError(missing);
+  if (extra.length > 0) throw new UsageError(`${command} takes one ${noun}, got also ${extra.join(' ')}`);
+  return value;
+}
+
 /** True when the command may ask questions: its input is a terminal. */
 export function isInteractive(io: CommandIO): boolean {
   return io.stdin.isTTY === true;

@@ -11,7 +11,7 @@ import { downloadBlob, parseRemoteReference, resolveImage, type PlatformSpec, ty
 import { parsePlatform } from '../engine/build/import.ts';
 import { OciLayout } from '../engine/image/layout.ts';
 import { credentialsFor } from './docker-config.ts';
-import { commandOutput, hubUrlFrom, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { type CommandIO, commandOutput, hubUrlFrom, onePositional, OUTPUT_OPTIONS, parseCommandLine, processIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker pull`. */
@@ -149,9 +149,7 @@ export async function pullCommand(argv: string[], io: CommandIO = processIO()): 
   );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError('pull needs a reference: nocker pull REF');
-  if (extra.length > 0) throw new UsageError(`pull takes one reference, got also ${extra.join(' ')}`);
+  const ref = onePositional(positionals, 'pull', 'reference', 'pull needs a reference: nocker pull REF');
   if (values.output === '') throw new UsageError('--output needs a directory');
   const platform = platformOption(values.platform);
   const remote = await connect(io, ref, values.hub);

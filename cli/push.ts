@@ -9,7 +9,7 @@ import { digestOf, parseDigest } from '../hub/oci/digest.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../hub/oci/manifest.ts';
 import { OciLayout, type LayoutDescriptor } from '../engine/image/layout.ts';
 import { requireCredentials } from './docker-config.ts';
-import { commandOutput, failureText, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { type CommandIO, commandOutput, failureText, onePositional, OUTPUT_OPTIONS, parseCommandLine, processIO } from './io.ts';
 import { connect, imageStorePath, layoutName, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
 
@@ -98,9 +98,7 @@ export async function pushCommand(argv: string[], io: CommandIO = processIO()): 
   const parsed = parseCommandLine(argv, io, { hub: { type: 'string' }, ...OUTPUT_OPTIONS }, PUSH_HELP);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError('push needs a reference: nocker push REF');
-  if (extra.length > 0) throw new UsageError(`push takes one reference, got also ${extra.join(' ')}`);
+  const ref = onePositional(positionals, 'push', 'reference', 'push needs a reference: nocker push REF');
   const remote = await connect(io, ref, values.hub);
   const { reference } = remote;
   const name = layoutName(remote, false);

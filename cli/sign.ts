@@ -8,7 +8,7 @@ import { imageToSign, signImage, type Claim } from '../engine/sign/image.ts';
 import { keyId, readPrivateKeyFile } from '../engine/sign/keys.ts';
 import { SIGNATURE_PREDICATE_TYPE } from '../engine/sign/statement.ts';
 import { requireCredentials } from './docker-config.ts';
-import { commandOutput, OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { type CommandIO, commandOutput, onePositional, OUTPUT_OPTIONS, parseCommandLine, processIO } from './io.ts';
 import { connect, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
 
@@ -88,18 +88,11 @@ async function signAndPush(io: CommandIO, values: { key?: string; certificate?: 
 
 const SIGN_OPTIONS = { key: { type: 'string' }, certificate: { type: 'string' }, hub: { type: 'string' }, ...OUTPUT_OPTIONS } as const;
 
-function oneReference(positionals: string[], command: string): string {
-  const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError(`${command} needs the image: nocker ${command} REF --key KEY`);
-  if (extra.length > 0) throw new UsageError(`${command} takes one image, got also ${extra.join(' ')}`);
-  return ref;
-}
-
 /** `nocker sign REF --key KEY [--hub HUB] [-q] [--json]` */
 export async function signCommand(argv: string[], io: CommandIO = processIO()): Promise<number> {
   const parsed = parseCommandLine(argv, io, SIGN_OPTIONS, SIGN_HELP);
   if (!parsed) return 0;
-  return signAndPush(io, parsed.values, oneReference(parsed.positionals, 'sign'), { predicateType: SIGNATURE_PREDICATE_TYPE, predicate: {} });
+  return signAndPush(io, parsed.values, onePositional(parsed.positionals, 'sign', 'image', 'sign needs the image: nocker sign REF --key KEY'), { predicateType: SIGNATURE_PREDICATE_TYPE, predicate: {} });
 }
 
 /** `nocker attest REF --predicate FILE --type URI --key KEY [--hub HUB] [-q] [--json]` */
@@ -107,7 +100,7 @@ export async function attestCommand(argv: string[], io: CommandIO = processIO())
   const parsed = parseCommandLine(argv, io, { ...SIGN_OPTIONS, predicate: { type: 'string' }, type: { type: 'string' } }, ATTEST_HELP);
   if (!parsed) return 0;
   const { values } = parsed;
-  const ref = oneReference(parsed.positionals, 'attest');
+  const ref = onePositional(parsed.positionals, 'attest', 'image', 'attest needs the image: nocker attest REF --key KEY');
   if (values.predicate === undefined || values.type === undefined) throw new UsageError('attest needs --predicate FILE and --type URI');
   return signAndPush(io, values, ref, { predicateType: values.type, predicate: await readPredicate(values.predicate) });
 }

@@ -11,7 +11,7 @@ import { fetchSignatureStatus, type SignatureStatus } from '../hub/client/referr
 import { DEFAULT_ENVIRONMENT } from '../hub/policy/types.ts';
 import { readPublicKeyFile } from '../engine/sign/keys.ts';
 import type { TrustedKey } from '../engine/sign/verify.ts';
-import { OUTPUT_OPTIONS, parseCommandLine, processIO, type CommandIO } from './io.ts';
+import { type CommandIO, onePositional, OUTPUT_OPTIONS, parseCommandLine, processIO } from './io.ts';
 import { shortDigest } from './progress.ts';
 import { connect, manifestReference } from './pull.ts';
 import { UsageError } from './usage.ts';
@@ -105,9 +105,7 @@ export async function verifyCommand(argv: string[], io: CommandIO = processIO())
   );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const [ref, ...extra] = positionals;
-  if (ref === undefined) throw new UsageError('verify needs the image: nocker verify REF [--key PUB]');
-  if (extra.length > 0) throw new UsageError(`verify takes one image, got also ${extra.join(' ')}`);
+  const ref = onePositional(positionals, 'verify', 'image', 'verify needs the image: nocker verify REF [--key PUB]');
   const local = values.key !== undefined || values.ca !== undefined || values.identity !== undefined;
   if (local && values.env !== undefined) throw new UsageError('--env asks the Hub\'s trust policy, --key/--ca/--identity trust what is given here: use one or the other');
   if ((values.ca === undefined) !== (values.identity === undefined)) throw new UsageError('keyless trust needs both --ca CA.pem and --identity ISSUER=SUBJECT');
