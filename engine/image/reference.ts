@@ -1,8 +1,8 @@
 /**
- * Image references as `docker` reads them: `[HOST[:PORT]/]NAME[:TAG]`. The first path component
- * is a Hub when it has a `.` or a `:`, or is `localhost`.
+ * Image references to push to, as `docker` reads them: `[HOST[:PORT]/]NAME[:TAG]`, parsed as
+ * the Hub client parses references to pull, without a digest.
  */
-import { isTag, validateRepositoryName } from '../../hub/oci/names.ts';
+import { parseRemoteReference } from '../../hub/client/pull.ts';
 
 export interface ImageReference {
   /** `host:port` when the reference names one. */
@@ -21,14 +21,7 @@ export interface ImageReference {
  */
 export function parseImageReference(text: string): ImageReference {
   if (text.includes('@')) throw new Error(`"${text}": a digest reference cannot be pushed to; give a tag`);
-  const slash = text.indexOf('/');
-  const first = slash === -1 ? '' : text.slice(0, slash);
-  const hasHub = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const rest = hasHub ? text.slice(slash + 1) : text;
-  const colon = rest.lastIndexOf(':');
-  const repository = colon === -1 ? rest : rest.slice(0, colon);
-  const tag = colon === -1 ? 'latest' : rest.slice(colon + 1);
-  validateRepositoryName(repository);
-  if (!isTag(tag)) throw new Error(`"${tag}" is not a valid tag: up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`);
-  return hasHub ? { hub: first, repository, tag } : { repository, tag };
+  // Without a digest the tag is always set (latest by default).
+  const { hub, repository, tag } = parseRemoteReference(text);
+  return { ...(hub ? { hub } : {}), repository, tag: tag as string };
 }
