@@ -27,6 +27,11 @@ export interface HubClientOptions {
   credentials?: Credentials;
   /** Sent as `User-Agent`; the Hub shows it in its token list. */
   userAgent?: string;
+  /**
+   * The Nocker environment the images are for (production, development…), sent as
+   * `Nocker-Environment` with `/v2` requests so that the Hub applies that environment's trust policy.
+   */
+  environment?: string;
   /** For tests: the fetch to use instead of the global one. */
   fetch?: typeof fetch;
 }
@@ -95,6 +100,7 @@ export class HubClient {
   readonly #credentials: Credentials | undefined;
   readonly #fetch: typeof fetch;
   readonly #userAgent: string;
+  readonly #environment: Record<string, string>;
   readonly #tokens = new TokenCache();
   /** The Hub's last bearer challenge: where tokens come from. */
   #bearer: Challenge | undefined;
@@ -107,6 +113,7 @@ export class HubClient {
     this.#credentials = options.credentials;
     this.#fetch = options.fetch ?? fetch;
     this.#userAgent = options.userAgent ?? 'nocker';
+    this.#environment = options.environment ? { 'Nocker-Environment': options.environment } : {};
   }
 
   /** The user or robot this client acts as, if any. */
@@ -147,7 +154,7 @@ export class HubClient {
     const send = (auth: string | undefined) =>
       this.#send(path, {
         method,
-        headers: { 'User-Agent': this.#userAgent, ...init.headers, ...(auth ? { Authorization: auth } : {}) },
+        headers: { 'User-Agent': this.#userAgent, ...this.#environment, ...init.headers, ...(auth ? { Authorization: auth } : {}) },
         body: init.body ?? undefined,
         signal: init.signal,
       });
