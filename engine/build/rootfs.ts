@@ -1,14 +1,15 @@
 /**
- * Reading a root filesystem tarball (plain or gzipped) into tar entries for a new layer. File
- * contents are spooled to a directory on the way, so that the entries can be re-emitted in
- * sorted order without holding any file in memory.
+ * Reading a root filesystem tarball (plain, gzipped or zstd-compressed) into tar entries for a
+ * new layer. File contents are spooled to a directory on the way, so that the entries can be
+ * re-emitted in sorted order without holding any file in memory.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
 import { readTar } from './tar-reader.ts';
 import { pathInsideRoot, type TarEntry } from './tar.ts';
 
@@ -18,6 +19,33 @@ export interface Rootfs {
   notes: string[];
 }
 
+/** How a tarball's bytes are compressed. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+/**
+ * How the file at `path` is compressed, told by its first bytes (gzip `1f 8b`, zstd
+ * `28 b5 2f fd`), whatever its name or media type says.
+ *
+ * @example
+ * await tarballCompression('layer.tar.zst'); // 'zstd'
+ */
+export async function tarballCompression(path: string): Promise<Compression> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(ZSTD_MAGIC.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const startsWith = (magic: number[]) => bytesRead >= magic.length && magic.every((byte, i) => head[i] === byte);
+    if (startsWith(GZIP_MAGIC)) return 'gzip';
+    if (startsWith(ZSTD_MAGIC)) return 'zstd';
+    return 'none';
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * True when the file starts with the gzip magic bytes `1f 8b`.
  *
@@ -25,34 +53,70 @@ export interface Rootfs {
  * await isGzipFile('rootfs.tar.gz'); // true
  */
 export async function isGzipFile(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const magic = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  } finally {
-    await handle.close();
+  return (await tarballCompression(path)) === 'gzip';
+}
+
+/**
+ * fzstd hands out a whole block (up to 128 KiB) per call, and a few bytes of input can make
+ * many blocks: feeding it small slices, pulled one at a time, keeps a hostile layer from
+ * inflating far ahead of the reader.
+ */
+const ZSTD_SLICE = 1024;
+
+/** Decompresses a zstd stream (one or more frames) as it is read. */
+async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const ready: Uint8Array[] = [];
+  const decoder = new ZstdDecompress((data) => {
+    if (data.length > 0) ready.push(data);
+  });
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length; at += ZSTD_SLICE) {
+      decoder.push(chunk.subarray(at, at + ZSTD_SLICE));
+      yield* ready.splice(0);
+    }
+  }
+  // The final push throws when the stream stops inside a frame.
+  decoder.push(new Uint8Array(0), true);
+  yield* ready.splice(0);
+}
+
+/**
+ * A stream stage that undoes `compression` (a pass-through for `none`), for `pipeline()` or
+ * `pipe()`. Nothing is held whole: bytes come out as they are decompressed.
+ *
+ * @example
+ * await pipeline(createReadStream('layer.tar.zst'), decompressor('zstd'), createWriteStream('layer.tar'));
+ */
+export function decompressor(compression: Compression): Duplex {
+  switch (compression) {
+    case 'gzip':
+      return createGunzip();
+    case 'zstd':
+      return Duplex.from(unzstd);
+    case 'none':
+      return new PassThrough();
   }
 }
 
 /**
- * The uncompressed bytes of a tar file, gzipped or not. The file is checked (opened) before
- * any stream exists, so that a missing file is a rejected promise, not an unhandled stream error.
+ * The uncompressed bytes of a tar file: plain, gzipped or zstd-compressed (told by its magic
+ * bytes). The file is checked (opened) before any stream exists, so that a missing file is a
+ * rejected promise, not an unhandled stream error.
  *
  * @example
  * for await (const entry of readTar(await openTarball('layer.tar.gz'))) console.log(entry.path);
  */
 export async function openTarball(path: string): Promise<Readable> {
-  const gzipped = await isGzipFile(path);
+  const compression = await tarballCompression(path);
   const raw = createReadStream(path);
-  if (!gzipped) return raw;
-  const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
+  if (compression === 'none') return raw;
+  const stage = decompressor(compression);
+  raw.on('error', (err) => stage.destroy(err));
+  return raw.pipe(stage);
 }
 
 /**
- * Reads the tarball at `path` (gzip detected by its magic bytes), spooling file contents into
+ * Reads the tarball at `path` (gzip or zstd detected by its magic bytes), spooling file contents into
  * `spoolDir`. Paths are normalized; modes, owners, symlinks and hard links are kept; device
  * nodes, FIFOs, paths leaving the root and hard links to missing files are skipped with a note.
  *
