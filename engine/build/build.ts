@@ -28,6 +28,8 @@ import { chooseRuntime, type OciRuntime } from './runtime.ts';
 
 /** The annotation (and label) holding the resolved policies as JSON. */
 export const POLICIES_ANNOTATION = 'dev.nocker.policies';
+/** The label holding the ports `run.ports` publishes (`HOST:CONTAINER/PROTO`), as a JSON list. */
+export const PORTS_LABEL = 'dev.nocker.ports';
 
 /** A step as it was done (a `run` step: as it starts, so that its output follows). */
 export interface StepEvent {
@@ -275,6 +277,8 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
   }
   const policies = canonicalJson(nf.policies as unknown as JsonValue);
   runtime.Labels = { ...(runtime.Labels ?? {}), [POLICIES_ANNOTATION]: policies };
+  const published = run.ports.filter((port) => port.host !== undefined).map((port) => `${port.host}:${port.container}/${port.protocol}`);
+  if (published.length > 0) runtime.Labels[PORTS_LABEL] = JSON.stringify(published);
 
   const config = imageConfig({
     ...platform,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -218,12 +218,13 @@ describe.skipIf(skipWithoutProfile())('the containers-common profile', () => {
     expect(actionFor(admin, 'bpf')).toBe('SCMP_ACT_ALLOW');
   });
 
-  it('unlike Moby\'s profile, allows mount and unshare without CAP_SYS_ADMIN (only the capability set stops them)', async () => {
-    // Recorded so that a change in the packaged profile is noticed: Moby's default profile
-    // allows these only with CAP_SYS_ADMIN; containers-common's allows them for everyone.
+  it('takes back what the packaged profile allows but Docker gates on a capability: mount, unshare, setns, ptrace', async () => {
+    // containers-common's profile allows these to everyone; Moby's only with the capability.
+    const packaged = convertDockerSeccomp(JSON.parse(await readFile(DEFAULT_SECCOMP_PROFILE, 'utf8')), { capabilities: DOCKER_CAPS });
+    expect(actionFor(packaged, 'unshare')).toBe('SCMP_ACT_ALLOW');
     const seccomp = await loadDefaultSeccomp(DOCKER_CAPS);
-    expect(actionFor(seccomp, 'mount')).toBe('SCMP_ACT_ALLOW');
-    expect(actionFor(seccomp, 'unshare')).toBe('SCMP_ACT_ALLOW');
+    for (const name of ['mount', 'unshare', 'setns', 'ptrace', 'keyctl']) expect(actionFor(seccomp, name)).toBe('SCMP_ACT_ERRNO');
+    expect(actionFor(await loadDefaultSeccomp([...DOCKER_CAPS, 'CAP_SYS_ADMIN']), 'unshare')).toBe('SCMP_ACT_ALLOW');
   });
 });
 

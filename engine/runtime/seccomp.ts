@@ -266,6 +266,50 @@ export function convertDockerSeccomp(profile: unknown, options: { capabilities: 
 }
 
 /** Parsed profiles by path: read once per process, converted per container. */
+/**
+ * System calls that Docker's own default profile allows only to containers holding a capability.
+ * Debian's profile (Podman's) allows them all unconditionally, so a container without
+ * CAP_SYS_ADMIN could still `unshare` a user namespace and `mount` in it; nocker takes them
+ * back out unless the capability is held. The key management calls are refused to everyone, as
+ * Docker does: keyrings are not namespaced.
+ */
+export const CAPABILITY_GATED_SYSCALLS: Readonly<Record<string, readonly string[]>> = {
+  CAP_SYS_ADMIN: ['bpf', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'lookup_dcookie', 'mount', 'mount_setattr', 'move_mount', 'name_to_handle_at', 'open_tree', 'perf_event_open', 'pivot_root', 'quotactl', 'quotactl_fd', 'setdomainname', 'sethostname', 'setns', 'umount', 'umount2', 'unshare'],
+  CAP_SYS_BOOT: ['reboot'],
+  CAP_SYS_CHROOT: ['chroot'],
+  CAP_SYS_MODULE: ['delete_module', 'init_module', 'finit_module'],
+  CAP_SYS_PACCT: ['acct'],
+  CAP_SYS_PTRACE: ['kcmp', 'pidfd_getfd', 'process_madvise', 'process_vm_readv', 'process_vm_writev', 'ptrace'],
+  CAP_SYS_RAWIO: ['iopl', 'ioperm'],
+  CAP_SYS_TIME: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'adjtimex', 'clock_adjtime', 'clock_adjtime64'],
+  CAP_SYS_TTY_CONFIG: ['vhangup'],
+  CAP_SYSLOG: ['syslog'],
+};
+const NEVER_ALLOWED = ['add_key', 'keyctl', 'request_key'];
+
+/**
+ * `profile` without the allow rules for the system calls whose capability is not held (see
+ * {@link CAPABILITY_GATED_SYSCALLS}): those it allowed now fail with EPERM.
+ *
+ * @example
+ * gateByCapabilities(profile, ['CAP_CHOWN']).syscalls.some((r) => r.names.includes('mount')); // false
+ */
+export function gateByCapabilities(profile: OciSeccomp, capabilities: readonly string[]): OciSeccomp {
+  const removed = new Set(NEVER_ALLOWED);
+  for (const [capability, names] of Object.entries(CAPABILITY_GATED_SYSCALLS)) if (!capabilities.includes(capability)) for (const name of names) removed.add(name);
+  const taken = new Set<string>();
+  const syscalls = profile.syscalls
+    .map((rule) => {
+      if (rule.action !== 'SCMP_ACT_ALLOW') return rule;
+      for (const name of rule.names) if (removed.has(name)) taken.add(name);
+      return { ...rule, names: rule.names.filter((name) => !removed.has(name)) };
+    })
+    .filter((rule) => rule.names.length > 0);
+  // EPERM, as Docker answers: the profile's default (ENOSYS) would tell programs the call does not exist.
+  if (taken.size > 0) syscalls.push({ names: [...taken].sort(), action: 'SCMP_ACT_ERRNO', errnoRet: 1 });
+  return { ...profile, syscalls };
+}
+
 const parsedProfiles = new Map<string, Promise<unknown>>();
 
 async function readProfile(path: string): Promise<unknown> {
@@ -287,7 +331,8 @@ async function readProfile(path: string): Promise<unknown> {
 
 /**
  * The default seccomp filter for a container holding `capabilities`, from the profile at
- * `path` (by default containers-common's) for this host's architecture and kernel. The file
+ * `path` (by default containers-common's) for this host's architecture and kernel, gated by
+ * capability as Docker's own profile is (see {@link gateByCapabilities}). The file
  * is read and parsed once per path; a failed read is retried next time. Throws when the file
  * is missing (saying which package provides it), unreadable, or not a valid profile.
  *
@@ -305,7 +350,7 @@ export async function loadDefaultSeccomp(capabilities: string[], path = DEFAULT_
   }
   const profile = await parsed;
   try {
-    return convertDockerSeccomp(profile, { capabilities });
+    return gateByCapabilities(convertDockerSeccomp(profile, { capabilities }), capabilities);
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`);
   }
