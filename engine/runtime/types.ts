@@ -64,4 +64,6 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   /** Why the runtime could not start the process, when it could not. */
   error?: string;
+  /** The host directory of the memory cgroup the runtime put the container in (its OOM kills are counted there). */
+  memoryCgroup?: string;
 }
