@@ -1,0 +1,255 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { skipRunSteps } from '../build/testing.ts';
+import { isMountPoint } from './container-root.ts';
+import { ContainerStore } from './containers.ts';
+import { LOG_FILE, type LogEntry } from './logs.ts';
+import { execInContainer, exitCodeForRuntimeError, removeContainer, STOP_MARKER, stopContainer, supervise } from './supervisor.ts';
+import { createTestContainer, removeAllContainers, writeBusyboxRootfs, type TestContainerOptions } from './testing.ts';
+import type { ContainerRecord } from './types.ts';
+
+const skip = skipRunSteps();
+
+let imageDir: string;
+let imageRoot: string;
+let dir: string;
+let store: ContainerStore;
+
+beforeAll(async () => {
+  if (skip) return;
+  imageDir = await mkdtemp(join(tmpdir(), 'nocker-image-'));
+  imageRoot = join(imageDir, 'rootfs');
+  await writeBusyboxRootfs(imageRoot);
+});
+afterAll(async () => {
+  if (imageDir) await rm(imageDir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nocker-supervisor-'));
+  store = new ContainerStore(dir);
+});
+afterEach(async () => {
+  try {
+    if (!skip) await removeAllContainers(store);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function container(options: TestContainerOptions): Promise<ContainerRecord> {
+  return createTestContainer(store, imageRoot, options);
+}
+
+/** The entries of a container's log. */
+async function logOf(id: string): Promise<LogEntry[]> {
+  const text = await readFile(join(store.dir(id), LOG_FILE), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LogEntry);
+}
+
+/** Waits until the record satisfies `done`; fails after `ms`. */
+async function waitForRecord(id: string, done: (record: ContainerRecord) => boolean, ms = 10_000): Promise<ContainerRecord> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const record = await store.get(id);
+    if (record && done(record)) return record;
+    if (Date.now() > until) throw new Error(`timed out waiting; record: ${JSON.stringify(record)}`);
+    await sleep(20);
+  }
+}
+
+describe('exitCodeForRuntimeError', () => {
+  it("maps runc's and crun's start failures to Docker's exit codes", () => {
+    expect(exitCodeForRuntimeError('unable to start container process: exec: "nope": executable file not found in $PATH')).toBe(127);
+    expect(exitCodeForRuntimeError('unable to start container process: exec: "/nope": stat /nope: no such file or directory')).toBe(127);
+    expect(exitCodeForRuntimeError('executable file `nope` not found in $PATH: No such file or directory')).toBe(127);
+    expect(exitCodeForRuntimeError('unable to start container process: exec: "/etc": permission denied')).toBe(126);
+    expect(exitCodeForRuntimeError('unable to start container process: exec: "/x": exec format error')).toBe(126);
+    expect(exitCodeForRuntimeError('cgroups in hybrid mode not supported, drop all controllers from cgroupv2')).toBe(125);
+    expect(exitCodeForRuntimeError('error mounting "proc" to rootfs: no such file or directory')).toBe(125);
+  });
+});
+
+describe.skipIf(skip)('supervise', () => {
+  it('passes the exit code through and records the run', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'exit 3'] });
+    const before = Date.now();
+    const record = await supervise(store, id);
+    expect(record).toMatchObject({ state: 'exited', exitCode: 3, restartCount: 1, supervisorPid: process.pid, oomKilled: false });
+    expect(record.pid).toBeUndefined();
+    expect(record.error).toBeUndefined();
+    expect(Date.parse(record.startedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(record.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(record.startedAt ?? ''));
+    expect(record.memoryCgroup).toContain(id);
+    expect(await store.get(id)).toEqual(record);
+  });
+
+  it('logs stdout and stderr interleaved as they came, and hands them to onOutput', async () => {
+    const script = 'echo out1; sleep 0.05; echo err1 >&2; sleep 0.05; echo out2; sleep 0.05; echo err2 >&2; sleep 0.05; printf partial';
+    const { id } = await container({ args: ['/bin/sh', '-c', script] });
+    const seen: string[] = [];
+    const record = await supervise(store, id, { onOutput: (stream, chunk) => seen.push(`${stream}:${chunk}`) });
+    expect(record.exitCode).toBe(0);
+    expect((await logOf(id)).map((e) => [e.stream, e.log])).toEqual([
+      ['stdout', 'out1\n'],
+      ['stderr', 'err1\n'],
+      ['stdout', 'out2\n'],
+      ['stderr', 'err2\n'],
+      ['stdout', 'partial'],
+    ]);
+    expect(seen.join('')).toBe('stdout:out1\nstderr:err1\nstdout:out2\nstderr:err2\nstdout:partial');
+  });
+
+  it('feeds stdin to the container when given', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'read line; echo "got $line"'] });
+    const record = await supervise(store, id, { stdin: Readable.from(['hello\n']) });
+    expect(record.exitCode).toBe(0);
+    expect((await logOf(id)).map((e) => e.log)).toEqual(['got hello\n']);
+  });
+
+  it('exits 127 for a missing executable and 126 for one that cannot run, with the runtime’s reason and a clean log', async () => {
+    const missing = await container({ args: ['/no/such/program'] });
+    const seen: string[] = [];
+    const one = await supervise(store, missing.id, { onOutput: (_, chunk) => seen.push(chunk) });
+    expect(one).toMatchObject({ state: 'exited', exitCode: 127 });
+    expect(one.error).toMatch(/\/no\/such\/program.*no such file or directory/);
+    expect(one.startedAt).toBeUndefined();
+    const notOnPath = await container({ args: ['no-such-program'] });
+    expect((await supervise(store, notOnPath.id)).exitCode).toBe(127);
+    const notExecutable = await container({ args: ['/not-executable'] });
+    const two = await supervise(store, notExecutable.id);
+    expect(two.exitCode).toBe(126);
+    expect(two.error).toMatch(/permission denied/);
+    expect(await logOf(missing.id)).toEqual([]);
+    expect(seen).toEqual([]);
+  });
+
+  it('says when the kernel killed the container for memory', async () => {
+    const hog = await container({ args: ['/bin/sh', '-c', 'x=0123456789abcdef; while true; do x="$x$x"; done'], memoryLimit: 16 * 1024 * 1024 });
+    const record = await supervise(store, hog.id);
+    expect(record).toMatchObject({ oomKilled: true, exitCode: 137 });
+    const calm = await container({ args: ['/bin/sh', '-c', 'echo fine'], memoryLimit: 16 * 1024 * 1024 });
+    expect(await supervise(store, calm.id)).toMatchObject({ oomKilled: false, exitCode: 0 });
+  });
+
+  it('restarts on failure as many times as allowed, waiting longer each time', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'echo run; exit 1'], restart: { kind: 'on-failure', maxRetries: 2 } });
+    const states: string[] = [];
+    const watching = setInterval(() => void store.get(id).then((r) => r && states.at(-1) !== r.state && states.push(r.state)), 5);
+    const started = Date.now();
+    const record = await supervise(store, id).finally(() => clearInterval(watching));
+    expect(record).toMatchObject({ state: 'exited', exitCode: 1, restartCount: 3 });
+    expect((await logOf(id)).map((e) => e.log)).toEqual(['run\n', 'run\n', 'run\n']);
+    // Waits of 100 and 200 ms between the runs.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(states).toContain('restarting');
+  });
+
+  it('does not restart on success under on-failure, and restarts always under always until stopped', async () => {
+    const ok = await container({ args: ['/bin/sh', '-c', 'exit 0'], restart: { kind: 'on-failure' } });
+    expect((await supervise(store, ok.id)).restartCount).toBe(1);
+
+    const always = await container({ args: ['/bin/sh', '-c', 'echo run'], restart: { kind: 'always' } });
+    const supervising = supervise(store, always.id);
+    await waitForRecord(always.id, (r) => r.restartCount >= 3);
+    const stopped = await stopContainer(store, always.id, 5);
+    expect(stopped.state).toBe('exited');
+    const record = await supervising;
+    expect(record.state).toBe('exited');
+    expect(existsSync(join(store.dir(always.id), STOP_MARKER))).toBe(true);
+  });
+
+  it('does not restart a process the runtime could not start', async () => {
+    const { id } = await container({ args: ['/no/such/program'], restart: { kind: 'always' } });
+    expect(await supervise(store, id)).toMatchObject({ exitCode: 127, restartCount: 1 });
+  });
+
+  it('removes an autoRemove container when it ends, root unmounted', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'], autoRemove: true });
+    const root = join(store.bundleDir(id), 'rootfs');
+    expect(await isMountPoint(root)).toBe(true);
+    const record = await supervise(store, id);
+    expect(record.exitCode).toBe(0);
+    expect(await isMountPoint(root)).toBe(false);
+    expect(existsSync(store.dir(id))).toBe(false);
+  });
+
+  it('stops when its signal is aborted', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' } });
+    const controller = new AbortController();
+    const supervising = supervise(store, id, { signal: controller.signal });
+    await waitForRecord(id, (r) => r.state === 'running');
+    const started = Date.now();
+    controller.abort();
+    const record = await supervising;
+    expect(record).toMatchObject({ state: 'exited', exitCode: 0, restartCount: 1 });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe.skipIf(skip)('stopContainer', () => {
+  it('kills a container that ignores SIGTERM once the timeout has passed', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
+    const supervising = supervise(store, id);
+    await waitForRecord(id, (r) => r.state === 'running');
+    const started = Date.now();
+    const record = await stopContainer(store, id, 2);
+    const took = Date.now() - started;
+    expect(record).toMatchObject({ state: 'exited', exitCode: 137 });
+    expect(took).toBeGreaterThanOrEqual(1900);
+    expect(took).toBeLessThan(5000);
+    await supervising;
+  });
+
+  it('stops a container that ends on SIGTERM at once', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
+    const supervising = supervise(store, id);
+    await waitForRecord(id, (r) => r.state === 'running');
+    const started = Date.now();
+    const record = await stopContainer(store, id, 10);
+    expect(record).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect(Date.now() - started).toBeLessThan(1500);
+    await supervising;
+  });
+
+  it('leaves a container that is not running as it is', async () => {
+    const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'] });
+    expect((await stopContainer(store, id)).state).toBe('created');
+    await supervise(store, id);
+    expect(await stopContainer(store, id)).toMatchObject({ state: 'exited', exitCode: 0 });
+  });
+});
+
+describe.skipIf(skip)('removeContainer and execInContainer', () => {
+  it('refuses to remove a running container without force, and removes it with force', async () => {
+    const { id, name } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
+    const supervising = supervise(store, id);
+    await waitForRecord(id, (r) => r.state === 'running');
+    await expect(removeContainer(store, id)).rejects.toThrow(`cannot remove container ${name}: it is running`);
+    const started = Date.now();
+    await removeContainer(store, name, { force: true });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(existsSync(store.dir(id))).toBe(false);
+    const record = await supervising;
+    expect(record.exitCode).toBe(137);
+  });
+
+  it('runs a command in a running container and gives its exit code', async () => {
+    const record = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
+    const supervising = supervise(store, record.id);
+    const running = await waitForRecord(record.id, (r) => r.state === 'running');
+    expect(await execInContainer(store, running, ['/bin/sh', '-c', 'test "$GREETING" = hi && test "$(pwd)" = /etc && exit 7'], { env: ['GREETING=hi'], cwd: '/etc', stdio: 'ignore' })).toBe(7);
+    expect(await execInContainer(store, running, ['/no/such/program'], { stdio: 'ignore' })).toBe(127);
+    expect(await execInContainer(store, running, ['/not-executable'], { stdio: 'ignore' })).toBe(126);
+    await stopContainer(store, record.id);
+    await supervising;
+    await expect(execInContainer(store, (await store.get(record.id)) as ContainerRecord, ['true'], { stdio: 'ignore' })).rejects.toThrow('is not running');
+  });
+});

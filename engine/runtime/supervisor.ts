@@ -1,0 +1,485 @@
+/**
+ * The container supervisor: runs a container through the OCI runtime in the foreground (so the
+ * runtime's exit code is the container's), logs its output, publishes its ports, tells a
+ * process that could not be started from one that failed, reads whether the kernel killed it
+ * for memory, and restarts it as its policy says. Also stopping, removing and exec'ing into a
+ * container, which work from any process through the record and the runtime.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expectedMemoryCgroup, memoryCgroupOf, readOomKills } from './cgroups.ts';
+import { ContainerStore, NoSuchContainerError, observedState, processAlive } from './containers.ts';
+import { LOG_FILE, LogWriter, type LogStream } from './logs.ts';
+import { publishPorts } from './ports.ts';
+import type { ContainerRecord } from './types.ts';
+
+/** The marker a stop leaves in the container's directory: the supervisor does not restart. */
+export const STOP_MARKER = 'stop-requested';
+/** The runtime's pid file and log, in the container's directory. */
+const PID_FILE = 'runtime.pid';
+const RUNTIME_LOG = 'runtime.log';
+
+/** The first wait before a restart; it doubles with each restart up to {@link BACKOFF_MAX_MS}. */
+const BACKOFF_START_MS = 100;
+const BACKOFF_MAX_MS = 60_000;
+/** A run at least this long counts as a success: the next restart waits the first wait again. */
+const STEADY_RUN_MS = 10_000;
+/** How long a stop waits for a container killed with SIGKILL to be seen as ended. */
+const KILL_WAIT_MS = 10_000;
+/** How often records and pid files are looked at while waiting. */
+const POLL_MS = 10;
+const RECORD_POLL_MS = 50;
+
+/** What a supervisor may be given besides the container. */
+export interface SuperviseOptions {
+  /** Each chunk of output as it arrives (foreground `run`, attached). */
+  onOutput?: (stream: LogStream, chunk: string) => void;
+  /** Aborting stops the container as {@link stopContainer} does, with its default timeout. */
+  signal?: AbortSignal;
+  /** Fed to the container's standard input (`run -i`); without it the container reads nothing. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** How one run of the container ended. */
+interface RunOutcome {
+  exitCode: number;
+  startedAt?: string;
+  finishedAt: string;
+  oomKilled: boolean;
+  /** Why the runtime could not start the process (or ports could not be published). */
+  error?: string;
+  /** How long the process ran, in milliseconds. */
+  ranFor: number;
+}
+
+function signalNumber(name: NodeJS.Signals | null): number {
+  return name ? osConstants.signals[name] : 0;
+}
+
+/**
+ * The exit code Docker gives a process the runtime could not start: 127 when the executable is
+ * missing, 126 when it cannot be executed, 125 for anything else.
+ *
+ * @example
+ * exitCodeForRuntimeError('exec: "nope": executable file not found in $PATH'); // 127
+ */
+export function exitCodeForRuntimeError(message: string): number {
+  if (/exec/i.test(message) && /not found|no such file or directory/i.test(message)) return 127;
+  if (/exec/i.test(message) && /permission denied|not executable|exec format error/i.test(message)) return 126;
+  return 125;
+}
+
+/** The error messages in a runtime's `--log-format json` log (runc's and crun's shape). */
+async function runtimeErrors(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const messages: string[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string') messages.push(entry.msg);
+    } catch {
+      // A line that is not JSON is not the runtime's structured log.
+    }
+  }
+  return messages;
+}
+
+/** A runtime's message without its "runc run failed: " lead-in. */
+function cleanRuntimeMessage(message: string): string {
+  return message.replace(/^\S+ (run|exec) failed: /, '');
+}
+
+/** Runs a runtime housekeeping command (`kill`, `delete`), resolving to its exit code; never throws. */
+function housekeeping(store: ContainerStore, runtime: string, args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(runtime, ['--root', store.runtimeRoot, ...args], { stdio: 'ignore' });
+    child.once('error', () => resolve(-1));
+    child.once('close', (code) => resolve(code ?? -1));
+  });
+}
+
+const keepSupport = new Map<string, Promise<boolean>>();
+
+/**
+ * True when the runtime's `run` takes `--keep` (runc does; older crun does not): the container,
+ * and with it its cgroup, then outlives its process until `delete`.
+ */
+function supportsKeep(runtime: string): Promise<boolean> {
+  let known = keepSupport.get(runtime);
+  if (!known) {
+    known = new Promise((resolve) => {
+      const child = spawn(runtime, ['run', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let help = '';
+      child.stdout.on('data', (chunk: Buffer) => (help += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (help += chunk.toString()));
+      child.once('error', () => resolve(false));
+      child.once('close', () => resolve(/--keep\b/.test(help)));
+    });
+    keepSupport.set(runtime, known);
+  }
+  return known;
+}
+
+/** The bundle's `linux.cgroupsPath`, where the runtime puts the container's cgroups. */
+async function configuredCgroupsPath(bundle: string): Promise<string | undefined> {
+  try {
+    const config = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: unknown } };
+    return typeof config.linux?.cgroupsPath === 'string' ? config.linux.cgroupsPath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid in the runtime's pid file, once it is there and whole. */
+async function readPidFile(path: string): Promise<number | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Drops the lines of `text` that are one of the runtime's error messages (it prints them on stderr too). */
+function withoutRuntimeMessages(text: string, messages: string[]): string {
+  if (messages.length === 0) return text;
+  const known = new Set(messages.map((m) => m.trim()));
+  return text
+    .split(/(?<=\n)/)
+    .filter((line) => !known.has(line.trim()))
+    .join('');
+}
+
+/** True when the record's container is in a run or between runs. */
+function active(record: ContainerRecord): boolean {
+  const state = observedState(record);
+  return state === 'running' || state === 'restarting';
+}
+
+/**
+ * One run of container `record`: the runtime in the foreground until the process ends; the
+ * record says `running` (with pid and start time) once the runtime has started the process.
+ */
+async function runOnce(store: ContainerStore, record: ContainerRecord, options: SuperviseOptions, save: (patch: Partial<ContainerRecord>) => Promise<void>): Promise<RunOutcome> {
+  const { id, runtime } = record;
+  const dir = store.dir(id);
+  const bundle = store.bundleDir(id);
+  const pidFile = join(dir, PID_FILE);
+  const runtimeLog = join(dir, RUNTIME_LOG);
+  await mkdir(store.runtimeRoot, { recursive: true, mode: 0o700 });
+  // What a supervisor that died left behind would make the run fail.
+  await housekeeping(store, runtime, ['delete', '--force', id]);
+  await rm(pidFile, { force: true });
+  await rm(runtimeLog, { force: true });
+  const keep = await supportsKeep(runtime);
+  const cgroupsPath = await configuredCgroupsPath(bundle);
+  await save({ restartCount: record.restartCount + 1 });
+
+  const log = new LogWriter(join(dir, LOG_FILE));
+  const deliver = (stream: LogStream, chunk: Buffer | string) => {
+    const text = log.write(stream, chunk);
+    if (text) options.onOutput?.(stream, text);
+  };
+  // Until the runtime has started the process, stderr may be the runtime's own complaint: held
+  // back, and dropped if the runtime's log says it is one.
+  let started = false;
+  const held: Array<[LogStream, Buffer]> = [];
+  const take = (stream: LogStream) => (chunk: Buffer) => (started ? deliver(stream, chunk) : held.push([stream, chunk]));
+
+  const args = ['--root', store.runtimeRoot, '--log', runtimeLog, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', pidFile, ...(keep ? ['--keep'] : []), id];
+  const child = spawn(runtime, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.on('data', take('stdout'));
+  child.stderr.on('data', take('stderr'));
+  child.stdin.on('error', () => undefined); // the container may stop reading at any time
+  // Without input the container reads end-of-file at once.
+  if (options.stdin) options.stdin.pipe(child.stdin);
+  else child.stdin.end();
+  let spawnError: Error | undefined;
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve({ code: null, signal: null });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  let running = true;
+  void ended.then(() => (running = false));
+
+  let startedAt: string | undefined;
+  let startedMs = Date.now();
+  let memoryCgroup: string | undefined;
+  let ports: { close(): Promise<void> } | undefined;
+  let portError: string | undefined;
+  let oomSeen = 0;
+  let oomWatch: NodeJS.Timeout | undefined;
+
+  const onStarted = async (pid: number) => {
+    started = true;
+    startedMs = Date.now();
+    startedAt = new Date(startedMs).toISOString();
+    for (const [stream, chunk] of held.splice(0)) deliver(stream, chunk);
+    // /proc says where the runtime really put the cgroup; the configured path is only a guess on v1.
+    memoryCgroup = (await memoryCgroupOf(pid)) ?? (await expectedMemoryCgroup(cgroupsPath, id));
+    await save({ state: 'running', pid, startedAt, memoryCgroup, exitCode: undefined, finishedAt: undefined, oomKilled: undefined, error: undefined });
+    if (!keep && memoryCgroup) {
+      // Without --keep the cgroup goes with the process: count kills while it is there.
+      const cgroup = memoryCgroup;
+      oomWatch = setInterval(() => void readOomKills(cgroup).then((n) => (oomSeen = Math.max(oomSeen, n ?? 0))), 200);
+    }
+    if (record.ports.length > 0) {
+      try {
+        ports = await publishPorts(pid, record.ports, dir);
+      } catch (err) {
+        // A container whose ports cannot be published is not what was asked for: it does not run.
+        portError = `publishing ports: ${(err as Error).message}`;
+        await housekeeping(store, runtime, ['kill', id, 'KILL']);
+      }
+    }
+  };
+
+  // The pid file appears once the runtime has started the process.
+  let pidWatch: Promise<void> = (async () => {
+    while (running) {
+      const pid = await readPidFile(pidFile);
+      if (pid !== undefined) return onStarted(pid);
+      await sleep(POLL_MS);
+    }
+  })();
+  const { code, signal } = await ended;
+  await pidWatch;
+  const finishedMs = Date.now();
+  if (!started) {
+    // The process may have started and ended between two looks at the pid file.
+    const pid = await readPidFile(pidFile);
+    if (pid !== undefined) {
+      pidWatch = onStarted(pid);
+      await pidWatch;
+    }
+  }
+  if (oomWatch) clearInterval(oomWatch);
+  if (options.stdin) {
+    options.stdin.unpipe(child.stdin);
+    options.stdin.pause();
+  }
+
+  let exitCode = code ?? 128 + signalNumber(signal);
+  let error: string | undefined;
+  if (spawnError) {
+    exitCode = 125;
+    error = `cannot run the OCI runtime ${runtime}: ${spawnError.message}`;
+  } else if (!started) {
+    const messages = await runtimeErrors(runtimeLog);
+    for (const [stream, chunk] of held.splice(0)) deliver(stream, stream === 'stderr' ? withoutRuntimeMessages(chunk.toString(), messages) : chunk);
+    if (exitCode !== 0) {
+      const message = messages.at(-1);
+      error = message ? cleanRuntimeMessage(message) : `the OCI runtime exited with code ${exitCode} before starting the process`;
+      exitCode = exitCodeForRuntimeError(error);
+    }
+  }
+  if (portError !== undefined) {
+    exitCode = 125;
+    error = portError;
+  }
+
+  memoryCgroup ??= await expectedMemoryCgroup(cgroupsPath, id);
+  const kills = keep && memoryCgroup ? ((await readOomKills(memoryCgroup)) ?? 0) : oomSeen;
+  await housekeeping(store, runtime, ['delete', '--force', id]);
+  await ports?.close().catch(() => undefined);
+  await log.close().catch(() => undefined);
+  await rm(pidFile, { force: true });
+  return { exitCode, startedAt, finishedAt: new Date(finishedMs).toISOString(), oomKilled: kills > 0, error, ranFor: started ? finishedMs - startedMs : 0 };
+}
+
+/** True when the run should be followed by another, as the restart policy says. */
+function shouldRestart(record: ContainerRecord, outcome: RunOutcome, restarts: number): boolean {
+  // A process that never started will not start next time either (Docker does not retry it).
+  if (outcome.error !== undefined) return false;
+  const policy = record.restart;
+  if (policy.kind === 'always') return true;
+  if (policy.kind === 'on-failure') return outcome.exitCode !== 0 && (policy.maxRetries === undefined || restarts < policy.maxRetries);
+  return false;
+}
+
+/** Waits `ms`, or less when a stop is asked for; resolves to true when it was. */
+async function waitUnlessStopped(stopMarker: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (existsSync(stopMarker) || signal?.aborted) return true;
+    await sleep(Math.min(RECORD_POLL_MS, until - Date.now()));
+  }
+  return existsSync(stopMarker) || signal?.aborted === true;
+}
+
+/**
+ * Runs container `id` until it ends for good: each run in the foreground through the OCI
+ * runtime named in its record, output to `log.jsonl` (and `onOutput`), the record kept up to
+ * date (`running` with pid, `exited` with exit code, OOM kill and error, `restarting` between
+ * runs), ports published while it runs, restarts as its policy says unless a stop was asked
+ * for, with a wait that doubles from 100 ms (at most a minute, back to 100 ms after a run of
+ * 10 s or more). A container with `autoRemove` is removed at the end. Resolves to the last
+ * record.
+ *
+ * @example
+ * const record = await supervise(store, id, { onOutput: (stream, text) => process[stream].write(text) });
+ * process.exitCode = record.exitCode;
+ */
+export async function supervise(store: ContainerStore, id: string, options: SuperviseOptions = {}): Promise<ContainerRecord> {
+  let record = await store.get(id);
+  if (!record) throw new NoSuchContainerError(id);
+  const stopMarker = join(store.dir(id), STOP_MARKER);
+  let gone = false;
+  const save = async (patch: Partial<ContainerRecord>): Promise<void> => {
+    if (gone) return;
+    try {
+      record = await store.update(id, patch);
+    } catch (err) {
+      // Removed while it ran (rm -f): nothing left to record.
+      if (err instanceof NoSuchContainerError || !existsSync(store.dir(id))) gone = true;
+      else throw err;
+    }
+  };
+  // A new start: a stop asked of an earlier run does not stop this one.
+  await rm(stopMarker, { force: true });
+  await save({ supervisorPid: process.pid });
+
+  let stopping: Promise<unknown> | undefined;
+  const onAbort = () => void (stopping ??= stopContainer(store, id).catch(() => undefined));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let delay = BACKOFF_START_MS;
+    for (let restarts = 0; !gone; restarts++) {
+      if (options.signal?.aborted || existsSync(stopMarker)) break;
+      const outcome = await runOnce(store, record, options, save);
+      await save({ state: 'exited', pid: undefined, exitCode: outcome.exitCode, finishedAt: outcome.finishedAt, oomKilled: outcome.oomKilled, error: outcome.error });
+      if (gone || existsSync(stopMarker) || options.signal?.aborted || !shouldRestart(record, outcome, restarts)) break;
+      if (outcome.ranFor >= STEADY_RUN_MS) delay = BACKOFF_START_MS;
+      await save({ state: 'restarting' });
+      const stopped = await waitUnlessStopped(stopMarker, delay, options.signal);
+      delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+      if (stopped) {
+        await save({ state: 'exited' });
+        break;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await stopping;
+  }
+  if (record.autoRemove && !gone) await store.remove(id);
+  return record;
+}
+
+/** Polls the record until `done` says so or `ms` pass; resolves to the last record seen. */
+async function waitForRecord(store: ContainerStore, id: string, ms: number, done: (record: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const record = await store.get(id);
+    if (!record || done(record) || Date.now() >= until) return record;
+    await sleep(RECORD_POLL_MS);
+  }
+}
+
+/**
+ * The record of a container whose record says it runs but whose supervisor is gone: the
+ * runtime's leftover (if any) killed and deleted, and the record saying it exited.
+ */
+async function settleOrphan(store: ContainerStore, record: ContainerRecord): Promise<ContainerRecord> {
+  if (record.state !== 'running' && record.state !== 'restarting') return record;
+  if (observedState(record) !== 'exited') return record;
+  await housekeeping(store, record.runtime, ['delete', '--force', record.id]);
+  return store.update(record.id, { state: 'exited', pid: undefined, finishedAt: record.finishedAt ?? new Date().toISOString() });
+}
+
+/**
+ * Stops container `id` (a name, id or prefix works too) and keeps it from restarting: leaves
+ * the stop marker, sends SIGTERM through the runtime, waits up to `timeoutSeconds` for the
+ * record to say it exited, then sends SIGKILL (at once for 0). Resolves to the record; a
+ * container that is not running is left as it is.
+ *
+ * @example
+ * const record = await stopContainer(store, 'web', 10); // record.state === 'exited'
+ */
+export async function stopContainer(store: ContainerStore, id: string, timeoutSeconds = 10): Promise<ContainerRecord> {
+  let record = await store.find(id);
+  await writeFile(join(store.dir(record.id), STOP_MARKER), `${new Date().toISOString()}\n`);
+  if (!active(record)) return settleOrphan(store, record);
+  if (timeoutSeconds > 0) {
+    await housekeeping(store, record.runtime, ['kill', record.id, 'TERM']);
+    record = (await waitForRecord(store, record.id, timeoutSeconds * 1000, (r) => !active(r))) ?? record;
+  }
+  if (active(record)) {
+    await housekeeping(store, record.runtime, ['kill', record.id, 'KILL']);
+    record = (await waitForRecord(store, record.id, KILL_WAIT_MS, (r) => !active(r))) ?? record;
+  }
+  if (active(record)) throw new Error(`container ${record.name} did not stop within ${timeoutSeconds + KILL_WAIT_MS / 1000} seconds of being asked to`);
+  return (await store.get(record.id)) ?? record;
+}
+
+/**
+ * Removes container `id`: refuses one that runs unless `force`, which kills it at once; waits
+ * for its supervisor to finish, releases its root (unmounts it) and removes its directory.
+ *
+ * @example
+ * await removeContainer(store, 'web', { force: true });
+ */
+export async function removeContainer(store: ContainerStore, id: string, options: { force?: boolean } = {}): Promise<void> {
+  let record = await store.find(id);
+  if (active(record)) {
+    if (!options.force) throw new Error(`cannot remove container ${record.name}: it is ${observedState(record)}; stop it first, or remove it with force`);
+    record = await stopContainer(store, record.id, 0);
+  }
+  const supervisor = record.supervisorPid;
+  // The supervisor's last words (its final record, autoRemove) come before the directory goes.
+  if (supervisor !== undefined && supervisor !== process.pid) {
+    const until = Date.now() + KILL_WAIT_MS;
+    while (processAlive(supervisor) && Date.now() < until) await sleep(RECORD_POLL_MS);
+  }
+  await housekeeping(store, record.runtime, ['delete', '--force', record.id]);
+  await store.remove(record.id);
+}
+
+/** How `exec` runs its process. */
+export interface ExecOptions {
+  /** `NAME=value` pairs added to the container's environment. */
+  env?: string[];
+  /** The working directory inside the container; the container's when omitted. */
+  cwd?: string;
+  /** `uid[:gid]`; the container's user (`record.user`) when omitted. */
+  user?: string;
+  /** The process's standard streams, as child_process takes them; this process's own when omitted. */
+  stdio?: StdioOptions;
+}
+
+/**
+ * Runs `args` in the running container `record` through `runtime exec` and resolves to its
+ * exit code (128 + N when killed by signal N; 127, 126 or 125 when the runtime could not start
+ * it, as for `run`). Rejects when the container does not run.
+ *
+ * @example
+ * const code = await execInContainer(store, record, ['/bin/sh', '-c', 'ls /'], { stdio: 'inherit' });
+ */
+export async function execInContainer(store: ContainerStore, record: ContainerRecord, args: string[], options: ExecOptions): Promise<number> {
+  if (observedState(record) !== 'running') throw new Error(`container ${record.name} is not running`);
+  if (args.length === 0) throw new Error('exec needs a command');
+  const dir = store.dir(record.id);
+  const tag = `${process.pid}-${Date.now()}`;
+  const pidFile = join(dir, `exec-${tag}.pid`);
+  const runtimeLog = join(dir, `exec-${tag}.log`);
+  const flags = [...(options.env ?? []).flatMap((e) => ['--env', e]), ...(options.cwd ? ['--cwd', options.cwd] : []), '--user', options.user ?? record.user];
+  const child = spawn(record.runtime, ['--root', store.runtimeRoot, '--log', runtimeLog, '--log-format', 'json', 'exec', '--pid-file', pidFile, ...flags, record.id, ...args], { stdio: options.stdio ?? 'inherit' });
+  try {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve({ code: c, signal: s }));
+    });
+    const exitCode = code ?? 128 + signalNumber(signal);
+    if (exitCode === 0 || (await readPidFile(pidFile)) !== undefined) return exitCode;
+    // No pid file: the runtime never started the process.
+    const message = (await runtimeErrors(runtimeLog)).at(-1);
+    return message ? exitCodeForRuntimeError(cleanRuntimeMessage(message)) : exitCode;
+  } finally {
+    await rm(pidFile, { force: true });
+    await rm(runtimeLog, { force: true });
+  }
+}

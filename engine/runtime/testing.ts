@@ -1,0 +1,116 @@
+/**
+ * Helpers for tests of the container runtime manager (not itself a test file): a busybox root
+ * filesystem to run, a minimal OCI bundle config for it, containers made from it, and the
+ * clean-up that leaves no container, mount or process behind.
+ */
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleConfig, chooseRuntime } from '../build/runtime.ts';
+import { writeBusyboxTree } from '../build/testing.ts';
+import { swapAccounted } from './cgroups.ts';
+import { mountContainerRoot } from './container-root.ts';
+import { ContainerStore, processAlive } from './containers.ts';
+import { removeContainer } from './supervisor.ts';
+import type { ContainerRecord, RestartPolicy } from './types.ts';
+
+/** Applets besides those writeBusyboxTree links, for the shell scripts tests run. */
+const MORE_APPLETS = ['sleep', 'true', 'false', 'head', 'dd', 'env', 'kill', 'seq', 'tr', 'wc', 'date'];
+
+/**
+ * Writes a busybox root filesystem to run containers from: writeBusyboxTree's tree, more
+ * applets, the runtime's mount points and a file that is not executable (`/not-executable`).
+ *
+ * @example
+ * await writeBusyboxRootfs(join(dir, 'image-root'));
+ */
+export async function writeBusyboxRootfs(root: string): Promise<void> {
+  await writeBusyboxTree(root);
+  for (const applet of MORE_APPLETS) await symlink('busybox', join(root, 'bin', applet));
+  for (const point of ['proc', 'sys', 'dev', 'tmp']) await mkdir(join(root, point), { recursive: true, mode: 0o755 });
+  await writeFile(join(root, 'not-executable'), '#!/bin/sh\necho should not run\n', { mode: 0o644 });
+}
+
+/** What a test container runs. */
+export interface TestProcess {
+  args: string[];
+  env?: string[];
+  /** A memory limit in bytes (swap limited to the same where the host accounts swap). */
+  memoryLimit?: number;
+}
+
+/**
+ * A minimal OCI runtime config for container `id`: the build's bundle config (its own
+ * namespaces, no network), cgroups under `nocker/<id>`, and the memory limit if one is given.
+ *
+ * @example
+ * await writeFile(join(store.bundleDir(id), 'config.json'), JSON.stringify(minimalConfig(id, { args: ['/bin/sh', '-c', 'exit 3'] })));
+ */
+export function minimalConfig(id: string, process: TestProcess): Record<string, unknown> {
+  const config = bundleConfig({ args: process.args, env: process.env ?? ['PATH=/bin'], cwd: '/', network: 'none' });
+  const linux = config.linux as Record<string, unknown>;
+  linux.cgroupsPath = `nocker/${id}`;
+  if (process.memoryLimit !== undefined) {
+    linux.resources = { memory: { limit: process.memoryLimit, ...(swapAccounted() ? { swap: process.memoryLimit } : {}) } };
+  }
+  return config;
+}
+
+/** What {@link createTestContainer} makes besides the process. */
+export interface TestContainerOptions extends TestProcess {
+  name?: string;
+  restart?: RestartPolicy;
+  autoRemove?: boolean;
+}
+
+/**
+ * A container of `store` running `options.args` from the busybox root at `imageRoot`: record
+ * created, root mounted (overlay), bundle config written.
+ *
+ * @example
+ * const record = await createTestContainer(store, imageRoot, { args: ['/bin/sh', '-c', 'echo hi'] });
+ */
+export async function createTestContainer(store: ContainerStore, imageRoot: string, options: TestContainerOptions): Promise<ContainerRecord> {
+  const record = await store.create({
+    name: options.name,
+    image: 'test/busybox:latest',
+    imageDigest: `sha256:${'0'.repeat(64)}`,
+    configDigest: `sha256:${'1'.repeat(64)}`,
+    command: options.args,
+    environment: 'testing',
+    restart: options.restart ?? { kind: 'no' },
+    autoRemove: options.autoRemove ?? false,
+    memoryLimit: options.memoryLimit,
+    ports: [],
+    user: '0:0',
+    runtime: chooseRuntime(process.env).path,
+  });
+  await mountContainerRoot(imageRoot, store.dir(record.id));
+  await writeFile(join(store.bundleDir(record.id), 'config.json'), JSON.stringify(minimalConfig(record.id, options)));
+  return record;
+}
+
+/**
+ * Removes every container of `store` by force (killed, supervisor waited for, root unmounted,
+ * directory removed), then kills whatever supervisor process of theirs is still alive. For
+ * afterEach: it does not stop at the first failure.
+ *
+ * @example
+ * afterEach(() => removeAllContainers(store));
+ */
+export async function removeAllContainers(store: ContainerStore): Promise<void> {
+  const failures: string[] = [];
+  for (const record of await store.list()) {
+    try {
+      await removeContainer(store, record.id, { force: true });
+    } catch (err) {
+      failures.push(`${record.name}: ${(err as Error).message}`);
+    }
+    const supervisor = record.supervisorPid;
+    if (supervisor !== undefined && supervisor !== process.pid && processAlive(supervisor)) {
+      process.kill(supervisor, 'SIGKILL');
+      for (let i = 0; i < 100 && processAlive(supervisor); i++) await sleep(20);
+    }
+  }
+  if (failures.length > 0) throw new Error(`clean-up failed:\n${failures.join('\n')}`);
+}
