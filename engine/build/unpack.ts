@@ -88,43 +88,65 @@ export interface UnpackReport {
 }
 
 /**
- * Applies the layer at `layerPath` (a tar, gzipped or not) onto `root`. Whiteouts remove what
- * lower layers put there; an opaque marker empties its directory of everything but this layer's
- * own entries. Device nodes and FIFOs are skipped (the runtime provides /dev).
+ * Applies the layer at `layerPath` (a tar, plain, gzipped or zstd-compressed) onto `root`: see
+ * {@link applyTar}.
  *
  * @example
  * for (const layer of layers) await applyLayer(rootfs, layer.path);
  */
 export async function applyLayer(root: string, layerPath: string): Promise<UnpackReport> {
+  return applyTar(root, await openTarball(layerPath));
+}
+
+/**
+ * Applies an uncompressed tar stream onto `root`, reading the stream to its very end. Whiteouts
+ * remove what lower layers put there; an opaque marker empties its directory of everything but
+ * this layer's own entries. Device nodes and FIFOs are skipped (the runtime provides /dev).
+ *
+ * @example
+ * await pipeline(createReadStream(blob), decompressor('gzip'), (tar) => applyTar(rootfs, tar));
+ */
+export async function applyTar(root: string, tar: AsyncIterable<Uint8Array>): Promise<UnpackReport> {
   const notes: string[] = [];
   // Paths this layer wrote, and the directories above them: an opaque marker hides lower
   // layers only, never this one's entries, wherever it comes in the archive.
   const written = new Set<string>();
   const writtenInto = new Set<string>();
-  for await (const entry of readTar(await openTarball(layerPath))) {
-    const path = pathInsideRoot(entry.path);
-    if (path === undefined) notes.push(`skipped "${entry.path}": the path leaves the root`);
-    if (!path) continue;
-    const parent = posix.dirname(path) === '.' ? '' : posix.dirname(path);
-    const name = posix.basename(path);
-    if (name === OPAQUE_WHITEOUT) {
-      await ensureDirectory(root, parent);
-      await hideLowerContents(root, parent, written, writtenInto);
-      continue;
+  // One iterator for the archive and whatever follows its end, so that nothing is read twice.
+  const bytes = tar[Symbol.asyncIterator]();
+  try {
+    for await (const entry of readTar({ [Symbol.asyncIterator]: () => bytes })) {
+      const path = pathInsideRoot(entry.path);
+      if (path === undefined) notes.push(`skipped "${entry.path}": the path leaves the root`);
+      if (!path) continue;
+      const parent = posix.dirname(path) === '.' ? '' : posix.dirname(path);
+      const name = posix.basename(path);
+      if (name === OPAQUE_WHITEOUT) {
+        await ensureDirectory(root, parent);
+        await hideLowerContents(root, parent, written, writtenInto);
+        continue;
+      }
+      if (name.startsWith(WHITEOUT_PREFIX)) {
+        const hidden = hiddenName(name);
+        if (hidden === undefined) notes.push(`skipped whiteout "${path}": it names no file`);
+        else await rm(await resolveInRoot(root, parent === '' ? hidden : `${parent}/${hidden}`, false), { recursive: true, force: true });
+        continue;
+      }
+      const skipped = await writeEntry(root, parent, name, entry);
+      if (skipped) {
+        notes.push(skipped);
+        continue;
+      }
+      written.add(path);
+      for (let p = parent; p !== '' && !writtenInto.has(p); p = posix.dirname(p) === '.' ? '' : posix.dirname(p)) writtenInto.add(p);
     }
-    if (name.startsWith(WHITEOUT_PREFIX)) {
-      const hidden = hiddenName(name);
-      if (hidden === undefined) notes.push(`skipped whiteout "${path}": it names no file`);
-      else await rm(await resolveInRoot(root, parent === '' ? hidden : `${parent}/${hidden}`, false), { recursive: true, force: true });
-      continue;
-    }
-    const skipped = await writeEntry(root, parent, name, entry);
-    if (skipped) {
-      notes.push(skipped);
-      continue;
-    }
-    written.add(path);
-    for (let p = parent; p !== '' && !writtenInto.has(p); p = posix.dirname(p) === '.' ? '' : posix.dirname(p)) writtenInto.add(p);
+    // The end-of-archive blocks and any padding after them: a caller hashing the stream (a diffID)
+    // must see every byte.
+    while (!(await bytes.next()).done);
+  } catch (err) {
+    // Closes the source (a file stream is destroyed) instead of leaving it open half-read.
+    await bytes.return?.().catch(() => undefined);
+    throw err;
   }
   return { notes };
 }
