@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,29 @@ async function waitForRecord(id: string, done: (record: ContainerRecord) => bool
     if (Date.now() > until) throw new Error(`timed out waiting; record: ${JSON.stringify(record)}`);
     await sleep(20);
   }
+}
+
+/** A TCP port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** What a connection to 127.0.0.1:`port` receives until the other side closes it (or a line came). */
+function readFromPort(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.endsWith('\n')) socket.end();
+    });
+    socket.once('error', reject);
+    socket.once('close', () => resolve(text));
+  });
 }
 
 describe('exitCodeForRuntimeError', () => {
@@ -164,6 +188,27 @@ describe.skipIf(skip)('supervise', () => {
     const record = await supervising;
     expect(record.state).toBe('exited');
     expect(existsSync(join(store.dir(always.id), STOP_MARKER))).toBe(true);
+  });
+
+  it('publishes its ports while it runs', async () => {
+    const hostPort = await freePort();
+    const { id } = await container({ args: ['/bin/sh', '-c', 'while true; do echo hello | nc -l -p 8080; done'], ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
+    const supervising = supervise(store, id);
+    await waitForRecord(id, (r) => r.state === 'running');
+    expect(await readFromPort(hostPort)).toBe('hello\n');
+    await stopContainer(store, id, 1);
+    await supervising;
+    await expect(readFromPort(hostPort)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('is stopped by a stop that comes while it is being started', async () => {
+    const hostPort = await freePort();
+    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
+    const supervising = supervise(store, id);
+    await waitForRecord(id, (r) => r.supervisorPid === process.pid);
+    const record = await stopContainer(store, id);
+    expect(record).toMatchObject({ state: 'exited', exitCode: 0, restartCount: 1 });
+    await supervising;
   });
 
   it('does not restart a process the runtime could not start', async () => {

@@ -7,8 +7,8 @@
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectedMemoryCgroup, memoryCgroupOf, readOomKills } from './cgroups.ts';
@@ -30,6 +30,8 @@ const BACKOFF_MAX_MS = 60_000;
 const STEADY_RUN_MS = 10_000;
 /** How long a stop waits for a container killed with SIGKILL to be seen as ended. */
 const KILL_WAIT_MS = 10_000;
+/** How long a stop waits for a supervisor that is starting the container (publishing its ports, say). */
+const START_WAIT_MS = 30_000;
 /** How often records and pid files are looked at while waiting. */
 const POLL_MS = 10;
 const RECORD_POLL_MS = 50;
@@ -151,6 +153,21 @@ function withoutRuntimeMessages(text: string, messages: string[]): string {
     .join('');
 }
 
+/** The longest name a relay socket gets (`udp-65535.sock`), and the most a socket path may hold. */
+const LONGEST_SOCKET_NAME = 14;
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Where the port relay's sockets go: the container's directory when the socket paths fit in a
+ * sockaddr_un, else a fresh private directory under the system's temporary directory (a
+ * 64-digit id in a long data home path is easily too long).
+ */
+async function portSocketDir(containerDir: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  if (Buffer.byteLength(containerDir) + 1 + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) return { path: containerDir, remove: async () => undefined };
+  const path = await mkdtemp(join(tmpdir(), 'nocker-ports-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
 /** True when the record's container is in a run or between runs. */
 function active(record: ContainerRecord): boolean {
   const state = observedState(record);
@@ -221,21 +238,26 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
     for (const [stream, chunk] of held.splice(0)) deliver(stream, chunk);
     // /proc says where the runtime really put the cgroup; the configured path is only a guess on v1.
     memoryCgroup = (await memoryCgroupOf(pid)) ?? (await expectedMemoryCgroup(cgroupsPath, id));
-    await save({ state: 'running', pid, startedAt, memoryCgroup, exitCode: undefined, finishedAt: undefined, oomKilled: undefined, error: undefined });
     if (!keep && memoryCgroup) {
       // Without --keep the cgroup goes with the process: count kills while it is there.
       const cgroup = memoryCgroup;
       oomWatch = setInterval(() => void readOomKills(cgroup).then((n) => (oomSeen = Math.max(oomSeen, n ?? 0))), 200);
     }
     if (record.ports.length > 0) {
+      const socketDir = await portSocketDir(dir);
       try {
-        ports = await publishPorts(pid, record.ports, dir);
+        const publisher = await publishPorts(pid, record.ports, socketDir.path);
+        ports = { close: () => publisher.close().finally(socketDir.remove) };
       } catch (err) {
+        await socketDir.remove();
         // A container whose ports cannot be published is not what was asked for: it does not run.
         portError = `publishing ports: ${(err as Error).message}`;
         await housekeeping(store, runtime, ['kill', id, 'KILL']);
+        return;
       }
     }
+    // Running once reachable: whoever waits for `running` may connect to its ports at once.
+    await save({ state: 'running', pid, startedAt, memoryCgroup, exitCode: undefined, finishedAt: undefined, oomKilled: undefined, error: undefined });
   };
 
   // The pid file appears once the runtime has started the process.
@@ -403,6 +425,11 @@ async function settleOrphan(store: ContainerStore, record: ContainerRecord): Pro
 export async function stopContainer(store: ContainerStore, id: string, timeoutSeconds = 10): Promise<ContainerRecord> {
   let record = await store.find(id);
   await writeFile(join(store.dir(record.id), STOP_MARKER), `${new Date().toISOString()}\n`);
+  // A supervisor that is starting the container has not said so yet: its start is waited for.
+  if (record.state === 'created' && record.supervisorPid !== undefined && processAlive(record.supervisorPid)) {
+    const supervisor = record.supervisorPid;
+    record = (await waitForRecord(store, record.id, START_WAIT_MS, (r) => r.state !== 'created' || !processAlive(supervisor))) ?? record;
+  }
   if (!active(record)) return settleOrphan(store, record);
   if (timeoutSeconds > 0) {
     await housekeeping(store, record.runtime, ['kill', record.id, 'TERM']);

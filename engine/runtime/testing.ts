@@ -12,10 +12,10 @@ import { swapAccounted } from './cgroups.ts';
 import { mountContainerRoot } from './container-root.ts';
 import { ContainerStore, processAlive } from './containers.ts';
 import { removeContainer } from './supervisor.ts';
-import type { ContainerRecord, RestartPolicy } from './types.ts';
+import type { ContainerRecord, PublishedPort, RestartPolicy } from './types.ts';
 
 /** Applets besides those writeBusyboxTree links, for the shell scripts tests run. */
-const MORE_APPLETS = ['sleep', 'true', 'false', 'head', 'dd', 'env', 'kill', 'seq', 'tr', 'wc', 'date'];
+const MORE_APPLETS = ['sleep', 'true', 'false', 'head', 'dd', 'env', 'kill', 'seq', 'tr', 'wc', 'date', 'nc'];
 
 /**
  * Writes a busybox root filesystem to run containers from: writeBusyboxTree's tree, more
@@ -61,6 +61,7 @@ export interface TestContainerOptions extends TestProcess {
   name?: string;
   restart?: RestartPolicy;
   autoRemove?: boolean;
+  ports?: PublishedPort[];
 }
 
 /**
@@ -81,7 +82,7 @@ export async function createTestContainer(store: ContainerStore, imageRoot: stri
     restart: options.restart ?? { kind: 'no' },
     autoRemove: options.autoRemove ?? false,
     memoryLimit: options.memoryLimit,
-    ports: [],
+    ports: options.ports ?? [],
     user: '0:0',
     runtime: chooseRuntime(process.env).path,
   });
