@@ -5,11 +5,17 @@
 import { fetchBlobBytes, fetchManifest, resolveImage } from '../hub/client/pull.ts';
 import { formatTable, printJson } from './admin/common.ts';
 import { connect, manifestReference, platformOption } from './pull.ts';
+import { findContainer } from './containers.ts';
 import { type CommandIO, onePositional, parseCommandLine, processIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 /** The help of `nocker inspect`. */
 export const INSPECT_HELP = `Usage:
+  nocker inspect CONTAINER
+      Show a container made by "nocker run" (by name, id or id prefix) as JSON: its image,
+      command, environment, restart policy, ports, state, pid, exit code, whether the kernel
+      killed it for memory. A name without / or : is looked up among containers first.
+
   nocker inspect REF [--raw] [--json] [--platform OS/ARCH[/VARIANT]] [--hub HUB]
       Show an image on the Hub: its digest and media type, its runtime configuration
       (entrypoint, command, environment, working directory, user, ports, labels), its layers
@@ -27,6 +33,7 @@ export const INSPECT_HELP = `Usage:
 
   Example:
       nocker inspect 127.0.0.1:5000/base/alpine:3.20
+      nocker inspect web
 `;
 
 /** The image config members `inspect` shows. */
@@ -142,6 +149,11 @@ export async function inspectCommand(argv: string[], io: CommandIO = processIO()
   const { values, positionals } = parsed;
   const ref = onePositional(positionals, 'inspect', 'reference', 'inspect needs a reference: nocker inspect REF');
   if (values.raw && values.json) throw new UsageError('--raw and --json cannot be used together');
+  const container = await findContainer(io, ref);
+  if (container) {
+    io.stdout.write(`${JSON.stringify(container, null, 2)}\n`);
+    return 0;
+  }
   const platform = platformOption(values.platform);
   const { client, reference, host } = await connect(io, ref, values.hub);
 

@@ -265,3 +265,28 @@ export async function readSecretFromStdin(io: CommandIO): Promise<string> {
   if (secret === '') throw new UsageError('--password-stdin: standard input is empty');
   return secret;
 }
+
+/**
+ * Splits `argv` where the command of `run` or `exec` begins: the options before the first
+ * positional argument (the image or container) and that argument are the command's own; all
+ * that follows belongs to the process, flags included. `--` ends the options early.
+ *
+ * @example
+ * splitAtPositional(['-e', 'A=1', 'app', 'ls', '-l'], { e: { type: 'string', short: 'e' } });
+ * // { own: ['-e', 'A=1', 'app'], rest: ['ls', '-l'] }
+ */
+export function splitAtPositional(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { own: string[]; rest: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return { own: [...argv.slice(0, i), ...argv.slice(i + 1, i + 2)], rest: argv.slice(i + 2) };
+    if (!arg.startsWith('-') || arg === '-') return { own: argv.slice(0, i + 1), rest: argv.slice(i + 1) };
+    if (takesValue.has(arg)) i++;
+  }
+  return { own: [...argv], rest: [] };
+}

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildCommand } from './build.ts';
+import { execCommand, logsCommand, psCommand, rmCommand, stopCommand } from './containers.ts';
 import { configCommand } from './config.ts';
 import { hubCommand } from './hub.ts';
 import { importCommand } from './import.ts';
@@ -16,6 +17,7 @@ import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
 import { pushCommand } from './push.ts';
+import { runCommand } from './run.ts';
 import { tagCommand } from './tag.ts';
 import { UsageError } from './usage.ts';
 
@@ -48,6 +50,16 @@ Usage:
   nocker build [-f FILE] [--env NAME] [-t REF] [--push] [--no-cache] [--update]
                                         build the image a Nockerfile describes, print its
                                         digest; push it with --push
+  nocker run [--env NAME] [-d] [--name N] [--rm] [-p H:C] [-e K=V] IMAGE [COMMAND…]
+                                        pull an image, check its signature and policies, run
+                                        it isolated (runc/crun); exit code passed through
+  nocker ps [-a]                        list containers
+  nocker logs [-f] [--tail N] [--since T] [-t] CONTAINER [--push REF]
+                                        print a container's output, or push it to the Hub
+  nocker stop [-t 10] CONTAINER…        SIGTERM, then SIGKILL after the timeout
+  nocker rm [-f] CONTAINER…             remove containers
+  nocker exec CONTAINER COMMAND…        run a command in a running container
+  nocker inspect CONTAINER              show a container as JSON
   nocker --help | --version
 
 HUB is URL or HOST:PORT (or --hub HUB); default: $NOCKER_HUB, else 127.0.0.1:5000.
@@ -74,6 +86,12 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   verify: verifyCommand,
   ls: lsCommand,
   tag: tagCommand,
+  run: runCommand,
+  ps: psCommand,
+  logs: logsCommand,
+  stop: stopCommand,
+  rm: rmCommand,
+  exec: execCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

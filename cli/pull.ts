@@ -58,9 +58,10 @@ export interface Remote {
 /**
  * Parses REF and connects to its Hub: the one REF names, else `--hub`, else `$NOCKER_HUB`, else
  * the default; with saved credentials when there are some, else anonymously. A reference and
- * `--hub` naming different Hubs is a usage error.
+ * `--hub` naming different Hubs is a usage error. `environment` is sent with every request, so
+ * that the Hub applies that environment's trust policy (production when not given).
  */
-export async function connect(io: CommandIO, ref: string, hubFlag: string | undefined): Promise<Remote> {
+export async function connect(io: CommandIO, ref: string, hubFlag: string | undefined, environment?: string): Promise<Remote> {
   let reference: RemoteReference;
   try {
     reference = parseRemoteReference(ref);
@@ -75,7 +76,7 @@ export async function connect(io: CommandIO, ref: string, hubFlag: string | unde
     url = hubUrlFrom(io, reference.hub ?? hubFlag);
   }
   const credentials = await credentialsFor(url, { env: io.env });
-  const client = new HubClient({ url, ...(credentials ? { credentials } : {}) });
+  const client = new HubClient({ url, ...(credentials ? { credentials } : {}), ...(environment ? { environment } : {}) });
   return { reference, client, host: client.host };
 }
 
@@ -93,11 +94,15 @@ export function platformOption(text: string | undefined): PlatformSpec {
   }
 }
 
-/** The local image store: `$NOCKER_DATA_HOME/images`, else `~/.local/share/nocker/images`. */
+/** Where nocker keeps its local data: `$NOCKER_DATA_HOME`, else `~/.local/share/nocker`. */
+export function dataHomePath(env: Record<string, string | undefined>): string {
+  if (env.NOCKER_DATA_HOME?.trim()) return env.NOCKER_DATA_HOME;
+  return join(env.HOME?.trim() ? env.HOME : homedir(), '.local', 'share', 'nocker');
+}
+
+/** The local image store: `images/` in the data home. */
 export function imageStorePath(env: Record<string, string | undefined>): string {
-  if (env.NOCKER_DATA_HOME?.trim()) return join(env.NOCKER_DATA_HOME, 'images');
-  const home = env.HOME?.trim() ? env.HOME : homedir();
-  return join(home, '.local', 'share', 'nocker', 'images');
+  return join(dataHomePath(env), 'images');
 }
 
 /** What {@link pullToLayout} did. */

@@ -72,6 +72,17 @@ function isRelaxed(environment: string): boolean {
   return environment === 'development' || environment === 'testing';
 }
 
+/**
+ * True when images must carry a valid signature by a trusted signer to run in `environment`:
+ * everywhere but development and testing.
+ *
+ * @example
+ * signaturesRequiredIn('production'); // true
+ */
+export function signaturesRequiredIn(environment: string): boolean {
+  return !isRelaxed(environment);
+}
+
 /** The smaller of two optional limits (an unset limit is no limit). */
 function tighter(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -93,7 +104,7 @@ function stricter<T extends string>(openness: Record<T, number>, a: T, b: T): T 
 function environmentBase(policies: Policies | undefined, environment: string): Omit<EffectivePolicy, 'publish' | 'volumes' | 'user'> {
   const security: SecurityLevel = policies?.security.level ?? 'medium';
   const network: NetworkMode = policies?.security.network ?? 'restricted';
-  const base = { environment, security, network, memory: policies?.resources.memory, cpu: policies?.resources.cpu, pids: DEFAULT_PIDS_LIMIT, signaturesRequired: !isRelaxed(environment), throwaway: false };
+  const base = { environment, security, network, memory: policies?.resources.memory, cpu: policies?.resources.cpu, pids: DEFAULT_PIDS_LIMIT, signaturesRequired: signaturesRequiredIn(environment), throwaway: false };
   switch (environment) {
     case 'development':
       return { ...base, security: 'low' };
