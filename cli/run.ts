@@ -9,7 +9,7 @@ import { OciLayout } from '../engine/image/layout.ts';
 import { parseSize } from '../engine/nockerfile/values.ts';
 import { imageToSign } from '../engine/sign/image.ts';
 import { ContainerStore } from '../engine/runtime/containers.ts';
-import { createContainer, type LocalImage } from '../engine/runtime/create.ts';
+import { createContainer, requireRoot, type LocalImage } from '../engine/runtime/create.ts';
 import { DEFAULT_RUN_ENVIRONMENT, formatSize, signaturesRequiredIn, type BindMount, type NetworkMode, type RunRequest, type SecurityLevel } from '../engine/runtime/policy.ts';
 import { parsePublish } from '../engine/runtime/recorded.ts';
 import { supervise } from '../engine/runtime/supervisor.ts';
@@ -197,6 +197,7 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const restart = parseRestart(values.restart);
   if (values.rm === true && restart.kind !== 'no') throw new UsageError('--rm and --restart cannot go together: a removed container cannot restart');
   const platform = platformOption(values.platform);
+  requireRoot();
   const runtime = chooseRuntime(io.env);
   const output = commandOutput(io, { quiet: values.quiet === true });
   const { report } = output;

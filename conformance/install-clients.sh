@@ -15,7 +15,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-BOOKWORM_PKGS=(skopeo umoci buildah podman jq curl containerd docker.io runc busybox-static)
+BOOKWORM_PKGS=(skopeo umoci buildah podman jq curl containerd docker.io runc busybox-static golang-github-containers-common)
 TRIXIE_PKGS=(oras cosign)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 

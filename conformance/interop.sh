@@ -762,6 +762,23 @@ t_policy_ci_flow() {
   cat "$SGN/ci.digest"
   DOCKER_CONFIG=$cfg nocker verify "$REG/prod/app:ci"
 }
+# The end of the CI flow: the image the robot built and signed runs under its production
+# policy (high security, restricted network, 64 MB), trusted by the signing key.
+t_policy_ci_run() {
+  local out
+  out=$(DOCKER_CONFIG=$SGN/ci-config nocker run --verify-key "$NPUB" --rm "$REG/prod/app:ci" 2>&1)
+  echo "$out"
+  grep -qF 'sample app in release mode' <<<"$out"
+}
+# Without a trusted key the Hub's policy for production decides: unsigned is refused (exit 125).
+t_policy_run_unsigned() {
+  local out code=0
+  out=$(nocker run "$REG/prod/unsigned:v1" sh -c true 2>&1) || code=$?
+  echo "$out"
+  eq "$code" 125
+  grep -qF 'refused to run' <<<"$out"
+  grep -qF 'is not signed' <<<"$out"
+}
 t_policy_docker_signed() {
   DOCKER_CONFIG=$BLD/docker-config docker pull -q "$REG/prod/app:signed"
   DOCKER_CONFIG=$BLD/docker-config docker pull -q "$REG/prod/app:ci"
@@ -1164,6 +1181,8 @@ if [ "$AUTH" = 1 ]; then
   check "nocker verify of an unsigned image: exit 1, not signed" t_nocker_verify_unsigned
   check "nocker hub policy set prod --mode enforce (a signed and an unsigned image in prod)" t_policy_setup
   check "CI flow: a robot runs nocker build --push --sign into prod; nocker verify against the Hub's policy" t_policy_ci_flow
+  check "CI flow: nocker run of the signed image under its production policy" t_policy_ci_run
+  check "nocker run of an unsigned image in an enforcing namespace is refused (125), saying why" t_policy_run_unsigned
 else
   skip "signing: no REG_USER for $REG (signs the image nocker build pushed)"
 fi

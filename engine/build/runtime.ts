@@ -8,7 +8,7 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** Thrown when no runtime can run build steps here. */
+/** Thrown when no runtime can run build steps or containers here. */
 export class RuntimeUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -40,7 +40,7 @@ export function usesCgroupV2(): boolean {
 }
 
 /**
- * The runtime to run build steps with: `NOCKER_RUNTIME` (a name on PATH or a path) when set;
+ * The runtime to run build steps and containers with: `NOCKER_RUNTIME` (a name on PATH or a path) when set;
  * else crun where cgroup v2 is in use and crun is installed, else runc, else crun. Throws a
  * {@link RuntimeUnavailableError} saying what to install.
  *
@@ -59,7 +59,7 @@ export function chooseRuntime(env: Record<string, string | undefined>, cgroupV2 
     const path = findExecutable(name, env);
     if (path) return { name, path };
   }
-  throw new RuntimeUnavailableError('run steps need an OCI runtime and none was found: install runc (apt install runc) or crun, or set NOCKER_RUNTIME');
+  throw new RuntimeUnavailableError('run steps and containers need an OCI runtime and none was found: install runc (apt-get install runc) or crun (apt-get install crun), or set NOCKER_RUNTIME');
 }
 
 /** What the step runs, and how. */

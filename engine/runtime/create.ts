@@ -50,6 +50,20 @@ export interface CreateOptions {
   onLayer?: (index: number, total: number) => void;
 }
 
+/**
+ * Throws unless this process can run containers: as root. Rootless containers need what nocker
+ * does not set up yet, and the error says what that is.
+ *
+ * @example
+ * requireRoot(); // throws for uid 1000
+ */
+export function requireRoot(uid = process.getuid?.()): void {
+  if (uid === 0) return;
+  throw new Error(
+    'nocker run needs root for now: rootless containers need a user namespace with subordinate ids (newuidmap and newgidmap from Debian\'s uidmap, your user in /etc/subuid and /etc/subgid) and cgroup v2 delegated to your user, which nocker does not set up yet; run it as root (sudo nocker run …)',
+  );
+}
+
 /** The host files a container on the host's network sees, as the build's run steps do. */
 function hostNetworkFiles(): Record<string, string> {
   const files: Record<string, string> = {};
