@@ -143,6 +143,12 @@ describe.skipIf(skipRunSteps())('nocker run', () => {
     expect(development.code).toBe(0);
   });
 
+  it('feeds standard input with -i', async () => {
+    const result = await run(runCommand, ['--env', 'development', '--rm', '-i', image, 'tr', 'a-z', 'A-Z'], env, 'shout\n');
+    expect(result.stdout).toBe('SHOUT\n');
+    expect(result.code).toBe(0);
+  });
+
   it('says 127 for a command that does not exist and 126 for one that cannot be executed', async () => {
     const missing = await nockerRun('--env', 'development', '--rm', image, '/no/such/program');
     expect(missing.code).toBe(127);

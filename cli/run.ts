@@ -52,6 +52,8 @@ export const RUN_HELP = `Usage:
   Options:
       --env NAME             the environment whose policies apply (default production)
       -d, --detach           run in the background; print the container's id
+      -i, --interactive      feed nocker's standard input to the container (foreground only;
+                             no terminal is allocated: -t is not supported)
       --name NAME            name the container (default: a generated adjective_noun)
       --rm                   remove the container when it ends
       --restart POLICY       no (default), on-failure[:N] or always; waits double from 100 ms
@@ -81,6 +83,8 @@ export const RUN_HELP = `Usage:
 const RUN_OPTIONS = {
   env: { type: 'string' },
   detach: { type: 'boolean', short: 'd' },
+  interactive: { type: 'boolean', short: 'i' },
+  tty: { type: 'boolean', short: 't' },
   name: { type: 'string' },
   rm: { type: 'boolean' },
   restart: { type: 'string' },
@@ -195,6 +199,8 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const environment = values.env ?? DEFAULT_RUN_ENVIRONMENT;
   const request = runRequest(values, environment);
   const restart = parseRestart(values.restart);
+  if (values.tty === true) throw new UsageError('-t is not supported yet: nocker run gives containers no terminal; use -i to feed standard input');
+  if (values.interactive === true && values.detach === true) throw new UsageError('-i and -d cannot go together: a detached container has no input to read');
   if (values.rm === true && restart.kind !== 'no') throw new UsageError('--rm and --restart cannot go together: a removed container cannot restart');
   const platform = platformOption(values.platform);
   requireRoot();
@@ -253,11 +259,11 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(`${record.id}\n`);
     return 0;
   }
-  return runInForeground(store, record.id, io);
+  return runInForeground(store, record.id, io, values.interactive === true);
 }
 
 /** Runs the container here, its output on ours; Ctrl-C or SIGTERM stops it (SIGTERM, then SIGKILL). */
-async function runInForeground(store: ContainerStore, id: string, io: CommandIO): Promise<number> {
+async function runInForeground(store: ContainerStore, id: string, io: CommandIO, interactive: boolean): Promise<number> {
   const interrupt = new AbortController();
   const stop = () => interrupt.abort();
   process.once('SIGINT', stop);
@@ -266,6 +272,7 @@ async function runInForeground(store: ContainerStore, id: string, io: CommandIO)
     const ended = await supervise(store, id, {
       onOutput: (stream, chunk) => void (stream === 'stdout' ? io.stdout.write(chunk) : io.stderr.write(chunk)),
       signal: interrupt.signal,
+      ...(interactive ? { stdin: io.stdin } : {}),
     });
     const ending = endingText(ended);
     if (ending) io.stderr.write(`nocker: ${ending}\n`);
