@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTarball, readRootfs, tarballCompression } from './rootfs.ts';
+import { zstdStored } from './testing-archives.ts';
 import { readTar } from './tar-reader.ts';
 import { writeTar, type TarEntry } from './tar.ts';
 
@@ -21,31 +22,6 @@ const ZSTD_FIXTURE = Buffer.from(
 );
 /** The sha256 of the tar inside {@link ZSTD_FIXTURE}. */
 const ZSTD_FIXTURE_TAR_SHA256 = 'eeaead9b1ee5fbc6eac0e7645fae25b679312820f738261ca645eb7591c2c8a9';
-
-/**
- * `data` as zstd frames of stored (raw) blocks, as RFC 8878 lays them out: any bytes can be
- * made into a valid zstd stream without a compressor. Each frame holds at most `frameSize`
- * bytes, so that a reader must cross frame boundaries.
- */
-function zstdStored(data: Buffer, frameSize = 100_000): Buffer {
-  const BLOCK_MAX = 128 * 1024;
-  const parts: Buffer[] = [];
-  for (let start = 0; start === 0 || start < data.length; start += frameSize) {
-    const frame = data.subarray(start, start + frameSize);
-    // Magic; descriptor 0 (no content size, no checksum); window descriptor 0x38: 2^17 bytes.
-    parts.push(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]));
-    let at = 0;
-    do {
-      const block = frame.subarray(at, at + BLOCK_MAX);
-      at += block.length;
-      const last = at >= frame.length ? 1 : 0;
-      // Block header, 3 bytes little-endian: last-block bit, type 0 (raw), size.
-      const header = (block.length << 3) | last;
-      parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block);
-    } while (at < frame.length);
-  }
-  return Buffer.concat(parts);
-}
 
 /** The bytes of a tar of `entries`, as the repository's writer makes it. */
 async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {

@@ -6,59 +6,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeLayer } from './layer.ts';
+import { rawTar, type RawEntry } from './testing-archives.ts';
 import { applyLayer, OPAQUE_WHITEOUT, resolveInRoot } from './unpack.ts';
 
 const isRoot = process.getuid?.() === 0;
-
-/** One entry of a hand-made archive: whatever a hostile or unusual layer may hold, in the order given. */
-interface RawEntry {
-  path: string;
-  /** The ustar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 4 block device, 5 directory, 6 FIFO. */
-  type?: '0' | '1' | '2' | '3' | '4' | '5' | '6';
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: number;
-  linkname?: string;
-  content?: string;
-}
-
-/** A ustar header block, built field by field so that nothing gets normalized or sorted. */
-function ustarHeader(entry: RawEntry, size: number): Buffer {
-  const block = Buffer.alloc(512);
-  const text = (offset: number, length: number, value: string) => {
-    if (Buffer.byteLength(value) > length) throw new Error(`"${value}" does not fit a ustar field of ${length} bytes`);
-    block.write(value, offset, length, 'utf8');
-  };
-  const octal = (offset: number, length: number, value: number) => text(offset, length - 1, value.toString(8).padStart(length - 1, '0'));
-  const type = entry.type ?? '0';
-  text(0, 100, entry.path);
-  octal(100, 8, entry.mode ?? (type === '5' ? 0o755 : 0o644));
-  octal(108, 8, entry.uid ?? 0);
-  octal(116, 8, entry.gid ?? 0);
-  octal(124, 12, size);
-  octal(136, 12, entry.mtime ?? 1_000_000_000);
-  text(156, 1, type);
-  text(157, 100, entry.linkname ?? '');
-  text(257, 6, 'ustar');
-  text(263, 2, '00');
-  // The checksum is computed with its own field read as spaces.
-  block.fill(' ', 148, 156);
-  const sum = block.reduce((total, byte) => total + byte, 0);
-  text(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
-  return block;
-}
-
-/** A tar archive of `entries` exactly as given, with the two zero blocks that end it. */
-function rawTar(entries: readonly RawEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const entry of entries) {
-    const content = Buffer.from(entry.content ?? '');
-    parts.push(ustarHeader(entry, content.length), content, Buffer.alloc((512 - (content.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
 
 let base: string;
 let root: string;

@@ -10,62 +10,8 @@ import { digestOf } from '../../hub/oci/digest.ts';
 import { imageConfig } from '../image/config.ts';
 import { OciLayout } from '../image/layout.ts';
 import type { Descriptor } from '../image/manifest.ts';
+import { rawTar, type RawEntry, zstdStored } from '../build/testing-archives.ts';
 import { cachedRootfs, type CachedRootfsOptions } from './rootfs-cache.ts';
-
-/** One entry of a hand-made layer: anything a hostile or unusual layer may hold, in the order given. */
-interface RawEntry {
-  path: string;
-  /** The ustar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 5 directory, 6 FIFO. */
-  type?: '0' | '1' | '2' | '3' | '5' | '6';
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  linkname?: string;
-  content?: string;
-}
-
-/**
- * A tar of `entries` exactly as given (the repository's writer normalizes paths and refuses
- * `..`, and writes no devices, so hostile layers are made header by header).
- */
-function rawTar(entries: readonly RawEntry[], padding = 0): Buffer {
-  const parts: Buffer[] = [];
-  for (const entry of entries) {
-    const type = entry.type ?? '0';
-    const content = Buffer.from(entry.content ?? '');
-    const header = Buffer.alloc(512);
-    const octal = (offset: number, length: number, value: number) => header.write(value.toString(8).padStart(length - 1, '0'), offset, length - 1, 'ascii');
-    header.write(entry.path, 0, 100, 'utf8');
-    octal(100, 8, entry.mode ?? (type === '5' ? 0o755 : 0o644));
-    octal(108, 8, entry.uid ?? 0);
-    octal(116, 8, entry.gid ?? 0);
-    octal(124, 12, content.length);
-    octal(136, 12, 1_000_000_000);
-    header.write(type, 156, 1, 'ascii');
-    header.write(entry.linkname ?? '', 157, 100, 'utf8');
-    header.write('ustar\u000000', 257, 8, 'ascii');
-    // The checksum is summed with its own field read as spaces.
-    header.fill(' ', 148, 156);
-    header.write(`${header.reduce((sum, byte) => sum + byte, 0).toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-    parts.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
-  }
-  // Two end blocks and then some: a diffID covers the padding after the end too.
-  parts.push(Buffer.alloc(512 * 4 + padding));
-  return Buffer.concat(parts);
-}
-
-/** `data` as one zstd frame of stored (raw) blocks, as RFC 8878 lays them out. */
-function zstdStored(data: Buffer): Buffer {
-  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])];
-  let at = 0;
-  do {
-    const block = data.subarray(at, at + 128 * 1024);
-    at += block.length;
-    const header = (block.length << 3) | (at >= data.length ? 1 : 0);
-    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block);
-  } while (at < data.length);
-  return Buffer.concat(parts);
-}
 
 type Compression = 'gzip' | 'zstd' | 'none';
 const OCI_TYPE: Record<Compression, string> = {
@@ -108,7 +54,7 @@ async function storeImage(layers: readonly TestLayer[]): Promise<CachedRootfsOpt
   const descriptors: Descriptor[] = [];
   const diffIds: string[] = [];
   for (const layer of layers) {
-    const tar = rawTar(layer.entries, layer.padding);
+    const tar = rawTar(layer.entries, 2048 + (layer.padding ?? 0));
     const blob = COMPRESS[layer.compression](tar);
     const digest = digestOf(blob);
     await layout.writeBlob(digest, blob);
