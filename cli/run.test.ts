@@ -2,24 +2,31 @@
  * `nocker run` and the container commands end to end: an image built and signed by
  * `nocker build --push --sign` on a busybox base, pushed to a real Hub, run by a real runtime.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
+import { LAYER_MEDIA_TYPE } from '../engine/build/layer.ts';
+import { rawTar, zstdStored } from '../engine/build/testing-archives.ts';
+import { imageConfig } from '../engine/image/config.ts';
+import { imageManifest } from '../engine/image/manifest.ts';
 import { generateSigningKeyPair } from '../engine/sign/keys.ts';
 import { ContainerStore } from '../engine/runtime/containers.ts';
 import type { ContainerRecord } from '../engine/runtime/types.ts';
+import { pushImage } from '../hub/client/push.ts';
 import { listReferrers } from '../hub/client/referrers.ts';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { buildCommand } from './build.ts';
 import { logsCommand, psCommand, rmCommand, stopCommand } from './containers.ts';
 import { importCommand } from './import.ts';
 import { inspectCommand } from './inspect.ts';
 import { runCommand } from './run.ts';
-import { type CliTestHub, run, startCliTestHub } from './testing.ts';
+import { type CliTestHub, run, sha256, startCliTestHub } from './testing.ts';
 
 const NOCKER = join(import.meta.dirname, 'nocker.js');
 const execFileAsync = promisify(execFile);
@@ -126,7 +133,7 @@ describe.skipIf(skipRunSteps())('nocker run', () => {
       const result = await nockerRun('--rm', image, 'true');
       expect(result.code, result.stderr).toBe(0);
     } finally {
-      await (await import('node:fs/promises')).rm(join(env.XDG_CONFIG_HOME as string, 'nocker'), { recursive: true, force: true });
+      await rm(join(env.XDG_CONFIG_HOME as string, 'nocker'), { recursive: true, force: true });
     }
   });
 
@@ -260,6 +267,37 @@ describe.skipIf(skipRunSteps())('nocker run', () => {
     expect(referrers.map((r) => r.digest)).toContain(pushed.stdout.trim());
     expect(started.code).toBe(0);
   }, 30_000);
+
+  it('applies a hostile layer safely: ../ names skipped, links resolved inside the root, whiteouts, a zstd layer', async () => {
+    const pwned = `nocker-run-pwned-${process.pid}`;
+    const base = await readFile(join(cli.dir, 'rootfs.tar.gz'));
+    const hostile = gzipSync(rawTar([
+      { path: '../escape', content: 'escaped' },
+      { path: '/abs.txt', content: 'absolute, kept inside\n' },
+      { path: 'etc/dirlink', type: '2', linkname: '/etc' },
+      { path: `etc/dirlink/${pwned}`, content: 'written through a link\n' },
+      { path: 'up', type: '2', linkname: '../../../../..' },
+      { path: `up/${pwned}`, content: 'up and out\n' },
+      { path: 'etc/.wh.motd' },
+    ]));
+    const zstdLayer = rawTar([{ path: 'opt', type: '5' }, { path: 'opt/zstd.txt', content: 'from a zstd layer\n' }]);
+    const layers = [
+      { mediaType: LAYER_MEDIA_TYPE, bytes: base, diffId: sha256(gunzipSync(base)) },
+      { mediaType: LAYER_MEDIA_TYPE, bytes: hostile, diffId: sha256(gunzipSync(hostile)) },
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', bytes: zstdStored(zstdLayer), diffId: sha256(zstdLayer) },
+    ].map((l) => ({ mediaType: l.mediaType, bytes: l.bytes, digest: sha256(l.bytes), size: l.bytes.length, diffId: l.diffId }));
+    const config = imageConfig({ os: 'linux', architecture: 'amd64', diffIds: layers.map((l) => l.diffId), created: 0, config: { Cmd: ['/bin/sh'] } });
+    const manifest = imageManifest({ config, layers, created: 0 });
+    await pushImage(cli.admin(), 'runtest/hostile', 'v1', { config, layers, manifest });
+
+    const result = await nockerRun('--env', 'development', '--rm', `${cli.host}/runtest/hostile:v1`, 'sh', '-c', `cat /abs.txt /etc/${pwned} /${pwned} /opt/zstd.txt; ls /etc; [ -e /escape ] || echo no-escape`);
+    expect(result.stderr).not.toContain('nocker:');
+    expect(result.stdout.split('\n')).toEqual(['absolute, kept inside', 'written through a link', 'up and out', 'from a zstd layer', 'dirlink', pwned, 'os-release', 'no-escape', '']);
+    expect(result.code).toBe(0);
+    expect(existsSync(join('/etc', pwned))).toBe(false);
+    expect(existsSync(join('/', pwned))).toBe(false);
+    expect(execFileSync('find', [env.NOCKER_DATA_HOME as string, '-name', 'escape']).toString()).toBe('');
+  });
 
   it('gives development bind mounts, refused elsewhere', async () => {
     const source = join(cli.dir, 'src');
