@@ -12,7 +12,12 @@ const run = promisify(execFile);
 /** How a container root was made. */
 export type ContainerRootKind = 'overlay' | 'copy';
 
-/** The container's root: `<containerDir>/bundle/rootfs`, as the runtime bundle expects it. */
+/**
+ * The container's root: `<containerDir>/bundle/rootfs`, as the runtime bundle expects it.
+ *
+ * @example
+ * containerRootPath(store.dir(id)); // '/var/lib/nocker/containers/0f3a…/bundle/rootfs'
+ */
 export function containerRootPath(containerDir: string): string {
   return join(resolve(containerDir), 'bundle', 'rootfs');
 }

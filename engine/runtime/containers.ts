@@ -31,7 +31,12 @@ export function generateName(): string {
   return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}_${NOUNS[randomInt(NOUNS.length)]}`;
 }
 
-/** True when a process with this id exists (signal 0 checks without sending anything). */
+/**
+ * True when a process with this id exists (signal 0 checks without sending anything).
+ *
+ * @example
+ * processAlive(process.pid); // true
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -145,7 +150,12 @@ async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Thrown when no container matches what a command was given. */
+/**
+ * Thrown when no container matches what a command was given.
+ *
+ * @example
+ * await store.find('nope'); // throws NoSuchContainerError: no such container: nope
+ */
 export class NoSuchContainerError extends Error {
   constructor(readonly query: string) {
     super(`no such container: ${query}`);
@@ -171,7 +181,7 @@ export class ContainerStore {
     this.dataHome = resolve(dataHome);
   }
 
-  /** The directory holding every container's directory. */
+  /** The directory holding every container's directory: `<dataHome>/containers`. */
   get containersDir(): string {
     return join(this.dataHome, 'containers');
   }
@@ -226,7 +236,12 @@ export class ContainerStore {
     });
   }
 
-  /** The record of container `id` (a full id), or undefined when there is none. */
+  /**
+   * The record of container `id` (a full id), or undefined when there is none.
+   *
+   * @example
+   * const record = await store.get(id); // undefined once removed
+   */
   async get(id: string): Promise<ContainerRecord | undefined> {
     if (!ID_PATTERN.test(id)) return undefined;
     const text = await readFile(join(this.dir(id), 'container.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {

@@ -201,6 +201,28 @@ describe.skipIf(skip)('supervise', () => {
     await expect(readFromPort(hostPort)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('ends as its process did when that ends before its ports are published', async () => {
+    const hostPort = await freePort();
+    for (let i = 0; i < 3; i++) {
+      const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'], ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
+      expect(await supervise(store, id)).toMatchObject({ exitCode: 0 });
+    }
+  });
+
+  it('fails with 125 when a port cannot be published', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as { port: number };
+      const { id } = await container({ args: ['/bin/sh', '-c', 'sleep 1000'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort: port, containerPort: 8080, protocol: 'tcp' }] });
+      const record = await supervise(store, id);
+      expect(record).toMatchObject({ state: 'exited', exitCode: 125, restartCount: 1 });
+      expect(record.error).toMatch(/^publishing ports: /);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   it('is stopped by a stop that comes while it is being started', async () => {
     const hostPort = await freePort();
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });

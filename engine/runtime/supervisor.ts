@@ -7,7 +7,7 @@
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -231,25 +231,28 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   let oomSeen = 0;
   let oomWatch: NodeJS.Timeout | undefined;
 
-  const onStarted = async (pid: number) => {
+  // `ended`: the process was found to have started only after it had ended already.
+  const onStarted = async (pid: number, at: number, ended: boolean) => {
     started = true;
-    startedMs = Date.now();
+    startedMs = at;
     startedAt = new Date(startedMs).toISOString();
     for (const [stream, chunk] of held.splice(0)) deliver(stream, chunk);
     // /proc says where the runtime really put the cgroup; the configured path is only a guess on v1.
     memoryCgroup = (await memoryCgroupOf(pid)) ?? (await expectedMemoryCgroup(cgroupsPath, id));
-    if (!keep && memoryCgroup) {
+    if (!keep && memoryCgroup && !ended) {
       // Without --keep the cgroup goes with the process: count kills while it is there.
       const cgroup = memoryCgroup;
       oomWatch = setInterval(() => void readOomKills(cgroup).then((n) => (oomSeen = Math.max(oomSeen, n ?? 0))), 200);
     }
-    if (record.ports.length > 0) {
+    if (record.ports.length > 0 && !ended) {
       const socketDir = await portSocketDir(dir);
       try {
         const publisher = await publishPorts(pid, record.ports, socketDir.path);
         ports = { close: () => publisher.close().finally(socketDir.remove) };
       } catch (err) {
         await socketDir.remove();
+        // A container that ended meanwhile took its network namespace along: not a port problem.
+        if (!running || !processAlive(pid)) return;
         // A container whose ports cannot be published is not what was asked for: it does not run.
         portError = `publishing ports: ${(err as Error).message}`;
         await housekeeping(store, runtime, ['kill', id, 'KILL']);
@@ -264,7 +267,7 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   let pidWatch: Promise<void> = (async () => {
     while (running) {
       const pid = await readPidFile(pidFile);
-      if (pid !== undefined) return onStarted(pid);
+      if (pid !== undefined) return onStarted(pid, Date.now(), false);
       await sleep(POLL_MS);
     }
   })();
@@ -275,7 +278,9 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
     // The process may have started and ended between two looks at the pid file.
     const pid = await readPidFile(pidFile);
     if (pid !== undefined) {
-      pidWatch = onStarted(pid);
+      // When the runtime wrote the pid file is as close to the start as can be known now.
+      const written = (await stat(pidFile).catch(() => undefined))?.mtimeMs ?? finishedMs;
+      pidWatch = onStarted(pid, Math.min(Math.floor(written), finishedMs), true);
       await pidWatch;
     }
   }
@@ -349,6 +354,8 @@ async function waitUnlessStopped(stopMarker: string, ms: number, signal?: AbortS
 export async function supervise(store: ContainerStore, id: string, options: SuperviseOptions = {}): Promise<ContainerRecord> {
   let record = await store.get(id);
   if (!record) throw new NoSuchContainerError(id);
+  // Two supervisors of one container would fight over it (each deletes what it finds in the runtime).
+  if (active(record) && record.supervisorPid !== process.pid) throw new Error(`container ${record.name} is already running`);
   const stopMarker = join(store.dir(id), STOP_MARKER);
   let gone = false;
   const save = async (patch: Partial<ContainerRecord>): Promise<void> => {
