@@ -213,12 +213,17 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   if (options.stdin) options.stdin.pipe(child.stdin);
   else child.stdin.end();
   let spawnError: Error | undefined;
+  let finishedMs = 0;
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('error', (err) => {
       spawnError = err;
+      finishedMs = Date.now();
       resolve({ code: null, signal: null });
     });
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code, signal) => {
+      finishedMs = Date.now();
+      resolve({ code, signal });
+    });
   });
   let running = true;
   void ended.then(() => (running = false));
@@ -231,20 +236,20 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   let oomSeen = 0;
   let oomWatch: NodeJS.Timeout | undefined;
 
-  // `ended`: the process was found to have started only after it had ended already.
-  const onStarted = async (pid: number, at: number, ended: boolean) => {
+  // `afterEnd`: the process was found to have started only once it had ended already.
+  const onStarted = async (pid: number, at: number, afterEnd: boolean) => {
     started = true;
     startedMs = at;
     startedAt = new Date(startedMs).toISOString();
     for (const [stream, chunk] of held.splice(0)) deliver(stream, chunk);
     // /proc says where the runtime really put the cgroup; the configured path is only a guess on v1.
     memoryCgroup = (await memoryCgroupOf(pid)) ?? (await expectedMemoryCgroup(cgroupsPath, id));
-    if (!keep && memoryCgroup && !ended) {
+    if (!keep && memoryCgroup && !afterEnd) {
       // Without --keep the cgroup goes with the process: count kills while it is there.
       const cgroup = memoryCgroup;
       oomWatch = setInterval(() => void readOomKills(cgroup).then((n) => (oomSeen = Math.max(oomSeen, n ?? 0))), 200);
     }
-    if (record.ports.length > 0 && !ended) {
+    if (record.ports.length > 0 && !afterEnd) {
       const socketDir = await portSocketDir(dir);
       try {
         const publisher = await publishPorts(pid, record.ports, socketDir.path);
@@ -273,7 +278,6 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   })();
   const { code, signal } = await ended;
   await pidWatch;
-  const finishedMs = Date.now();
   if (!started) {
     // The process may have started and ended between two looks at the pid file.
     const pid = await readPidFile(pidFile);
