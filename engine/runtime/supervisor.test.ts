@@ -10,7 +10,7 @@ import { skipRunSteps } from '../build/testing.ts';
 import { isMountPoint } from './container-root.ts';
 import { ContainerStore } from './containers.ts';
 import { LOG_FILE, type LogEntry } from './logs.ts';
-import { execInContainer, exitCodeForRuntimeError, removeContainer, STOP_MARKER, stopContainer, supervise } from './supervisor.ts';
+import { execInContainer, exitCodeForRuntimeError, removeContainer, restartDelay, STOP_MARKER, stopContainer, supervise } from './supervisor.ts';
 import { createTestContainer, removeAllContainers, writeBusyboxRootfs, type TestContainerOptions } from './testing.ts';
 import type { ContainerRecord } from './types.ts';
 
@@ -98,6 +98,17 @@ describe('exitCodeForRuntimeError', () => {
     expect(exitCodeForRuntimeError('unable to start container process: exec: "/x": exec format error')).toBe(126);
     expect(exitCodeForRuntimeError('cgroups in hybrid mode not supported, drop all controllers from cgroupv2')).toBe(125);
     expect(exitCodeForRuntimeError('error mounting "proc" to rootfs: no such file or directory')).toBe(125);
+  });
+});
+
+describe('restartDelay', () => {
+  it('doubles from 100 ms up to a minute, and starts over after a steady run', () => {
+    const delays: number[] = [];
+    let delay = 0;
+    for (let i = 0; i < 12; i++) delays.push((delay = restartDelay(delay, 50)));
+    expect(delays).toEqual([100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200, 60_000, 60_000]);
+    expect(restartDelay(60_000, 9_999)).toBe(60_000);
+    expect(restartDelay(60_000, 10_000)).toBe(100);
   });
 });
 

@@ -332,6 +332,20 @@ function shouldRestart(record: ContainerRecord, outcome: RunOutcome, restarts: n
   return false;
 }
 
+/**
+ * The wait before the next restart: 100 ms first, twice the last wait after that (a minute at
+ * most), 100 ms again after a run of 10 s or more.
+ *
+ * @example
+ * restartDelay(0, 50); // 100
+ * restartDelay(400, 50); // 800
+ * restartDelay(400, 12_000); // 100
+ */
+export function restartDelay(lastDelay: number, ranFor: number): number {
+  if (lastDelay <= 0 || ranFor >= STEADY_RUN_MS) return BACKOFF_START_MS;
+  return Math.min(lastDelay * 2, BACKOFF_MAX_MS);
+}
+
 /** Waits `ms`, or less when a stop is asked for; resolves to true when it was. */
 async function waitUnlessStopped(stopMarker: string, ms: number, signal?: AbortSignal): Promise<boolean> {
   const until = Date.now() + ms;
@@ -380,16 +394,15 @@ export async function supervise(store: ContainerStore, id: string, options: Supe
   const onAbort = () => void (stopping ??= stopContainer(store, id).catch(() => undefined));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    let delay = BACKOFF_START_MS;
+    let delay = 0;
     for (let restarts = 0; !gone; restarts++) {
       if (options.signal?.aborted || existsSync(stopMarker)) break;
       const outcome = await runOnce(store, record, options, save);
       await save({ state: 'exited', pid: undefined, exitCode: outcome.exitCode, finishedAt: outcome.finishedAt, oomKilled: outcome.oomKilled, error: outcome.error });
       if (gone || existsSync(stopMarker) || options.signal?.aborted || !shouldRestart(record, outcome, restarts)) break;
-      if (outcome.ranFor >= STEADY_RUN_MS) delay = BACKOFF_START_MS;
+      delay = restartDelay(delay, outcome.ranFor);
       await save({ state: 'restarting' });
       const stopped = await waitUnlessStopped(stopMarker, delay, options.signal);
-      delay = Math.min(delay * 2, BACKOFF_MAX_MS);
       if (stopped) {
         await save({ state: 'exited' });
         break;
