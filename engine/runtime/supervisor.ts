@@ -398,10 +398,11 @@ export async function supervise(store: ContainerStore, id: string, options: Supe
     for (let restarts = 0; !gone; restarts++) {
       if (options.signal?.aborted || existsSync(stopMarker)) break;
       const outcome = await runOnce(store, record, options, save);
-      await save({ state: 'exited', pid: undefined, exitCode: outcome.exitCode, finishedAt: outcome.finishedAt, oomKilled: outcome.oomKilled, error: outcome.error });
-      if (gone || existsSync(stopMarker) || options.signal?.aborted || !shouldRestart(record, outcome, restarts)) break;
+      const restart = !existsSync(stopMarker) && !options.signal?.aborted && shouldRestart(record, outcome, restarts);
+      // One write: a reader never sees `exited` between two runs (logs -f would stop following).
+      await save({ state: restart ? 'restarting' : 'exited', pid: undefined, exitCode: outcome.exitCode, finishedAt: outcome.finishedAt, oomKilled: outcome.oomKilled, error: outcome.error });
+      if (gone || !restart) break;
       delay = restartDelay(delay, outcome.ranFor);
-      await save({ state: 'restarting' });
       const stopped = await waitUnlessStopped(stopMarker, delay, options.signal);
       if (stopped) {
         await save({ state: 'exited' });
