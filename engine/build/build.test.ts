@@ -94,7 +94,7 @@ describe('buildImage', () => {
     const root = await project('run', NOCKERFILE.replace('    - copy: . /srv\n', '    - run: make\n'));
     const nockerfile = await loadNockerfile({ file: join(root, 'Nockerfile.yml') });
     const cache = new StepCache(join(dir, 'cache-run'));
-    await expect(buildImage({ nockerfile, cache, sourceDateEpoch: 0, env: { PATH: join(dir, 'nothing-here') } })).rejects.toThrow('install runc (apt install runc) or crun, or set NOCKER_RUNTIME');
+    await expect(buildImage({ nockerfile, cache, sourceDateEpoch: 0, env: { PATH: join(dir, 'nothing-here') } })).rejects.toThrow('install runc (apt-get install runc) or crun (apt-get install crun), or set NOCKER_RUNTIME');
   });
 
   it('describes steps and commands', () => {

@@ -91,7 +91,7 @@ describe('chooseRuntime', () => {
     }
     expect(error).toBeInstanceOf(RuntimeUnavailableError);
     expect((error as Error).name).toBe('RuntimeUnavailableError');
-    expect((error as Error).message).toContain('apt install runc');
+    expect((error as Error).message).toContain('apt-get install runc');
     expect((error as Error).message).toContain('NOCKER_RUNTIME');
   });
 });

@@ -191,7 +191,8 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   await rm(runtimeLog, { force: true });
   const keep = await supportsKeep(runtime);
   const cgroupsPath = await configuredCgroupsPath(bundle);
-  await save({ restartCount: record.restartCount + 1 });
+  // Docker's RestartCount: the first start is not a restart.
+  if (record.startedAt !== undefined) await save({ restartCount: record.restartCount + 1 });
 
   const log = new LogWriter(join(dir, LOG_FILE));
   const deliver = (stream: LogStream, chunk: Buffer | string) => {

@@ -51,7 +51,7 @@ export interface ContainerRecord {
   runtime: string;
 
   state: ContainerState;
-  /** Times started, the first run included. */
+  /** Times restarted (by the restart policy), as Docker counts: the first start is not one. */
   restartCount: number;
   /** The supervisor process that owns the container. */
   supervisorPid?: number;
