@@ -5,7 +5,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
 import { generateSigningKeyPair } from '../engine/sign/keys.ts';
 import { ContainerStore } from '../engine/runtime/containers.ts';
+import { freePort } from '../engine/runtime/testing.ts';
 import type { ContainerRecord } from '../engine/runtime/types.ts';
 import { pushImage } from '../hub/client/push.ts';
 import { listReferrers } from '../hub/client/referrers.ts';
@@ -36,15 +36,6 @@ let env: Record<string, string>;
 let image: string;
 let unsigned: string;
 let publicKey: string;
-
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `nocker run` in this process with the test's environment. */
 function nockerRun(...argv: string[]) {

@@ -14,8 +14,13 @@ export function scratchName(kind: string): string {
   return `${kind}-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
 }
 
-/** True when a process with this id exists (signal 0 checks without sending anything). */
-function isRunning(pid: number): boolean {
+/**
+ * True when a process with this id exists (signal 0 checks without sending anything).
+ *
+ * @example
+ * processAlive(process.pid); // true
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -32,5 +37,5 @@ function isRunning(pid: number): boolean {
  */
 export function leftByEndedProcess(name: string): boolean {
   const pid = Number(/^[a-z]+-(\d+)-\d+-[0-9a-f]+/.exec(name)?.[1]);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid);
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
 }

@@ -7,6 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { open, mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../build/scratch.ts';
 import { releaseContainerRoot } from './container-root.ts';
 import type { ContainerRecord, ContainerState } from './types.ts';
 
@@ -29,21 +30,6 @@ export type NewContainer = Omit<ContainerRecord, 'id' | 'name' | 'created' | 'st
  */
 export function generateName(): string {
   return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}_${NOUNS[randomInt(NOUNS.length)]}`;
-}
-
-/**
- * True when a process with this id exists (signal 0 checks without sending anything).
- *
- * @example
- * processAlive(process.pid); // true
- */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -1,54 +1,28 @@
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipRunSteps } from '../build/testing.ts';
 import { isMountPoint } from './container-root.ts';
-import { ContainerStore } from './containers.ts';
 import { LOG_FILE, type LogEntry } from './logs.ts';
 import { execInContainer, exitCodeForRuntimeError, removeContainer, restartDelay, STOP_MARKER, stopContainer, supervise } from './supervisor.ts';
-import { createTestContainer, removeAllContainers, writeBusyboxRootfs, type TestContainerOptions } from './testing.ts';
+import { createTestContainer, freePort, type TestContainerOptions, useContainerSandbox } from './testing.ts';
 import type { ContainerRecord } from './types.ts';
 
 const skip = skipRunSteps();
 
-let imageDir: string;
-let imageRoot: string;
-let dir: string;
-let store: ContainerStore;
-
-beforeAll(async () => {
-  if (skip) return;
-  imageDir = await mkdtemp(join(tmpdir(), 'nocker-image-'));
-  imageRoot = join(imageDir, 'rootfs');
-  await writeBusyboxRootfs(imageRoot);
-});
-afterAll(async () => {
-  if (imageDir) await rm(imageDir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nocker-supervisor-'));
-  store = new ContainerStore(dir);
-});
-afterEach(async () => {
-  try {
-    if (!skip) await removeAllContainers(store);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+const sandbox = useContainerSandbox('supervisor');
 
 function container(options: TestContainerOptions): Promise<ContainerRecord> {
-  return createTestContainer(store, imageRoot, options);
+  return createTestContainer(sandbox.store, sandbox.imageRoot, options);
 }
 
 /** The entries of a container's log. */
 async function logOf(id: string): Promise<LogEntry[]> {
-  const text = await readFile(join(store.dir(id), LOG_FILE), 'utf8').catch(() => '');
+  const text = await readFile(join(sandbox.store.dir(id), LOG_FILE), 'utf8').catch(() => '');
   return text
     .split('\n')
     .filter(Boolean)
@@ -59,20 +33,11 @@ async function logOf(id: string): Promise<LogEntry[]> {
 async function waitForRecord(id: string, done: (record: ContainerRecord) => boolean, ms = 10_000): Promise<ContainerRecord> {
   const until = Date.now() + ms;
   for (;;) {
-    const record = await store.get(id);
+    const record = await sandbox.store.get(id);
     if (record && done(record)) return record;
     if (Date.now() > until) throw new Error(`timed out waiting; record: ${JSON.stringify(record)}`);
     await sleep(20);
   }
-}
-
-/** A TCP port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** What a connection to 127.0.0.1:`port` receives until the other side closes it (or a line came). */
@@ -116,21 +81,21 @@ describe.skipIf(skip)('supervise', () => {
   it('passes the exit code through and records the run', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'exit 3'] });
     const before = Date.now();
-    const record = await supervise(store, id);
+    const record = await supervise(sandbox.store, id);
     expect(record).toMatchObject({ state: 'exited', exitCode: 3, restartCount: 0, supervisorPid: process.pid, oomKilled: false });
     expect(record.pid).toBeUndefined();
     expect(record.error).toBeUndefined();
     expect(Date.parse(record.startedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(record.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(record.startedAt ?? ''));
     expect(record.memoryCgroup).toContain(id);
-    expect(await store.get(id)).toEqual(record);
+    expect(await sandbox.store.get(id)).toEqual(record);
   });
 
   it('logs stdout and stderr interleaved as they came, and hands them to onOutput', async () => {
     const script = 'echo out1; sleep 0.05; echo err1 >&2; sleep 0.05; echo out2; sleep 0.05; echo err2 >&2; sleep 0.05; printf partial';
     const { id } = await container({ args: ['/bin/sh', '-c', script] });
     const seen: string[] = [];
-    const record = await supervise(store, id, { onOutput: (stream, chunk) => seen.push(`${stream}:${chunk}`) });
+    const record = await supervise(sandbox.store, id, { onOutput: (stream, chunk) => seen.push(`${stream}:${chunk}`) });
     expect(record.exitCode).toBe(0);
     expect((await logOf(id)).map((e) => [e.stream, e.log])).toEqual([
       ['stdout', 'out1\n'],
@@ -144,7 +109,7 @@ describe.skipIf(skip)('supervise', () => {
 
   it('feeds stdin to the container when given', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'read line; echo "got $line"'] });
-    const record = await supervise(store, id, { stdin: Readable.from(['hello\n']) });
+    const record = await supervise(sandbox.store, id, { stdin: Readable.from(['hello\n']) });
     expect(record.exitCode).toBe(0);
     expect((await logOf(id)).map((e) => e.log)).toEqual(['got hello\n']);
   });
@@ -152,14 +117,14 @@ describe.skipIf(skip)('supervise', () => {
   it('exits 127 for a missing executable and 126 for one that cannot run, with the runtime’s reason and a clean log', async () => {
     const missing = await container({ args: ['/no/such/program'] });
     const seen: string[] = [];
-    const one = await supervise(store, missing.id, { onOutput: (_, chunk) => seen.push(chunk) });
+    const one = await supervise(sandbox.store, missing.id, { onOutput: (_, chunk) => seen.push(chunk) });
     expect(one).toMatchObject({ state: 'exited', exitCode: 127 });
     expect(one.error).toMatch(/\/no\/such\/program.*no such file or directory/);
     expect(one.startedAt).toBeUndefined();
     const notOnPath = await container({ args: ['no-such-program'] });
-    expect((await supervise(store, notOnPath.id)).exitCode).toBe(127);
+    expect((await supervise(sandbox.store, notOnPath.id)).exitCode).toBe(127);
     const notExecutable = await container({ args: ['/not-executable'] });
-    const two = await supervise(store, notExecutable.id);
+    const two = await supervise(sandbox.store, notExecutable.id);
     expect(two.exitCode).toBe(126);
     expect(two.error).toMatch(/permission denied/);
     expect(await logOf(missing.id)).toEqual([]);
@@ -168,18 +133,18 @@ describe.skipIf(skip)('supervise', () => {
 
   it('says when the kernel killed the container for memory', async () => {
     const hog = await container({ args: ['/bin/sh', '-c', 'x=0123456789abcdef; while true; do x="$x$x"; done'], memoryLimit: 16 * 1024 * 1024 });
-    const record = await supervise(store, hog.id);
+    const record = await supervise(sandbox.store, hog.id);
     expect(record).toMatchObject({ oomKilled: true, exitCode: 137 });
     const calm = await container({ args: ['/bin/sh', '-c', 'echo fine'], memoryLimit: 16 * 1024 * 1024 });
-    expect(await supervise(store, calm.id)).toMatchObject({ oomKilled: false, exitCode: 0 });
+    expect(await supervise(sandbox.store, calm.id)).toMatchObject({ oomKilled: false, exitCode: 0 });
   });
 
   it('restarts on failure as many times as allowed, waiting longer each time', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'echo run; exit 1'], restart: { kind: 'on-failure', maxRetries: 2 } });
     const states: string[] = [];
-    const watching = setInterval(() => void store.get(id).then((r) => r && states.at(-1) !== r.state && states.push(r.state)), 5);
+    const watching = setInterval(() => void sandbox.store.get(id).then((r) => r && states.at(-1) !== r.state && states.push(r.state)), 5);
     const started = Date.now();
-    const record = await supervise(store, id).finally(() => clearInterval(watching));
+    const record = await supervise(sandbox.store, id).finally(() => clearInterval(watching));
     // Checked before anything awaits, so that no look still under way adds to them.
     const seen = states.at(-1) === record.state ? [...states] : [...states, record.state];
     expect(seen).toContain('restarting');
@@ -193,25 +158,25 @@ describe.skipIf(skip)('supervise', () => {
 
   it('does not restart on success under on-failure, and restarts always under always until stopped', async () => {
     const ok = await container({ args: ['/bin/sh', '-c', 'exit 0'], restart: { kind: 'on-failure' } });
-    expect((await supervise(store, ok.id)).restartCount).toBe(0);
+    expect((await supervise(sandbox.store, ok.id)).restartCount).toBe(0);
 
     const always = await container({ args: ['/bin/sh', '-c', 'echo run'], restart: { kind: 'always' } });
-    const supervising = supervise(store, always.id);
+    const supervising = supervise(sandbox.store, always.id);
     await waitForRecord(always.id, (r) => r.restartCount >= 2);
-    const stopped = await stopContainer(store, always.id, 5);
+    const stopped = await stopContainer(sandbox.store, always.id, 5);
     expect(stopped.state).toBe('exited');
     const record = await supervising;
     expect(record.state).toBe('exited');
-    expect(existsSync(join(store.dir(always.id), STOP_MARKER))).toBe(true);
+    expect(existsSync(join(sandbox.store.dir(always.id), STOP_MARKER))).toBe(true);
   });
 
   it('publishes its ports while it runs', async () => {
     const hostPort = await freePort();
     const { id } = await container({ args: ['/bin/sh', '-c', 'while true; do echo hello | nc -l -p 8080; done'], ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
-    const supervising = supervise(store, id);
+    const supervising = supervise(sandbox.store, id);
     await waitForRecord(id, (r) => r.state === 'running');
     expect(await readFromPort(hostPort)).toBe('hello\n');
-    await stopContainer(store, id, 1);
+    await stopContainer(sandbox.store, id, 1);
     await supervising;
     await expect(readFromPort(hostPort)).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -220,7 +185,7 @@ describe.skipIf(skip)('supervise', () => {
     const hostPort = await freePort();
     for (let i = 0; i < 3; i++) {
       const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'], ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
-      expect(await supervise(store, id)).toMatchObject({ exitCode: 0 });
+      expect(await supervise(sandbox.store, id)).toMatchObject({ exitCode: 0 });
     }
   });
 
@@ -230,7 +195,7 @@ describe.skipIf(skip)('supervise', () => {
     try {
       const { port } = taken.address() as { port: number };
       const { id } = await container({ args: ['/bin/sh', '-c', 'sleep 1000'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort: port, containerPort: 8080, protocol: 'tcp' }] });
-      const record = await supervise(store, id);
+      const record = await supervise(sandbox.store, id);
       expect(record).toMatchObject({ state: 'exited', exitCode: 125, restartCount: 0 });
       expect(record.error).toMatch(/^publishing ports: /);
     } finally {
@@ -241,32 +206,32 @@ describe.skipIf(skip)('supervise', () => {
   it('is stopped by a stop that comes while it is being started', async () => {
     const hostPort = await freePort();
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
-    const supervising = supervise(store, id);
+    const supervising = supervise(sandbox.store, id);
     await waitForRecord(id, (r) => r.supervisorPid === process.pid);
-    const record = await stopContainer(store, id);
+    const record = await stopContainer(sandbox.store, id);
     expect(record).toMatchObject({ state: 'exited', exitCode: 0, restartCount: 0 });
     await supervising;
   });
 
   it('does not restart a process the runtime could not start', async () => {
     const { id } = await container({ args: ['/no/such/program'], restart: { kind: 'always' } });
-    expect(await supervise(store, id)).toMatchObject({ exitCode: 127, restartCount: 0 });
+    expect(await supervise(sandbox.store, id)).toMatchObject({ exitCode: 127, restartCount: 0 });
   });
 
   it('removes an autoRemove container when it ends, root unmounted', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'], autoRemove: true });
-    const root = join(store.bundleDir(id), 'rootfs');
+    const root = join(sandbox.store.bundleDir(id), 'rootfs');
     expect(await isMountPoint(root)).toBe(true);
-    const record = await supervise(store, id);
+    const record = await supervise(sandbox.store, id);
     expect(record.exitCode).toBe(0);
     expect(await isMountPoint(root)).toBe(false);
-    expect(existsSync(store.dir(id))).toBe(false);
+    expect(existsSync(sandbox.store.dir(id))).toBe(false);
   });
 
   it('stops when its signal is aborted', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' } });
     const controller = new AbortController();
-    const supervising = supervise(store, id, { signal: controller.signal });
+    const supervising = supervise(sandbox.store, id, { signal: controller.signal });
     await waitForRecord(id, (r) => r.state === 'running');
     const started = Date.now();
     controller.abort();
@@ -279,10 +244,10 @@ describe.skipIf(skip)('supervise', () => {
 describe.skipIf(skip)('stopContainer', () => {
   it('kills a container that ignores SIGTERM once the timeout has passed', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
-    const supervising = supervise(store, id);
+    const supervising = supervise(sandbox.store, id);
     await waitForRecord(id, (r) => r.state === 'running');
     const started = Date.now();
-    const record = await stopContainer(store, id, 2);
+    const record = await stopContainer(sandbox.store, id, 2);
     const took = Date.now() - started;
     expect(record).toMatchObject({ state: 'exited', exitCode: 137 });
     expect(took).toBeGreaterThanOrEqual(1900);
@@ -292,10 +257,10 @@ describe.skipIf(skip)('stopContainer', () => {
 
   it('stops a container that ends on SIGTERM at once', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
-    const supervising = supervise(store, id);
+    const supervising = supervise(sandbox.store, id);
     await waitForRecord(id, (r) => r.state === 'running');
     const started = Date.now();
-    const record = await stopContainer(store, id, 10);
+    const record = await stopContainer(sandbox.store, id, 10);
     expect(record).toMatchObject({ state: 'exited', exitCode: 0 });
     expect(Date.now() - started).toBeLessThan(1500);
     await supervising;
@@ -303,35 +268,35 @@ describe.skipIf(skip)('stopContainer', () => {
 
   it('leaves a container that is not running as it is', async () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'] });
-    expect((await stopContainer(store, id)).state).toBe('created');
-    await supervise(store, id);
-    expect(await stopContainer(store, id)).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect((await stopContainer(sandbox.store, id)).state).toBe('created');
+    await supervise(sandbox.store, id);
+    expect(await stopContainer(sandbox.store, id)).toMatchObject({ state: 'exited', exitCode: 0 });
   });
 });
 
 describe.skipIf(skip)('removeContainer and execInContainer', () => {
   it('refuses to remove a running container without force, and removes it with force', async () => {
     const { id, name } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
-    const supervising = supervise(store, id);
+    const supervising = supervise(sandbox.store, id);
     await waitForRecord(id, (r) => r.state === 'running');
-    await expect(removeContainer(store, id)).rejects.toThrow(`cannot remove container ${name}: it is running`);
+    await expect(removeContainer(sandbox.store, id)).rejects.toThrow(`cannot remove container ${name}: it is running`);
     const started = Date.now();
-    await removeContainer(store, name, { force: true });
+    await removeContainer(sandbox.store, name, { force: true });
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(existsSync(store.dir(id))).toBe(false);
+    expect(existsSync(sandbox.store.dir(id))).toBe(false);
     const record = await supervising;
     expect(record.exitCode).toBe(137);
   });
 
   it('runs a command in a running container and gives its exit code', async () => {
     const record = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
-    const supervising = supervise(store, record.id);
+    const supervising = supervise(sandbox.store, record.id);
     const running = await waitForRecord(record.id, (r) => r.state === 'running');
-    expect(await execInContainer(store, running, ['/bin/sh', '-c', 'test "$GREETING" = hi && test "$(pwd)" = /etc && exit 7'], { env: ['GREETING=hi'], cwd: '/etc', stdio: 'ignore' })).toBe(7);
-    expect(await execInContainer(store, running, ['/no/such/program'], { stdio: 'ignore' })).toBe(127);
-    expect(await execInContainer(store, running, ['/not-executable'], { stdio: 'ignore' })).toBe(126);
-    await stopContainer(store, record.id);
+    expect(await execInContainer(sandbox.store, running, ['/bin/sh', '-c', 'test "$GREETING" = hi && test "$(pwd)" = /etc && exit 7'], { env: ['GREETING=hi'], cwd: '/etc', stdio: 'ignore' })).toBe(7);
+    expect(await execInContainer(sandbox.store, running, ['/no/such/program'], { stdio: 'ignore' })).toBe(127);
+    expect(await execInContainer(sandbox.store, running, ['/not-executable'], { stdio: 'ignore' })).toBe(126);
+    await stopContainer(sandbox.store, record.id);
     await supervising;
-    await expect(execInContainer(store, (await store.get(record.id)) as ContainerRecord, ['true'], { stdio: 'ignore' })).rejects.toThrow('is not running');
+    await expect(execInContainer(sandbox.store, (await sandbox.store.get(record.id)) as ContainerRecord, ['true'], { stdio: 'ignore' })).rejects.toThrow('is not running');
   });
 });

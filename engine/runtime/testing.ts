@@ -3,14 +3,18 @@
  * filesystem to run, a minimal OCI bundle config for it, containers made from it, and the
  * clean-up that leaves no container, mount or process behind.
  */
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { bundleConfig, chooseRuntime } from '../build/runtime.ts';
-import { writeBusyboxTree } from '../build/testing.ts';
+import { skipRunSteps, writeBusyboxTree } from '../build/testing.ts';
 import { swapAccounted } from './cgroups.ts';
 import { mountContainerRoot } from './container-root.ts';
-import { ContainerStore, processAlive } from './containers.ts';
+import { processAlive } from '../build/scratch.ts';
+import { ContainerStore } from './containers.ts';
 import { removeContainer } from './supervisor.ts';
 import type { ContainerRecord, PublishedPort, RestartPolicy } from './types.ts';
 
@@ -114,4 +118,65 @@ export async function removeAllContainers(store: ContainerStore): Promise<void> 
     }
   }
   if (failures.length > 0) throw new Error(`clean-up failed:\n${failures.join('\n')}`);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** What {@link useContainerSandbox} gives each test. */
+export interface ContainerSandbox {
+  /** A fresh store in a temporary data home, new for each test. */
+  readonly store: ContainerStore;
+  /** The busybox root filesystem containers are made from, shared by the file's tests. */
+  readonly imageRoot: string;
+}
+
+/**
+ * Registers the hooks of a test file whose tests run containers: a busybox image root once
+ * (unless the runtime is unavailable and the tests skip), a fresh store per test, and every
+ * container, mount and process removed after each test, failed or not.
+ *
+ * @example
+ * const sandbox = useContainerSandbox('supervisor');
+ * it('runs', async () => { await createTestContainer(sandbox.store, sandbox.imageRoot, { args: ['/bin/true'] }); });
+ */
+export function useContainerSandbox(name: string): ContainerSandbox {
+  const skip = skipRunSteps();
+  let imageDir: string | undefined;
+  let dir: string | undefined;
+  let store: ContainerStore | undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    imageDir = await mkdtemp(join(tmpdir(), 'nocker-image-'));
+    await writeBusyboxRootfs(join(imageDir, 'rootfs'));
+  });
+  afterAll(async () => {
+    if (imageDir) await rm(imageDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `nocker-${name}-`));
+    store = new ContainerStore(dir);
+  });
+  afterEach(async () => {
+    try {
+      if (!skip && store) await removeAllContainers(store);
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  });
+  return {
+    get store() {
+      if (!store) throw new Error('the container store exists only inside a test');
+      return store;
+    },
+    get imageRoot() {
+      return join(imageDir ?? '', 'rootfs');
+    },
+  };
 }
