@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { pushArtifact } from '../engine/image/artifact.ts';
 import { ContainerStore, humanDuration, observedState, statusText } from '../engine/runtime/containers.ts';
 import { LOG_FILE, parseSince, readLogs } from '../engine/runtime/logs.ts';
-import { execInContainer, removeContainer, stopContainer } from '../engine/runtime/supervisor.ts';
+import { execInContainer, removeContainer, stopContainer } from '../engine/runtime/lifecycle.ts';
 import type { ContainerRecord } from '../engine/runtime/types.ts';
 import { headManifest } from '../hub/client/pull.ts';
 import { type CommandIO, parseCommandLine, processIO, splitAtPositional } from './io.ts';

@@ -172,7 +172,8 @@ export async function runContainer(runtime: OciRuntime, bundle: string, id: stri
   }
 }
 
-function signalNumber(name: NodeJS.Signals | null): number {
+/** The number of signal `name` (0 for none): a process it killed exits with 128 plus it. */
+export function signalNumber(name: NodeJS.Signals | null): number {
   return name ? osConstants.signals[name] : 0;
 }
 

@@ -7,7 +7,7 @@ import { processAlive } from '../build/scratch.ts';
 import { observedState } from './containers.ts';
 import { readLogs } from './logs.ts';
 import { SUPERVISOR_LOG, startDetachedSupervisor } from './supervisor-main.ts';
-import { stopContainer } from './supervisor.ts';
+import { stopContainer } from './lifecycle.ts';
 import { createTestContainer, useContainerSandbox } from './testing.ts';
 
 const skip = skipRunSteps();

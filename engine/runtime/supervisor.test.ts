@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { skipRunSteps } from '../build/testing.ts';
 import { isMountPoint } from './container-root.ts';
 import { LOG_FILE, type LogEntry } from './logs.ts';
-import { execInContainer, exitCodeForRuntimeError, removeContainer, restartDelay, STOP_MARKER, stopContainer, supervise } from './supervisor.ts';
-import { createTestContainer, freePort, type TestContainerOptions, useContainerSandbox } from './testing.ts';
+import { STOP_MARKER, stopContainer } from './lifecycle.ts';
+import { restartDelay, supervise } from './supervisor.ts';
+import { createTestContainer, freePort, type TestContainerOptions, useContainerSandbox, waitForRecord } from './testing.ts';
 import type { ContainerRecord } from './types.ts';
 
 const skip = skipRunSteps();
@@ -29,17 +30,6 @@ async function logOf(id: string): Promise<LogEntry[]> {
     .map((line) => JSON.parse(line) as LogEntry);
 }
 
-/** Waits until the record satisfies `done`; fails after `ms`. */
-async function waitForRecord(id: string, done: (record: ContainerRecord) => boolean, ms = 10_000): Promise<ContainerRecord> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const record = await sandbox.store.get(id);
-    if (record && done(record)) return record;
-    if (Date.now() > until) throw new Error(`timed out waiting; record: ${JSON.stringify(record)}`);
-    await sleep(20);
-  }
-}
-
 /** What a connection to 127.0.0.1:`port` receives until the other side closes it (or a line came). */
 function readFromPort(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -53,18 +43,6 @@ function readFromPort(port: number): Promise<string> {
     socket.once('close', () => resolve(text));
   });
 }
-
-describe('exitCodeForRuntimeError', () => {
-  it("maps runc's and crun's start failures to Docker's exit codes", () => {
-    expect(exitCodeForRuntimeError('unable to start container process: exec: "nope": executable file not found in $PATH')).toBe(127);
-    expect(exitCodeForRuntimeError('unable to start container process: exec: "/nope": stat /nope: no such file or directory')).toBe(127);
-    expect(exitCodeForRuntimeError('executable file `nope` not found in $PATH: No such file or directory')).toBe(127);
-    expect(exitCodeForRuntimeError('unable to start container process: exec: "/etc": permission denied')).toBe(126);
-    expect(exitCodeForRuntimeError('unable to start container process: exec: "/x": exec format error')).toBe(126);
-    expect(exitCodeForRuntimeError('cgroups in hybrid mode not supported, drop all controllers from cgroupv2')).toBe(125);
-    expect(exitCodeForRuntimeError('error mounting "proc" to rootfs: no such file or directory')).toBe(125);
-  });
-});
 
 describe('restartDelay', () => {
   it('doubles from 100 ms up to a minute, and starts over after a steady run', () => {
@@ -162,7 +140,7 @@ describe.skipIf(skip)('supervise', () => {
 
     const always = await container({ args: ['/bin/sh', '-c', 'echo run'], restart: { kind: 'always' } });
     const supervising = supervise(sandbox.store, always.id);
-    await waitForRecord(always.id, (r) => r.restartCount >= 2);
+    await waitForRecord(sandbox.store, always.id, (r) => r.restartCount >= 2);
     const stopped = await stopContainer(sandbox.store, always.id, 5);
     expect(stopped.state).toBe('exited');
     const record = await supervising;
@@ -174,7 +152,7 @@ describe.skipIf(skip)('supervise', () => {
     const hostPort = await freePort();
     const { id } = await container({ args: ['/bin/sh', '-c', 'while true; do echo hello | nc -l -p 8080; done'], ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
     const supervising = supervise(sandbox.store, id);
-    await waitForRecord(id, (r) => r.state === 'running');
+    await waitForRecord(sandbox.store, id, (r) => r.state === 'running');
     expect(await readFromPort(hostPort)).toBe('hello\n');
     await stopContainer(sandbox.store, id, 1);
     await supervising;
@@ -207,7 +185,7 @@ describe.skipIf(skip)('supervise', () => {
     const hostPort = await freePort();
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' }, ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' }] });
     const supervising = supervise(sandbox.store, id);
-    await waitForRecord(id, (r) => r.supervisorPid === process.pid);
+    await waitForRecord(sandbox.store, id, (r) => r.supervisorPid === process.pid);
     const record = await stopContainer(sandbox.store, id);
     expect(record).toMatchObject({ state: 'exited', exitCode: 0, restartCount: 0 });
     await supervising;
@@ -232,71 +210,11 @@ describe.skipIf(skip)('supervise', () => {
     const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'], restart: { kind: 'always' } });
     const controller = new AbortController();
     const supervising = supervise(sandbox.store, id, { signal: controller.signal });
-    await waitForRecord(id, (r) => r.state === 'running');
+    await waitForRecord(sandbox.store, id, (r) => r.state === 'running');
     const started = Date.now();
     controller.abort();
     const record = await supervising;
     expect(record).toMatchObject({ state: 'exited', exitCode: 0, restartCount: 0 });
     expect(Date.now() - started).toBeLessThan(3000);
-  });
-});
-
-describe.skipIf(skip)('stopContainer', () => {
-  it('kills a container that ignores SIGTERM once the timeout has passed', async () => {
-    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
-    const supervising = supervise(sandbox.store, id);
-    await waitForRecord(id, (r) => r.state === 'running');
-    const started = Date.now();
-    const record = await stopContainer(sandbox.store, id, 2);
-    const took = Date.now() - started;
-    expect(record).toMatchObject({ state: 'exited', exitCode: 137 });
-    expect(took).toBeGreaterThanOrEqual(1900);
-    expect(took).toBeLessThan(5000);
-    await supervising;
-  });
-
-  it('stops a container that ends on SIGTERM at once', async () => {
-    const { id } = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
-    const supervising = supervise(sandbox.store, id);
-    await waitForRecord(id, (r) => r.state === 'running');
-    const started = Date.now();
-    const record = await stopContainer(sandbox.store, id, 10);
-    expect(record).toMatchObject({ state: 'exited', exitCode: 0 });
-    expect(Date.now() - started).toBeLessThan(1500);
-    await supervising;
-  });
-
-  it('leaves a container that is not running as it is', async () => {
-    const { id } = await container({ args: ['/bin/sh', '-c', 'exit 0'] });
-    expect((await stopContainer(sandbox.store, id)).state).toBe('created');
-    await supervise(sandbox.store, id);
-    expect(await stopContainer(sandbox.store, id)).toMatchObject({ state: 'exited', exitCode: 0 });
-  });
-});
-
-describe.skipIf(skip)('removeContainer and execInContainer', () => {
-  it('refuses to remove a running container without force, and removes it with force', async () => {
-    const { id, name } = await container({ args: ['/bin/sh', '-c', 'trap "" TERM; sleep 1000'] });
-    const supervising = supervise(sandbox.store, id);
-    await waitForRecord(id, (r) => r.state === 'running');
-    await expect(removeContainer(sandbox.store, id)).rejects.toThrow(`cannot remove container ${name}: it is running`);
-    const started = Date.now();
-    await removeContainer(sandbox.store, name, { force: true });
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(existsSync(sandbox.store.dir(id))).toBe(false);
-    const record = await supervising;
-    expect(record.exitCode).toBe(137);
-  });
-
-  it('runs a command in a running container and gives its exit code', async () => {
-    const record = await container({ args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'] });
-    const supervising = supervise(sandbox.store, record.id);
-    const running = await waitForRecord(record.id, (r) => r.state === 'running');
-    expect(await execInContainer(sandbox.store, running, ['/bin/sh', '-c', 'test "$GREETING" = hi && test "$(pwd)" = /etc && exit 7'], { env: ['GREETING=hi'], cwd: '/etc', stdio: 'ignore' })).toBe(7);
-    expect(await execInContainer(sandbox.store, running, ['/no/such/program'], { stdio: 'ignore' })).toBe(127);
-    expect(await execInContainer(sandbox.store, running, ['/not-executable'], { stdio: 'ignore' })).toBe(126);
-    await stopContainer(sandbox.store, record.id);
-    await supervising;
-    await expect(execInContainer(sandbox.store, (await sandbox.store.get(record.id)) as ContainerRecord, ['true'], { stdio: 'ignore' })).rejects.toThrow('is not running');
   });
 });

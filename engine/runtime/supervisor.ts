@@ -2,24 +2,25 @@
  * The container supervisor: runs a container through the OCI runtime in the foreground (so the
  * runtime's exit code is the container's), logs its output, publishes its ports, tells a
  * process that could not be started from one that failed, reads whether the kernel killed it
- * for memory, and restarts it as its policy says. Also stopping, removing and exec'ing into a
- * container, which work from any process through the record and the runtime.
+ * for memory, and restarts it as its policy says. Stopping, removing and exec'ing work from any
+ * process: see lifecycle.ts.
  */
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expectedMemoryCgroup, memoryCgroupOf, readOomKills } from './cgroups.ts';
+import { signalNumber } from '../build/runtime.ts';
 import { processAlive } from '../build/scratch.ts';
-import { ContainerStore, NoSuchContainerError, observedState } from './containers.ts';
+import { expectedMemoryCgroup, memoryCgroupOf, readOomKills } from './cgroups.ts';
+import { type ContainerStore, NoSuchContainerError } from './containers.ts';
+import { isActive, RECORD_POLL_MS, STOP_MARKER, stopContainer } from './lifecycle.ts';
 import { LOG_FILE, LogWriter, type LogStream } from './logs.ts';
+import { cleanRuntimeMessage, exitCodeForRuntimeError, housekeeping, readPidFile, runtimeErrors, supportsKeep, withoutRuntimeMessages } from './oci-runtime.ts';
 import { publishPorts } from './ports.ts';
 import type { ContainerRecord } from './types.ts';
 
-/** The marker a stop leaves in the container's directory: the supervisor does not restart. */
-export const STOP_MARKER = 'stop-requested';
 /** The runtime's pid file and log, in the container's directory. */
 const PID_FILE = 'runtime.pid';
 const RUNTIME_LOG = 'runtime.log';
@@ -29,13 +30,8 @@ const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 60_000;
 /** A run at least this long counts as a success: the next restart waits the first wait again. */
 const STEADY_RUN_MS = 10_000;
-/** How long a stop waits for a container killed with SIGKILL to be seen as ended. */
-const KILL_WAIT_MS = 10_000;
-/** How long a stop waits for a supervisor that is starting the container (publishing its ports, say). */
-const START_WAIT_MS = 30_000;
-/** How often records and pid files are looked at while waiting. */
+/** How often the pid file is looked at while the runtime starts the process. */
 const POLL_MS = 10;
-const RECORD_POLL_MS = 50;
 
 /** What a supervisor may be given besides the container. */
 export interface SuperviseOptions {
@@ -59,74 +55,6 @@ interface RunOutcome {
   ranFor: number;
 }
 
-function signalNumber(name: NodeJS.Signals | null): number {
-  return name ? osConstants.signals[name] : 0;
-}
-
-/**
- * The exit code Docker gives a process the runtime could not start: 127 when the executable is
- * missing, 126 when it cannot be executed, 125 for anything else.
- *
- * @example
- * exitCodeForRuntimeError('exec: "nope": executable file not found in $PATH'); // 127
- */
-export function exitCodeForRuntimeError(message: string): number {
-  if (/exec/i.test(message) && /not found|no such file or directory/i.test(message)) return 127;
-  if (/exec/i.test(message) && /permission denied|not executable|exec format error/i.test(message)) return 126;
-  return 125;
-}
-
-/** The error messages in a runtime's `--log-format json` log (runc's and crun's shape). */
-async function runtimeErrors(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const messages: string[] = [];
-  for (const line of text.split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
-      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string') messages.push(entry.msg);
-    } catch {
-      // A line that is not JSON is not the runtime's structured log.
-    }
-  }
-  return messages;
-}
-
-/** A runtime's message without its "runc run failed: " lead-in. */
-function cleanRuntimeMessage(message: string): string {
-  return message.replace(/^\S+ (run|exec) failed: /, '');
-}
-
-/** Runs a runtime housekeeping command (`kill`, `delete`), resolving to its exit code; never throws. */
-function housekeeping(store: ContainerStore, runtime: string, args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(runtime, ['--root', store.runtimeRoot, ...args], { stdio: 'ignore' });
-    child.once('error', () => resolve(-1));
-    child.once('close', (code) => resolve(code ?? -1));
-  });
-}
-
-const keepSupport = new Map<string, Promise<boolean>>();
-
-/**
- * True when the runtime's `run` takes `--keep` (runc does; older crun does not): the container,
- * and with it its cgroup, then outlives its process until `delete`.
- */
-function supportsKeep(runtime: string): Promise<boolean> {
-  let known = keepSupport.get(runtime);
-  if (!known) {
-    known = new Promise((resolve) => {
-      const child = spawn(runtime, ['run', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let help = '';
-      child.stdout.on('data', (chunk: Buffer) => (help += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (help += chunk.toString()));
-      child.once('error', () => resolve(false));
-      child.once('close', () => resolve(/--keep\b/.test(help)));
-    });
-    keepSupport.set(runtime, known);
-  }
-  return known;
-}
-
 /** The bundle's `linux.cgroupsPath`, where the runtime puts the container's cgroups. */
 async function configuredCgroupsPath(bundle: string): Promise<string | undefined> {
   try {
@@ -135,23 +63,6 @@ async function configuredCgroupsPath(bundle: string): Promise<string | undefined
   } catch {
     return undefined;
   }
-}
-
-/** The pid in the runtime's pid file, once it is there and whole. */
-async function readPidFile(path: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Drops the lines of `text` that are one of the runtime's error messages (it prints them on stderr too). */
-function withoutRuntimeMessages(text: string, messages: string[]): string {
-  if (messages.length === 0) return text;
-  const known = new Set(messages.map((m) => m.trim()));
-  return text
-    .split(/(?<=\n)/)
-    .filter((line) => !known.has(line.trim()))
-    .join('');
 }
 
 /** The longest name a relay socket gets (`udp-65535.sock`), and the most a socket path may hold. */
@@ -167,12 +78,6 @@ async function portSocketDir(containerDir: string): Promise<{ path: string; remo
   if (Buffer.byteLength(containerDir) + 1 + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) return { path: containerDir, remove: async () => undefined };
   const path = await mkdtemp(join(tmpdir(), 'nocker-ports-'));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
-
-/** True when the record's container is in a run or between runs. */
-function active(record: ContainerRecord): boolean {
-  const state = observedState(record);
-  return state === 'running' || state === 'restarting';
 }
 
 /**
@@ -241,7 +146,8 @@ async function runOnce(store: ContainerStore, record: ContainerRecord, options: 
   // `afterEnd`: the process was found to have started only once it had ended already.
   const onStarted = async (pid: number, at: number, afterEnd: boolean) => {
     started = true;
-    startedMs = at;
+    // The runtime may have ended between the pid file's appearance and this look at it.
+    startedMs = finishedMs > 0 ? Math.min(at, finishedMs) : at;
     startedAt = new Date(startedMs).toISOString();
     for (const [stream, chunk] of held.splice(0)) deliver(stream, chunk);
     // /proc says where the runtime really put the cgroup; the configured path is only a guess on v1.
@@ -375,7 +281,7 @@ export async function supervise(store: ContainerStore, id: string, options: Supe
   let record = await store.get(id);
   if (!record) throw new NoSuchContainerError(id);
   // Two supervisors of one container would fight over it (each deletes what it finds in the runtime).
-  if (active(record) && record.supervisorPid !== process.pid) throw new Error(`container ${record.name} is already running`);
+  if (isActive(record) && record.supervisorPid !== process.pid) throw new Error(`container ${record.name} is already running`);
   const stopMarker = join(store.dir(id), STOP_MARKER);
   let gone = false;
   const save = async (patch: Partial<ContainerRecord>): Promise<void> => {
@@ -419,121 +325,3 @@ export async function supervise(store: ContainerStore, id: string, options: Supe
   return record;
 }
 
-/** Polls the record until `done` says so or `ms` pass; resolves to the last record seen. */
-async function waitForRecord(store: ContainerStore, id: string, ms: number, done: (record: ContainerRecord) => boolean): Promise<ContainerRecord | undefined> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const record = await store.get(id);
-    if (!record || done(record) || Date.now() >= until) return record;
-    await sleep(RECORD_POLL_MS);
-  }
-}
-
-/**
- * The record of a container whose record says it runs but whose supervisor is gone: the
- * runtime's leftover (if any) killed and deleted, and the record saying it exited.
- */
-async function settleOrphan(store: ContainerStore, record: ContainerRecord): Promise<ContainerRecord> {
-  if (record.state !== 'running' && record.state !== 'restarting') return record;
-  if (observedState(record) !== 'exited') return record;
-  await housekeeping(store, record.runtime, ['delete', '--force', record.id]);
-  return store.update(record.id, { state: 'exited', pid: undefined, finishedAt: record.finishedAt ?? new Date().toISOString() });
-}
-
-/**
- * Stops container `id` (a name, id or prefix works too) and keeps it from restarting: leaves
- * the stop marker, sends SIGTERM through the runtime, waits up to `timeoutSeconds` for the
- * record to say it exited, then sends SIGKILL (at once for 0). Resolves to the record; a
- * container that is not running is left as it is.
- *
- * @example
- * const record = await stopContainer(store, 'web', 10); // record.state === 'exited'
- */
-export async function stopContainer(store: ContainerStore, id: string, timeoutSeconds = 10): Promise<ContainerRecord> {
-  let record = await store.find(id);
-  await writeFile(join(store.dir(record.id), STOP_MARKER), `${new Date().toISOString()}\n`);
-  // A supervisor that is starting the container has not said so yet: its start is waited for.
-  if (record.state === 'created' && record.supervisorPid !== undefined && processAlive(record.supervisorPid)) {
-    const supervisor = record.supervisorPid;
-    record = (await waitForRecord(store, record.id, START_WAIT_MS, (r) => r.state !== 'created' || !processAlive(supervisor))) ?? record;
-  }
-  if (!active(record)) return settleOrphan(store, record);
-  if (timeoutSeconds > 0) {
-    await housekeeping(store, record.runtime, ['kill', record.id, 'TERM']);
-    record = (await waitForRecord(store, record.id, timeoutSeconds * 1000, (r) => !active(r))) ?? record;
-  }
-  if (active(record)) {
-    await housekeeping(store, record.runtime, ['kill', record.id, 'KILL']);
-    record = (await waitForRecord(store, record.id, KILL_WAIT_MS, (r) => !active(r))) ?? record;
-  }
-  if (active(record)) throw new Error(`container ${record.name} did not stop within ${timeoutSeconds + KILL_WAIT_MS / 1000} seconds of being asked to`);
-  return (await store.get(record.id)) ?? record;
-}
-
-/**
- * Removes container `id`: refuses one that runs unless `force`, which kills it at once; waits
- * for its supervisor to finish, releases its root (unmounts it) and removes its directory.
- *
- * @example
- * await removeContainer(store, 'web', { force: true });
- */
-export async function removeContainer(store: ContainerStore, id: string, options: { force?: boolean } = {}): Promise<void> {
-  let record = await store.find(id);
-  if (active(record)) {
-    if (!options.force) throw new Error(`cannot remove container ${record.name}: it is ${observedState(record)}; stop it first, or remove it with force`);
-    record = await stopContainer(store, record.id, 0);
-  }
-  const supervisor = record.supervisorPid;
-  // The supervisor's last words (its final record, autoRemove) come before the directory goes.
-  if (supervisor !== undefined && supervisor !== process.pid) {
-    const until = Date.now() + KILL_WAIT_MS;
-    while (processAlive(supervisor) && Date.now() < until) await sleep(RECORD_POLL_MS);
-  }
-  await housekeeping(store, record.runtime, ['delete', '--force', record.id]);
-  await store.remove(record.id);
-}
-
-/** How `exec` runs its process. */
-export interface ExecOptions {
-  /** `NAME=value` pairs added to the container's environment. */
-  env?: string[];
-  /** The working directory inside the container; the container's when omitted. */
-  cwd?: string;
-  /** `uid[:gid]`; the container's user (`record.user`) when omitted. */
-  user?: string;
-  /** The process's standard streams, as child_process takes them; this process's own when omitted. */
-  stdio?: StdioOptions;
-}
-
-/**
- * Runs `args` in the running container `record` through `runtime exec` and resolves to its
- * exit code (128 + N when killed by signal N; 127, 126 or 125 when the runtime could not start
- * it, as for `run`). Rejects when the container does not run.
- *
- * @example
- * const code = await execInContainer(store, record, ['/bin/sh', '-c', 'ls /'], { stdio: 'inherit' });
- */
-export async function execInContainer(store: ContainerStore, record: ContainerRecord, args: string[], options: ExecOptions): Promise<number> {
-  if (observedState(record) !== 'running') throw new Error(`container ${record.name} is not running`);
-  if (args.length === 0) throw new Error('exec needs a command');
-  const dir = store.dir(record.id);
-  const tag = `${process.pid}-${Date.now()}`;
-  const pidFile = join(dir, `exec-${tag}.pid`);
-  const runtimeLog = join(dir, `exec-${tag}.log`);
-  const flags = [...(options.env ?? []).flatMap((e) => ['--env', e]), ...(options.cwd ? ['--cwd', options.cwd] : []), '--user', options.user ?? record.user];
-  const child = spawn(record.runtime, ['--root', store.runtimeRoot, '--log', runtimeLog, '--log-format', 'json', 'exec', '--pid-file', pidFile, ...flags, record.id, ...args], { stdio: options.stdio ?? 'inherit' });
-  try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (c, s) => resolve({ code: c, signal: s }));
-    });
-    const exitCode = code ?? 128 + signalNumber(signal);
-    if (exitCode === 0 || (await readPidFile(pidFile)) !== undefined) return exitCode;
-    // No pid file: the runtime never started the process.
-    const message = (await runtimeErrors(runtimeLog)).at(-1);
-    return message ? exitCodeForRuntimeError(cleanRuntimeMessage(message)) : exitCode;
-  } finally {
-    await rm(pidFile, { force: true });
-    await rm(runtimeLog, { force: true });
-  }
-}

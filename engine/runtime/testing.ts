@@ -15,7 +15,7 @@ import { swapAccounted } from './cgroups.ts';
 import { mountContainerRoot } from './container-root.ts';
 import { processAlive } from '../build/scratch.ts';
 import { ContainerStore } from './containers.ts';
-import { removeContainer } from './supervisor.ts';
+import { removeContainer } from './lifecycle.ts';
 import type { ContainerRecord, PublishedPort, RestartPolicy } from './types.ts';
 
 /** Applets besides those writeBusyboxTree links, for the shell scripts tests run. */
@@ -179,4 +179,21 @@ export function useContainerSandbox(name: string): ContainerSandbox {
       return join(imageDir ?? '', 'rootfs');
     },
   };
+}
+
+/**
+ * Waits until the record of container `id` satisfies `done`; fails after `ms`, showing the
+ * record as it was.
+ *
+ * @example
+ * await waitForRecord(store, id, (r) => r.state === 'running');
+ */
+export async function waitForRecord(store: ContainerStore, id: string, done: (record: ContainerRecord) => boolean, ms = 10_000): Promise<ContainerRecord> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const record = await store.get(id);
+    if (record && done(record)) return record;
+    if (Date.now() > until) throw new Error(`timed out waiting; record: ${JSON.stringify(record)}`);
+    await sleep(20);
+  }
 }
