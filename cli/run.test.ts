@@ -25,7 +25,7 @@ import { buildCommand } from './build.ts';
 import { logsCommand, psCommand, rmCommand, stopCommand } from './containers.ts';
 import { importCommand } from './import.ts';
 import { inspectCommand } from './inspect.ts';
-import { runCommand } from './run.ts';
+import { parseMemory, parseRestart, parseVolume, runCommand } from './run.ts';
 import { type CliTestHub, run, sha256, startCliTestHub } from './testing.ts';
 
 const NOCKER = join(import.meta.dirname, 'nocker.js');
@@ -299,5 +299,25 @@ describe.skipIf(skipRunSteps())('nocker run', () => {
     const refused = await nockerRun('--verify-key', publicKey, '-v', `${source}:/app`, image, 'true');
     expect(refused.code).toBe(125);
     expect(refused.stderr).toContain('bind mounts (-v) are allowed in the development environment only');
+  });
+});
+
+describe('nocker run options', () => {
+  it('reads --memory as Docker does, or as a Nockerfile size', () => {
+    expect(parseMemory('64m')).toBe(64 * 1024 * 1024);
+    expect(parseMemory('1g')).toBe(1024 ** 3);
+    expect(parseMemory('512MiB')).toBe(512 * 1024 * 1024);
+    expect(parseMemory('2GB')).toBe(2_000_000_000);
+    expect(() => parseMemory('lots')).toThrow('--memory lots: expected a size such as 64m, 512MiB or 2GB');
+  });
+
+  it('reads --restart and -v', () => {
+    expect(parseRestart(undefined)).toEqual({ kind: 'no' });
+    expect(parseRestart('on-failure:3')).toEqual({ kind: 'on-failure', maxRetries: 3 });
+    expect(parseRestart('always')).toEqual({ kind: 'always' });
+    expect(() => parseRestart('sometimes')).toThrow('--restart sometimes: expected no, on-failure[:N] or always');
+    expect(parseVolume('/src:/app:ro')).toEqual({ source: '/src', destination: '/app', readonly: true });
+    expect(parseVolume('src:/app').source).toBe(join(process.cwd(), 'src'));
+    expect(() => parseVolume('/src:app')).toThrow('expected HOST_DIR:CONTAINER_DIR[:ro]');
   });
 });

@@ -65,7 +65,7 @@ export const RUN_HELP = `Usage:
       -u, --user USER[:GROUP]
                              run as this user (names from the image's /etc/passwd)
       -w, --workdir DIR      the working directory inside the container
-      --memory SIZE          memory limit: 64m, 512MiB, 2g…
+      -m, --memory SIZE      memory limit: 64m, 512MiB, 2g…
       --cpus N               CPU limit, fractions allowed
       --network MODE         none, restricted (own namespace, published ports only) or host
       --security LEVEL       low, medium or high
@@ -93,7 +93,7 @@ const RUN_OPTIONS = {
   volume: { type: 'string', short: 'v', multiple: true },
   user: { type: 'string', short: 'u' },
   workdir: { type: 'string', short: 'w' },
-  memory: { type: 'string' },
+  memory: { type: 'string', short: 'm' },
   cpus: { type: 'string' },
   network: { type: 'string' },
   security: { type: 'string' },
