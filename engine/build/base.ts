@@ -115,14 +115,13 @@ export async function resolveBase(client: HubClient, repository: string, referen
 
 /**
  * The file holding a base layer, kept in the step cache under its digest: downloaded (and
- * checked against the digest) the first time, reused after. Only gzipped and plain tar layers
- * can be laid down for a `run` step.
+ * checked against the digest) the first time, reused after. Plain, gzipped and zstd layers can
+ * all be laid down for a `run` step.
  *
  * @example
  * const path = await baseLayerFile(client, 'base/alpine', base.layers[0], cache);
  */
 export async function baseLayerFile(client: HubClient, repository: string, layer: Descriptor, cache: StepCache): Promise<string> {
-  if (/zstd/.test(layer.mediaType)) throw new Error(`base layer ${layer.digest} is zstd-compressed (${layer.mediaType}), which run steps cannot unpack yet; use a base with gzip layers`);
   const kept = await cache.blob(layer);
   if (kept) return kept;
   // Downloaded into scratch, then renamed: a build killed half-way leaves no partial layer under the name.
