@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../conformance/harness.ts';
-import { readTar } from '../engine/build/tar-reader.ts';
+import { readTar } from '../hub/oci/tar-reader.ts';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
 import { buildCommand } from './build.ts';
 import { importCommand } from './import.ts';

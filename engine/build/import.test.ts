@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importRootfs, parsePlatform } from './import.ts';
-import { readTar, type TarReadEntry } from './tar-reader.ts';
+import { readTar, type TarReadEntry } from '../../hub/oci/tar-reader.ts';
 import { writeTar } from './tar.ts';
 
 let dir: string;

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTarball, readRootfs, tarballCompression } from './rootfs.ts';
 import { zstdStored } from './testing-archives.ts';
-import { readTar } from './tar-reader.ts';
+import { readTar } from '../../hub/oci/tar-reader.ts';
 import { writeTar, type TarEntry } from './tar.ts';
 
 /**

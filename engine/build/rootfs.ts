@@ -6,11 +6,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Duplex, PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import { readTar } from './tar-reader.ts';
+import { compressionOf, type Compression, decompressor, MAGIC_LENGTH } from '../../hub/oci/compression.ts';
+import { readTar } from '../../hub/oci/tar-reader.ts';
 import { pathInsideRoot, type TarEntry } from './tar.ts';
 
 export interface Rootfs {
@@ -18,12 +17,6 @@ export interface Rootfs {
   /** What was left out, and why (device nodes, FIFOs, links to nothing…). */
   notes: string[];
 }
-
-/** How a tarball's bytes are compressed. */
-export type Compression = 'gzip' | 'zstd' | 'none';
-
-const GZIP_MAGIC = [0x1f, 0x8b];
-const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 /**
  * How the file at `path` is compressed, told by its first bytes (gzip `1f 8b`, zstd
@@ -35,12 +28,9 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 export async function tarballCompression(path: string): Promise<Compression> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(ZSTD_MAGIC.length);
+    const head = Buffer.alloc(MAGIC_LENGTH);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const startsWith = (magic: number[]) => bytesRead >= magic.length && magic.every((byte, i) => head[i] === byte);
-    if (startsWith(GZIP_MAGIC)) return 'gzip';
-    if (startsWith(ZSTD_MAGIC)) return 'zstd';
-    return 'none';
+    return compressionOf(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
@@ -54,48 +44,6 @@ export async function tarballCompression(path: string): Promise<Compression> {
  */
 export async function isGzipFile(path: string): Promise<boolean> {
   return (await tarballCompression(path)) === 'gzip';
-}
-
-/**
- * fzstd hands out a whole block (up to 128 KiB) per call, and a few bytes of input can make
- * many blocks: feeding it small slices, pulled one at a time, keeps a hostile layer from
- * inflating far ahead of the reader.
- */
-const ZSTD_SLICE = 1024;
-
-/** Decompresses a zstd stream (one or more frames) as it is read. */
-async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const ready: Uint8Array[] = [];
-  const decoder = new ZstdDecompress((data) => {
-    if (data.length > 0) ready.push(data);
-  });
-  for await (const chunk of source) {
-    for (let at = 0; at < chunk.length; at += ZSTD_SLICE) {
-      decoder.push(chunk.subarray(at, at + ZSTD_SLICE));
-      yield* ready.splice(0);
-    }
-  }
-  // The final push throws when the stream stops inside a frame.
-  decoder.push(new Uint8Array(0), true);
-  yield* ready.splice(0);
-}
-
-/**
- * A stream stage that undoes `compression` (a pass-through for `none`), for `pipeline()` or
- * `pipe()`. Nothing is held whole: bytes come out as they are decompressed.
- *
- * @example
- * await pipeline(createReadStream('layer.tar.zst'), decompressor('zstd'), createWriteStream('layer.tar'));
- */
-export function decompressor(compression: Compression): Duplex {
-  switch (compression) {
-    case 'gzip':
-      return createGunzip();
-    case 'zstd':
-      return Duplex.from(unzstd);
-    case 'none':
-      return new PassThrough();
-  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { buildImage, discardBuildLog, type BuiltImage, type StepEvent } from './
 import { StepCache } from './plan.ts';
 import { RunStepError } from './run-step.ts';
 import { chooseRuntime } from './runtime.ts';
-import { readTar } from './tar-reader.ts';
+import { readTar } from '../../hub/oci/tar-reader.ts';
 import { skipRunSteps, writeBusyboxTree } from './testing.ts';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readTar, type TarReadEntry } from './tar-reader.ts';
+import { readTar, type TarReadEntry } from '../../hub/oci/tar-reader.ts';
 import { normalizeTarPath, orderEntries, writeTar, type TarEntry } from './tar.ts';
 
 const file = (path: string, text: string, mode = 0o644, extra: Partial<TarEntry> = {}): TarEntry => ({

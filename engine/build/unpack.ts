@@ -9,7 +9,7 @@ import { chmod, lchown, link, lstat, mkdir, readdir, readlink, rm, symlink, utim
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openTarball } from './rootfs.ts';
-import { readTar, type TarReadEntry } from './tar-reader.ts';
+import { readTar, type TarReadEntry } from '../../hub/oci/tar-reader.ts';
 import { pathInsideRoot } from './tar.ts';
 
 /** The prefix that marks a deletion in a layer. */
