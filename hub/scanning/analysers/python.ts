@@ -1,0 +1,51 @@
+/**
+ * Python distributions, from their core metadata: `METADATA` in a `.dist-info` directory
+ * (wheels, pip), `PKG-INFO` in an `.egg-info` directory (setuptools), or an `.egg-info` that is
+ * itself the metadata file (distutils, and many distribution-packaged modules).
+ */
+import { parseHeaderBlock, type ControlStanza } from './control.ts';
+import type { Analyser, InstalledPackage } from './types.ts';
+
+const METADATA_FILE = /(?:^|\/)[^/]+\.dist-info\/METADATA$|(?:^|\/)[^/]+\.egg-info(?:\/PKG-INFO)?$/;
+
+/**
+ * The distribution's licence: `License-Expression` (metadata 2.4), else `License` when it is one
+ * line, as a free-text `License` often holds the licence's whole text.
+ */
+function licensesOf(headers: ControlStanza): string[] {
+  const license = headers.get('license-expression') || headers.get('license');
+  return license && !license.includes('\n') && license !== 'UNKNOWN' ? [license] : [];
+}
+
+function packageOf(content: Buffer, path: string): InstalledPackage | undefined {
+  const headers = parseHeaderBlock(content.toString('utf8'));
+  const name = headers.get('name');
+  const version = headers.get('version');
+  if (!name || !version) return undefined;
+  const found: InstalledPackage = { type: 'pypi', name, version, path };
+  const licenses = licensesOf(headers);
+  if (licenses.length > 0) found.licenses = licenses;
+  return found;
+}
+
+/**
+ * The Python analyser.
+ *
+ * @example
+ * const metadata = Buffer.from('Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n');
+ * pythonAnalyser.analyse(new Map([['usr/lib/python3/site-packages/requests-2.31.0.dist-info/METADATA', metadata]]));
+ * // [{ type: 'pypi', name: 'requests', version: '2.31.0', licenses: ['Apache 2.0'], path: 'usr/lib/python3/site-packages/requests-2.31.0.dist-info/METADATA' }]
+ */
+export const pythonAnalyser: Analyser = {
+  name: 'python',
+  wants: (path) => METADATA_FILE.test(path),
+  analyse(files) {
+    const found: InstalledPackage[] = [];
+    for (const [path, content] of files) {
+      if (!pythonAnalyser.wants(path)) continue;
+      const installed = packageOf(content, path);
+      if (installed) found.push(installed);
+    }
+    return found;
+  },
+};
