@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipRunSteps, writeBusyboxTarball } from '../engine/build/testing.ts';
 import { LAYER_MEDIA_TYPE } from '../engine/build/layer.ts';
-import { rawTar, zstdStored } from '../engine/build/testing-archives.ts';
+import { rawTar, zstdStored } from '../hub/oci/testing-archives.ts';
 import { imageConfig } from '../engine/image/config.ts';
 import { imageManifest } from '../engine/image/manifest.ts';
 import { generateSigningKeyPair } from '../engine/sign/keys.ts';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTarball, readRootfs, tarballCompression } from './rootfs.ts';
-import { zstdStored } from './testing-archives.ts';
+import { zstdStored } from '../../hub/oci/testing-archives.ts';
 import { readTar } from '../../hub/oci/tar-reader.ts';
 import { writeTar, type TarEntry } from './tar.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeLayer } from './layer.ts';
-import { rawTar, type RawEntry } from './testing-archives.ts';
+import { rawTar, type RawEntry } from '../../hub/oci/testing-archives.ts';
 import { applyLayer, OPAQUE_WHITEOUT, resolveInRoot } from './unpack.ts';
 
 const isRoot = process.getuid?.() === 0;

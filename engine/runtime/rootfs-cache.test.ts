@@ -10,7 +10,7 @@ import { digestOf } from '../../hub/oci/digest.ts';
 import { imageConfig } from '../image/config.ts';
 import { OciLayout } from '../image/layout.ts';
 import type { Descriptor } from '../image/manifest.ts';
-import { rawTar, type RawEntry, zstdStored } from '../build/testing-archives.ts';
+import { rawTar, type RawEntry, zstdStored } from '../../hub/oci/testing-archives.ts';
 import { cachedRootfs, type CachedRootfsOptions } from './rootfs-cache.ts';
 
 type Compression = 'gzip' | 'zstd' | 'none';

@@ -125,16 +125,26 @@ async function collect(pieces: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The largest PAX or GNU long-name header read by default: 1 MiB, far beyond any real one. */
+export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
+
+export interface ReadTarOptions {
+  /** The largest extended header (PAX `x`/`g`, GNU `L`/`K`) accepted; default {@link MAX_EXTENDED_HEADER_BYTES}. */
+  maxExtendedHeaderBytes?: number;
+}
+
 /**
  * Reads a tar archive, yielding its entries in order with their extended headers applied.
- * Throws on a bad header checksum or a truncated archive.
+ * Throws on a bad header checksum, a truncated archive, or an extended header larger than
+ * `options.maxExtendedHeaderBytes`.
  *
  * @example
  * for await (const entry of readTar(createReadStream('rootfs.tar'))) {
  *   if (entry.type === 'file') for await (const chunk of entry.content) hash.update(chunk);
  * }
  */
-export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<TarReadEntry> {
+export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: ReadTarOptions = {}): AsyncGenerator<TarReadEntry> {
+  const maxExtended = options.maxExtendedHeaderBytes ?? MAX_EXTENDED_HEADER_BYTES;
   const bytes = new ByteSource(source);
   let global = new Map<string, string>();
   let local = new Map<string, string>();
@@ -150,6 +160,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
     let size = readNumber(block, 124, 12);
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      // Extended headers are read whole: a hostile size must not make that unbounded.
+      if (size > maxExtended) throw new Error(`tar extended header of ${size} bytes is larger than the ${maxExtended} allowed`);
       const data = await collect(bytes.pieces(padded));
       const body = data.subarray(0, size);
       if (typeflag === 'x') local = new Map([...local, ...parsePax(body)]);

@@ -8,8 +8,8 @@ import { Buffer } from 'node:buffer';
 /** One entry of a hand-made archive: whatever a hostile or unusual layer may hold, in the order given. */
 export interface RawEntry {
   path: string;
-  /** The ustar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 4 block device, 5 directory, 6 FIFO. */
-  type?: '0' | '1' | '2' | '3' | '4' | '5' | '6';
+  /** The typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 4 block device, 5 directory, 6 FIFO, x PAX header. */
+  type?: '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x';
   mode?: number;
   uid?: number;
   gid?: number;
