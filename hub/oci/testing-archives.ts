@@ -16,6 +16,8 @@ export interface RawEntry {
   mtime?: number;
   linkname?: string;
   content?: string;
+  /** PAX records written in an `x` header before the entry (`path` overrides the name). */
+  pax?: Record<string, string>;
 }
 
 /** A ustar header block, built field by field so that nothing gets normalized or sorted. */
@@ -44,6 +46,14 @@ export function ustarHeader(entry: RawEntry, size: number): Buffer {
   return block;
 }
 
+/** One PAX record, `LENGTH key=value\n`, where LENGTH counts itself too. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (Buffer.byteLength(`${length}${body}`) !== length) length = Buffer.byteLength(`${length}${body}`);
+  return `${length}${body}`;
+}
+
 /**
  * A tar archive of `entries` exactly as given, ending in `trailing` zero bytes (the two end
  * blocks by default; more to test that a diffID covers the padding after them).
@@ -54,6 +64,10 @@ export function ustarHeader(entry: RawEntry, size: number): Buffer {
 export function rawTar(entries: readonly RawEntry[], trailing = 1024): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
+    if (entry.pax) {
+      const records = Buffer.from(Object.entries(entry.pax).map(([key, value]) => paxRecord(key, value)).join(''));
+      parts.push(ustarHeader({ path: 'PaxHeader', type: 'x' }, records.length), records, Buffer.alloc((512 - (records.length % 512)) % 512));
+    }
     const content = Buffer.from(entry.content ?? '');
     parts.push(ustarHeader(entry, content.length), content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }

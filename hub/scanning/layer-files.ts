@@ -1,0 +1,201 @@
+/**
+ * The files a scan needs from an image, read straight from its layer streams: never extracted
+ * to disk, only the files analysers want kept in memory, OCI whiteouts and opaque directories
+ * applied across layers, each layer's uncompressed bytes checked against its diffID. A hostile
+ * layer (names that climb out or hold NUL, absolute names, a tar bomb, too many entries) stops
+ * the scan with a {@link HostileLayerError} naming the layer and why; nothing outside the
+ * layer is ever read, since there is no file system underneath, only this virtual root.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { compressionOf, decompressor, MAGIC_LENGTH } from '../oci/compression.ts';
+import { readTar } from '../oci/tar-reader.ts';
+
+/** A layer to read: its digests and a way to stream its (compressed) bytes. */
+export interface LayerSource {
+  digest: string;
+  /** The digest of the uncompressed tar, from the image config's `rootfs.diff_ids`. */
+  diffId: string;
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** How much a scan reads at most, so that no layer can exhaust the Hub. */
+export interface ScanLimits {
+  /** Tar entries per layer. */
+  maxEntries: number;
+  /** Bytes of one kept file (larger ones stop the scan at their header). */
+  maxFileBytes: number;
+  /** Uncompressed bytes of all layers together. */
+  maxTotalBytes: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxEntries: 1_000_000, maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 32 * 1024 ** 3 };
+
+/** A layer that cannot be scanned safely, or that is not what the image says it is. */
+export class HostileLayerError extends Error {
+  constructor(
+    readonly layer: string,
+    reason: string,
+  ) {
+    super(`layer ${layer}: ${reason}`);
+    this.name = 'HostileLayerError';
+  }
+}
+
+/** A file kept for the analysers: its bytes and the index of the layer that last wrote it. */
+export interface KeptFile {
+  data: Buffer;
+  layer: number;
+}
+
+/** A symbolic link: its target as stored and the index of the layer that wrote it. */
+export interface KeptLink {
+  target: string;
+  layer: number;
+}
+
+/** What the scan saw of the image's final file system. */
+export interface ImageFiles {
+  /** Wanted files, by path relative to the root (`var/lib/dpkg/status`). */
+  files: Map<string, KeptFile>;
+  /** Every symbolic link, by path. */
+  links: Map<string, KeptLink>;
+}
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+/**
+ * A tar entry's path made relative to the virtual root, or a reason it is hostile: `..`
+ * components, NUL bytes and absolute names are refused rather than cleaned, as no honest layer
+ * writer produces them.
+ */
+function relativePath(path: string): { path: string } | { hostile: string } {
+  if (path.includes('\0')) return { hostile: `an entry name holds a NUL byte (${JSON.stringify(path)})` };
+  if (path.startsWith('/')) return { hostile: `an entry has an absolute name (${path})` };
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return { hostile: `an entry name climbs out of the root (${path})` };
+  return { path: parts.join('/') };
+}
+
+function parentOf(path: string): string {
+  const at = path.lastIndexOf('/');
+  return at < 0 ? '' : path.slice(0, at);
+}
+
+function isUnder(path: string, directory: string): boolean {
+  return directory === '' || path === directory || path.startsWith(`${directory}/`);
+}
+
+/**
+ * Removes `path` and everything under it (a whiteout, or an entry replacing a directory); with
+ * `below`, only what is under `path` and came from layers below that one (an opaque directory).
+ */
+function hide(image: ImageFiles, path: string, below?: number): void {
+  for (const map of [image.files, image.links]) {
+    for (const [key, value] of map) {
+      if (!isUnder(key, path)) continue;
+      if (below !== undefined && (key === path || value.layer >= below)) continue;
+      map.delete(key);
+    }
+  }
+}
+
+/** The uncompressed tar stream of a layer, hashed as it goes by. */
+async function* uncompressed(source: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>, count: (n: number) => void): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  // The first bytes tell the compression; they are put back in front of the rest.
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let done = false;
+  while (headLength < MAGIC_LENGTH) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head.push(Buffer.from(next.value));
+    headLength += next.value.length;
+  }
+  const first = Buffer.concat(head);
+  const rest = async function* () {
+    yield first;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  };
+  // pipeline, not pipe: when the reader stops early, the source is destroyed too (its file or socket closed).
+  const stream = pipeline(Readable.from(rest()), decompressor(compressionOf(first)), () => undefined);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    count(chunk.length);
+    yield chunk;
+  }
+}
+
+/**
+ * Reads `layers` in order and returns the wanted files of the resulting file system, with all
+ * symbolic links. Throws a {@link HostileLayerError} for a hostile layer, a layer over the
+ * limits, or one whose uncompressed digest is not its diffID.
+ *
+ * @example
+ * const { files } = await readImageFiles(layers, (path) => path === 'etc/os-release');
+ * files.get('etc/os-release')?.data.toString();
+ */
+export async function readImageFiles(layers: readonly LayerSource[], wants: (path: string) => boolean, limits: ScanLimits = DEFAULT_SCAN_LIMITS): Promise<ImageFiles> {
+  const image: ImageFiles = { files: new Map(), links: new Map() };
+  let total = 0;
+  for (const [index, layer] of layers.entries()) {
+    const hash = createHash('sha256');
+    const count = (n: number) => {
+      total += n;
+      if (total > limits.maxTotalBytes) throw new HostileLayerError(layer.digest, `the image is larger than ${limits.maxTotalBytes} bytes uncompressed`);
+    };
+    const opaque: string[] = [];
+    let entries = 0;
+    try {
+      for await (const entry of readTar(uncompressed(await layer.open(), hash, count))) {
+        if (++entries > limits.maxEntries) throw new HostileLayerError(layer.digest, `more than ${limits.maxEntries} entries`);
+        const relative = relativePath(entry.path);
+        if ('hostile' in relative) throw new HostileLayerError(layer.digest, relative.hostile);
+        const { path } = relative;
+        if (path === '') continue;
+        const name = path.slice(path.lastIndexOf('/') + 1);
+        if (name === OPAQUE) {
+          opaque.push(parentOf(path));
+          continue;
+        }
+        if (name.startsWith(WHITEOUT)) {
+          const hidden = name.slice(WHITEOUT.length);
+          if (hidden !== '' && hidden !== '.' && hidden !== '..') hide(image, parentOf(path) === '' ? hidden : `${parentOf(path)}/${hidden}`);
+          continue;
+        }
+        // An entry replaces whatever stood at its path (and below it, unless both are directories).
+        if (entry.type !== 'directory') hide(image, path);
+        else {
+          image.files.delete(path);
+          image.links.delete(path);
+        }
+        if (entry.type === 'symlink') image.links.set(path, { target: entry.linkname, layer: index });
+        else if (entry.type === 'hardlink') {
+          const target = relativePath(entry.linkname);
+          const kept = 'path' in target ? image.files.get(target.path) : undefined;
+          if (kept && wants(path)) image.files.set(path, { data: kept.data, layer: index });
+        } else if (entry.type === 'file' && wants(path)) {
+          if (entry.size > limits.maxFileBytes) throw new HostileLayerError(layer.digest, `${path} is ${entry.size} bytes, more than the ${limits.maxFileBytes} a scanned file may be`);
+          const chunks: Buffer[] = [];
+          for await (const chunk of entry.content) chunks.push(chunk);
+          image.files.set(path, { data: Buffer.concat(chunks), layer: index });
+        }
+        // Devices, FIFOs and directories hold nothing an analyser reads.
+      }
+    } catch (err) {
+      if (err instanceof HostileLayerError) throw err;
+      throw new HostileLayerError(layer.digest, `not a readable layer: ${(err as Error).message}`);
+    }
+    // Opaque directories hide what lower layers put there, whatever order the markers came in.
+    for (const directory of opaque) hide(image, directory, index);
+    const diffId = `sha256:${hash.digest('hex')}`;
+    if (diffId !== layer.diffId) throw new HostileLayerError(layer.digest, `its uncompressed digest is ${diffId}, but the image config says ${layer.diffId}`);
+  }
+  return image;
+}
