@@ -4,7 +4,12 @@
  * whitespace, and blank lines between stanzas.
  */
 
-/** One stanza: field values keyed by lowercase field name (field names are case-insensitive). */
+/**
+ * One stanza: field values keyed by lowercase field name (field names are case-insensitive).
+ *
+ * @example
+ * const stanza: ControlStanza = new Map([['package', 'busybox'], ['version', '1:1.35.0-4+b3']]);
+ */
 export type ControlStanza = ReadonlyMap<string, string>;
 
 /**

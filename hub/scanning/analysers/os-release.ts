@@ -5,7 +5,12 @@
  */
 import type { OsInfo } from './types.ts';
 
-/** Where os-release lives, in order of precedence. */
+/**
+ * Where os-release lives, in order of precedence.
+ *
+ * @example
+ * const first = OS_RELEASE_PATHS[0]; // 'etc/os-release'
+ */
 export const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'] as const;
 
 /**

@@ -4,7 +4,12 @@
  * `wants`, and applied whiteouts, so paths here are those of the final image root.
  */
 
-/** The package ecosystems the analysers report, named as their package URL types. */
+/**
+ * The package ecosystems the analysers report, named as their package URL types.
+ *
+ * @example
+ * const type: PackageType = 'deb';
+ */
 export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi' | 'gem' | 'cargo' | 'golang' | 'maven';
 
 /**
