@@ -84,6 +84,16 @@ describe('isAffected over ranges', () => {
     expect(verdict(r, '0.9.2')).toEqual({ affected: false });
   });
 
+  it('explicit versions match by the ecosystem\'s equality, and unreadable listed tags are passed over', () => {
+    const r = record([{ package: { ecosystem: 'PyPI', name: 'widget' }, versions: ['release-candidate', '2.0'] }]);
+    const strict: VersionCompare = (a, b) => {
+      if (!/^[\d.]+$/.test(a) || !/^[\d.]+$/.test(b)) throw new Error(`cannot read ${a} or ${b}`);
+      return dotted(a, b);
+    };
+    expect(isAffected(r, 'PyPI', 'widget', '2.0.0', strict)).toEqual({ affected: true });
+    expect(isAffected(r, 'PyPI', 'widget', '2.0.1', strict)).toEqual({ affected: false });
+  });
+
   it('skips GIT ranges, which name commits', () => {
     const r = record([{ package: { ecosystem: 'npm', name: 'widget' }, ranges: [{ type: 'GIT', repo: 'https://git.example.test/w', events: [{ introduced: '0' }, { fixed: 'a1b2c3' }] }] }]);
     expect(verdict(r, '1.0.0')).toEqual({ affected: false });

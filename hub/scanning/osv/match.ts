@@ -95,7 +95,7 @@ export function matchingAffected(record: OsvRecord, ecosystem: string, packageNa
  * when in a SEMVER or ECOSYSTEM range it is at or above an `introduced` and below the next
  * `fixed` (or at most the next `last_affected`), and below any `limit` of that range. GIT
  * ranges name commits, not versions, and are skipped. A withdrawn record affects nothing.
- * Errors of `compare` (a version it cannot read) are left to the caller.
+ * Errors of `compare` on the installed version or a range's event are left to the caller.
  *
  * @example
  * const dotted = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
@@ -113,7 +113,7 @@ export function isAffected(
   let affected = false;
   const fixes: string[] = [];
   for (const entry of matchingAffected(record, ecosystem, packageName)) {
-    if (entry.versions.includes(version)) affected = true;
+    if (entry.versions.some((listed) => sameVersion(listed, version, compare))) affected = true;
     for (const range of entry.ranges) {
       if (range.type === 'GIT') continue;
       const order = range.type === 'SEMVER' ? (options.semverCompare ?? compare) : compare;
@@ -127,6 +127,19 @@ export function isAffected(
   // Of the fixes found, the lowest is the smallest upgrade that leaves the range it was in.
   const lowest = fixes.sort(compare)[0];
   return lowest === undefined ? { affected: true } : { affected: true, fixed: lowest };
+}
+
+/**
+ * Listed versions match exactly or by the ecosystem's equality (PyPI's `1.0` is `1.0.0`).
+ * Lists often carry repository tags the comparator cannot read; such an entry just does not match.
+ */
+function sameVersion(listed: string, version: string, compare: VersionCompare): boolean {
+  if (listed === version) return true;
+  try {
+    return compare(listed, version) === 0;
+  } catch {
+    return false;
+  }
 }
 
 type EventKind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
