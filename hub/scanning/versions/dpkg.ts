@@ -4,7 +4,12 @@
  */
 import { InvalidVersionError } from './errors.ts';
 
-/** A parsed Debian version. `revision` is '' when the version has none. */
+/**
+ * A parsed Debian version. `revision` is '' when the version has none.
+ *
+ * @example
+ * const version: DpkgVersion = { epoch: 1, upstream: '2.36', revision: '9+deb12u4' }; // 1:2.36-9+deb12u4
+ */
 export interface DpkgVersion {
   epoch: number;
   upstream: string;

@@ -6,7 +6,13 @@
 import { InvalidVersionError } from './errors.ts';
 import { compareCodeUnits, compareDigitStrings } from './numeric.ts';
 
-/** A parsed semantic version; build metadata is dropped, as precedence ignores it. */
+/**
+ * A parsed semantic version; build metadata is dropped, as precedence ignores it. Numbers are
+ * kept as digit strings.
+ *
+ * @example
+ * const version: SemanticVersion = { major: '1', minor: '2', patch: '3', prerelease: ['rc', '1'] }; // 1.2.3-rc.1
+ */
 export interface SemanticVersion {
   major: string;
   minor: string;
