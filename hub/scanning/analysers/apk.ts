@@ -2,7 +2,8 @@
  * Alpine (and Wolfi) packages, from apk's database `lib/apk/db/installed`: one record per
  * package, records separated by blank lines, each line a one-letter key, `:`, and a value.
  */
-import type { Analyser, InstalledPackage } from './types.ts';
+import type { InstalledPackage } from './types.ts';
+import { perFileAnalyser } from './per-file.ts';
 
 const INSTALLED_PATH = 'lib/apk/db/installed';
 
@@ -43,17 +44,10 @@ function packageOf(fields: Map<string, string>, path: string): InstalledPackage 
  * apkAnalyser.analyse(new Map([['lib/apk/db/installed', db]]));
  * // [{ type: 'apk', name: 'musl', version: '1.2.4-r2', arch: 'x86_64', sourceName: 'musl', sourceVersion: '1.2.4-r2', licenses: ['MIT'], path: 'lib/apk/db/installed' }]
  */
-export const apkAnalyser: Analyser = {
-  name: 'apk',
-  wants: (path) => path === INSTALLED_PATH,
-  analyse(files) {
-    const content = files.get(INSTALLED_PATH);
-    if (!content) return [];
-    const found: InstalledPackage[] = [];
-    for (const record of content.toString('utf8').replace(/\r\n/g, '\n').split(/\n\s*\n/)) {
-      const installed = packageOf(recordFields(record), INSTALLED_PATH);
-      if (installed) found.push(installed);
-    }
-    return found;
-  },
-};
+export const apkAnalyser = perFileAnalyser('apk', (path) => path === INSTALLED_PATH, (content, path) =>
+  content
+    .toString('utf8')
+    .replace(/\r\n/g, '\n')
+    .split(/\n\s*\n/)
+    .flatMap((record) => packageOf(recordFields(record), path) ?? []),
+);

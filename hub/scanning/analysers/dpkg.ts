@@ -3,7 +3,8 @@
  * files of `var/lib/dpkg/status.d/` that distroless images carry instead.
  */
 import { parseControlStanzas, type ControlStanza } from './control.ts';
-import type { Analyser, InstalledPackage } from './types.ts';
+import type { InstalledPackage } from './types.ts';
+import { perFileAnalyser } from './per-file.ts';
 
 const STATUS_PATH = 'var/lib/dpkg/status';
 /** A file directly in status.d; distroless puts each package's `.md5sums` beside it, which is not a stanza. */
@@ -55,18 +56,8 @@ function packageOf(stanza: ControlStanza, path: string): InstalledPackage | unde
  * dpkgAnalyser.analyse(new Map([['var/lib/dpkg/status', status]]));
  * // [{ type: 'deb', name: 'zlib1g', version: '1:1.2.13.dfsg-1', sourceName: 'zlib', sourceVersion: '1:1.2.13.dfsg-1', path: 'var/lib/dpkg/status' }]
  */
-export const dpkgAnalyser: Analyser = {
-  name: 'dpkg',
-  wants: (path) => path === STATUS_PATH || (STATUS_D_FILE.test(path) && !path.endsWith('.md5sums')),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, content] of files) {
-      if (!dpkgAnalyser.wants(path)) continue;
-      for (const stanza of parseControlStanzas(content.toString('utf8'))) {
-        const installed = packageOf(stanza, path);
-        if (installed) found.push(installed);
-      }
-    }
-    return found;
-  },
-};
+export const dpkgAnalyser = perFileAnalyser(
+  'dpkg',
+  (path) => path === STATUS_PATH || (STATUS_D_FILE.test(path) && !path.endsWith('.md5sums')),
+  (content, path) => parseControlStanzas(content.toString('utf8')).flatMap((stanza) => packageOf(stanza, path) ?? []),
+);

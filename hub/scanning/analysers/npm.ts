@@ -4,7 +4,8 @@
  * elsewhere is an application's own manifest, or a marker file inside a package, not an
  * installed package.
  */
-import type { Analyser, InstalledPackage } from './types.ts';
+import type { InstalledPackage } from './types.ts';
+import { perFileAnalyser } from './per-file.ts';
 
 /**
  * `…node_modules/name/package.json` or `…node_modules/@scope/name/package.json`. Package
@@ -50,16 +51,7 @@ function packageOf(content: Buffer, path: string): InstalledPackage | undefined 
  * npmAnalyser.analyse(new Map([['app/node_modules/@types/node/package.json', manifest]]));
  * // [{ type: 'npm', name: '@types/node', version: '20.11.5', licenses: ['MIT'], path: 'app/node_modules/@types/node/package.json' }]
  */
-export const npmAnalyser: Analyser = {
-  name: 'npm',
-  wants: (path) => PACKAGE_MANIFEST.test(path),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, content] of files) {
-      if (!npmAnalyser.wants(path)) continue;
-      const installed = packageOf(content, path);
-      if (installed) found.push(installed);
-    }
-    return found;
-  },
-};
+export const npmAnalyser = perFileAnalyser('npm', (path) => PACKAGE_MANIFEST.test(path), (content, path) => {
+  const found = packageOf(content, path);
+  return found ? [found] : [];
+});

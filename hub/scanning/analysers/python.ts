@@ -4,7 +4,8 @@
  * itself the metadata file (distutils, and many distribution-packaged modules).
  */
 import { parseHeaderBlock, type ControlStanza } from './control.ts';
-import type { Analyser, InstalledPackage } from './types.ts';
+import type { InstalledPackage } from './types.ts';
+import { perFileAnalyser } from './per-file.ts';
 
 const METADATA_FILE = /(?:^|\/)[^/]+\.dist-info\/METADATA$|(?:^|\/)[^/]+\.egg-info(?:\/PKG-INFO)?$/;
 
@@ -36,16 +37,7 @@ function packageOf(content: Buffer, path: string): InstalledPackage | undefined 
  * pythonAnalyser.analyse(new Map([['usr/lib/python3/site-packages/requests-2.31.0.dist-info/METADATA', metadata]]));
  * // [{ type: 'pypi', name: 'requests', version: '2.31.0', licenses: ['Apache 2.0'], path: 'usr/lib/python3/site-packages/requests-2.31.0.dist-info/METADATA' }]
  */
-export const pythonAnalyser: Analyser = {
-  name: 'python',
-  wants: (path) => METADATA_FILE.test(path),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, content] of files) {
-      if (!pythonAnalyser.wants(path)) continue;
-      const installed = packageOf(content, path);
-      if (installed) found.push(installed);
-    }
-    return found;
-  },
-};
+export const pythonAnalyser = perFileAnalyser('python', (path) => METADATA_FILE.test(path), (content, path) => {
+  const found = packageOf(content, path);
+  return found ? [found] : [];
+});
