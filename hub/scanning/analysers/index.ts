@@ -2,7 +2,9 @@
  * All analysers, and the one call that runs them over the files an image scan kept.
  */
 import { apkAnalyser } from './apk.ts';
+import { cargoAnalyser } from './cargo.ts';
 import { dpkgAnalyser } from './dpkg.ts';
+import { gemAnalyser } from './gem.ts';
 import { npmAnalyser } from './npm.ts';
 import { isOsReleasePath, readOsRelease } from './os-release.ts';
 import { pythonAnalyser } from './python.ts';
@@ -14,7 +16,7 @@ import type { Analyser, InstalledPackage, OsInfo } from './types.ts';
  * @example
  * const keep = ANALYSERS.some((analyser) => analyser.wants('lib/apk/db/installed')); // true
  */
-export const ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser, npmAnalyser, pythonAnalyser];
+export const ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser, npmAnalyser, pythonAnalyser, gemAnalyser, cargoAnalyser];
 
 /**
  * Whether an image scan should keep the file at `path`: some analyser wants it, or it is the
