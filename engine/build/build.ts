@@ -11,7 +11,7 @@ import type { HubClient } from '../../hub/client/client.ts';
 import { mountBlob, pushImage, type PushOptions, type PushResult } from '../../hub/client/push.ts';
 import type { JsonBlob } from '../image/blob.ts';
 import { canonicalJson, type JsonValue } from '../image/canonical-json.ts';
-import { imageConfig, type HistoryEntry, type RuntimeConfig } from '../image/config.ts';
+import { imageConfig, mergeEnv, type HistoryEntry, type RuntimeConfig } from '../image/config.ts';
 import { imageManifest, type Descriptor } from '../image/manifest.ts';
 import type { BuildStep, Command, Nockerfile } from '../nockerfile/index.ts';
 import { baseLayerFile, DEFAULT_PLATFORM, resolveBase, type ResolvedBase } from './base.ts';
@@ -102,15 +102,9 @@ export function commandArgs(command: Command): string[] {
   return command.form === 'shell' ? ['/bin/sh', '-c', command.args.join(' ')] : [...command.args];
 }
 
-/** `NAME=value` lists with later values replacing earlier ones in place. */
-function mergeEnv(env: readonly string[], variables: Record<string, string>): string[] {
-  const out = [...env];
-  for (const [name, value] of Object.entries(variables)) {
-    const index = out.findIndex((e) => e.split('=', 1)[0] === name);
-    if (index === -1) out.push(`${name}=${value}`);
-    else out[index] = `${name}=${value}`;
-  }
-  return out;
+/** `{ NAME: value }` as `NAME=value` entries. */
+function envList(variables: Record<string, string>): string[] {
+  return Object.entries(variables).map(([name, value]) => `${name}=${value}`);
 }
 
 /** Resolves the base through the lock (or its tag, recording the digest unless pinned). */
@@ -254,7 +248,7 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
       newHistory.push({ created_by: `nocker build: ${description}`, empty_layer: true });
     } else if (step.kind === 'env') {
       key = stepKey(key, step);
-      runtime.Env = mergeEnv(runtime.Env ?? [], step.variables);
+      runtime.Env = mergeEnv(runtime.Env ?? [], envList(step.variables));
       newHistory.push({ created_by: `nocker build: ${description}`, empty_layer: true });
     }
     if (cached) log.line('(cached)');
@@ -267,7 +261,7 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
     runtime.Entrypoint = commandArgs(run.entrypoint);
     if (!run.command) delete runtime.Cmd;
   }
-  if (Object.keys(run.environment).length > 0) runtime.Env = mergeEnv(runtime.Env ?? [], run.environment);
+  if (Object.keys(run.environment).length > 0) runtime.Env = mergeEnv(runtime.Env ?? [], envList(run.environment));
   if (run.workdir) runtime.WorkingDir = posix.resolve(workdir, run.workdir);
   if (run.user) runtime.User = run.user;
   if (run.ports.length > 0) {

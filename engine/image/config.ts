@@ -7,6 +7,19 @@ import { rfc3339 } from './time.ts';
 
 export const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
 
+/**
+ * `NAME=value` lists merged by name: a later value replaces an earlier one where it stands,
+ * new names are added at the end (Docker's rule for Env).
+ *
+ * @example
+ * mergeEnv(['A=1', 'B=2'], ['A=3', 'C=4']); // ['A=3', 'B=2', 'C=4']
+ */
+export function mergeEnv(...lists: readonly (readonly string[])[]): string[] {
+  const byName = new Map<string, string>();
+  for (const entry of lists.flat()) byName.set(entry.split('=', 1)[0] ?? entry, entry);
+  return [...byName.values()];
+}
+
 /** The runtime defaults of an image (the `config` member of the image config). */
 export interface RuntimeConfig {
   User?: string;

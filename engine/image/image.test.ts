@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical-json.ts';
-import { CONFIG_MEDIA_TYPE, imageConfig } from './config.ts';
+import { CONFIG_MEDIA_TYPE, imageConfig, mergeEnv } from './config.ts';
 import { imageManifest, MANIFEST_MEDIA_TYPE } from './manifest.ts';
 import { parseImageReference } from './reference.ts';
 import { rfc3339, sourceDateEpoch } from './time.ts';
@@ -74,5 +74,11 @@ describe('time', () => {
     expect(sourceDateEpoch({ SOURCE_DATE_EPOCH: '12' })).toBe(12);
     expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: 'soon' })).toThrow('whole number');
     expect(rfc3339(1.5)).toBe('1970-01-01T00:00:01.500Z');
+  });
+});
+
+describe('mergeEnv', () => {
+  it('replaces a name where it stands and adds new names at the end', () => {
+    expect(mergeEnv(['A=1', 'B=2'], ['A=3', 'C=4'], ['B='])).toEqual(['A=3', 'B=', 'C=4']);
   });
 });

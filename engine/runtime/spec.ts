@@ -4,7 +4,7 @@
  * security level as capabilities, seccomp and a read-only root, the network as namespaces.
  */
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, STANDARD_MOUNTS } from '../build/runtime.ts';
-import type { RuntimeConfig } from '../image/config.ts';
+import { mergeEnv, type RuntimeConfig } from '../image/config.ts';
 import type { EffectivePolicy } from './policy.ts';
 import type { OciSeccomp } from './seccomp.ts';
 import type { ProcessUser } from './user.ts';
@@ -49,12 +49,10 @@ export function processArgs(image: RuntimeConfig, command: string[]): string[] {
   return args;
 }
 
-/** `KEY=VALUE` lists merged by key, later ones winning, PATH defaulted. */
+/** `KEY=VALUE` lists merged by key (see mergeEnv), later ones winning, PATH defaulted. */
 export function mergeEnvironment(...lists: string[][]): string[] {
-  const byKey = new Map<string, string>();
-  for (const entry of lists.flat()) byKey.set(entry.split('=', 1)[0] ?? entry, entry);
-  if (!byKey.has('PATH')) byKey.set('PATH', DEFAULT_PATH);
-  return [...byKey.values()];
+  const merged = mergeEnv(...lists);
+  return merged.some((entry) => entry.startsWith('PATH=')) ? merged : [...merged, DEFAULT_PATH];
 }
 
 /** The capabilities of a security level: none under high, Docker's defaults otherwise. */
