@@ -3,18 +3,16 @@
  * `exec`, and `inspect` of a container. Each finds containers by name, id or id prefix in the
  * local container store and leaves the work to engine/runtime.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { pushArtifact } from '../engine/image/artifact.ts';
+import { fileDigest } from '../engine/image/blob.ts';
 import { ContainerStore, humanDuration, observedState, statusText } from '../engine/runtime/containers.ts';
 import { LOG_FILE, parseSince, readLogs } from '../engine/runtime/logs.ts';
 import { execInContainer, removeContainer, stopContainer } from '../engine/runtime/lifecycle.ts';
 import type { ContainerRecord } from '../engine/runtime/types.ts';
 import { headManifest } from '../hub/client/pull.ts';
-import { type CommandIO, parseCommandLine, processIO, splitAtPositional } from './io.ts';
+import { type CommandIO, onePositional, parseCommandLine, processIO, splitAtPositional } from './io.ts';
 import { connect, dataHomePath } from './pull.ts';
 import { UsageError } from './usage.ts';
 
@@ -105,7 +103,7 @@ export async function logsCommand(argv: string[], io: CommandIO = processIO()): 
   );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const query = oneContainer(positionals, 'logs');
+  const query = onePositional(positionals, 'logs', 'container', 'logs needs a container: nocker logs CONTAINER');
   const store = storeFor(io);
   const record = await store.find(query);
   if (values.push !== undefined) {
@@ -145,22 +143,14 @@ async function pushLogs(io: CommandIO, store: ContainerStore, record: ContainerR
   const path = join(store.dir(record.id), LOG_FILE);
   const size = (await stat(path).catch(() => undefined))?.size ?? 0;
   if (size === 0) throw new Error(`container ${record.name} has written no output: there is no log to push`);
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  const digest = await fileDigest(path);
   const subject = await headManifest(remote.client, remote.reference.repository, record.imageDigest);
   return pushArtifact(remote.client, remote.reference.repository, {
     artifactType: CONTAINER_LOG_ARTIFACT_TYPE,
-    layer: { mediaType: CONTAINER_LOG_MEDIA_TYPE, digest: `sha256:${hash.digest('hex')}`, size, path, annotations: { 'org.opencontainers.image.title': `${record.name}.log.jsonl` } },
+    layer: { mediaType: CONTAINER_LOG_MEDIA_TYPE, digest, size, path, annotations: { 'org.opencontainers.image.title': `${record.name}.log.jsonl` } },
     subject,
     annotations: { 'dev.nocker.container.id': record.id, 'dev.nocker.container.name': record.name, 'org.opencontainers.image.created': new Date().toISOString() },
   });
-}
-
-function oneContainer(positionals: readonly string[], command: string): string {
-  const [query, ...extra] = positionals;
-  if (query === undefined) throw new UsageError(`${command} needs a container: nocker ${command} CONTAINER`);
-  if (extra.length > 0) throw new UsageError(`${command} takes one container, got also ${extra.join(' ')}`);
-  return query;
 }
 
 export const STOP_HELP = `Usage:
@@ -242,7 +232,7 @@ export async function execCommand(argv: string[], io: CommandIO = processIO()): 
   const parsed = parseCommandLine(own, io, EXEC_OPTIONS, EXEC_HELP);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const query = oneContainer(positionals, 'exec');
+  const query = onePositional(positionals, 'exec', 'container', 'exec needs a container: nocker exec CONTAINER COMMAND…');
   if (rest.length === 0) throw new UsageError('exec needs a command: nocker exec CONTAINER COMMAND [ARG…]');
   const store = storeFor(io);
   const record = await store.find(query);

@@ -4,10 +4,10 @@
  * placed under DEST. Nothing outside the context is ever read: `..` and absolute sources are
  * refused, and so are symlinks pointing outside it (symlinks inside it are kept as symlinks).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { fileDigest } from '../image/blob.ts';
 import type { IgnoreMatcher } from './ignore.ts';
 import type { TarEntry } from './tar.ts';
 
@@ -59,12 +59,6 @@ export function contextPath(src: string): string {
     throw new ContextError(`copy source "${src}" leaves the build context: ".." is not allowed`);
   }
   return normal === '.' || normal === './' ? '' : normal.replace(/^\.\//, '').replace(/\/$/, '');
-}
-
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
 }
 
 /** The parent directories of an image path (`a/b/c` → `a`, `a/b`). */

@@ -1,5 +1,6 @@
 /** A JSON document (config or manifest) as the bytes that get pushed, with their digest. */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { canonicalJson, type JsonValue } from './canonical-json.ts';
 
 /** Bytes with their OCI descriptor fields. */
@@ -19,4 +20,16 @@ export interface JsonBlob {
 export function jsonBlob(mediaType: string, value: JsonValue): JsonBlob {
   const bytes = Buffer.from(canonicalJson(value), 'utf8');
   return { mediaType, bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
+}
+
+/**
+ * The sha256 digest of the file at `path`, read as a stream (never whole in memory).
+ *
+ * @example
+ * await fileDigest('build.log'); // 'sha256:…'
+ */
+export async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
