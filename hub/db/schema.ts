@@ -251,3 +251,190 @@ export const trustPolicies = pgTable(
     check('trust_policies_required_check', sql`${t.required} >= 1`),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Scanning: the job queue, what each image holds, and what is known to be vulnerable
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Work for the scan workers, durable so that it survives a restart. `scan` reads an image's
+ * layers; `match` compares its stored packages with the vulnerability database again (after
+ * an import). One row per (digest, kind): asking again only moves `requestedAt`, which tells a
+ * worker that finished an older request that the job must run once more.
+ */
+export const scanJobs = pgTable(
+  'scan_jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** An image or index manifest digest. */
+    digest: text('digest').notNull(),
+    /** A repository holding it, to read it from. */
+    repository: text('repository').notNull(),
+    kind: text('kind', { enum: ['scan', 'match'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Not before this instant: retries wait, with backoff. */
+    runAfter: timestamp('run_after', { withTimezone: true }).notNull().defaultNow(),
+    /** While a worker holds the job; a job whose lease ran out (its worker died) is taken again. */
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('scan_jobs_digest_kind_key').on(t.digest, t.kind), index('scan_jobs_due_idx').on(t.runAfter)],
+);
+
+/** The latest scan of each image manifest (by digest: the same image in two repositories is scanned once). */
+export const imageScans = pgTable('image_scans', {
+  digest: text('digest').primaryKey(),
+  status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull(),
+  /** Why the scan failed (a hostile layer, an unreadable config…). */
+  error: text('error'),
+  /** The distribution, from os-release. */
+  os: jsonb('os').$type<{ id: string; versionId?: string; versionCodename?: string; prettyName?: string }>(),
+  /** `os/arch[/variant]` of the image config. */
+  platform: text('platform'),
+  /** The vulnerability database version (`vulndb_imports.id`) the findings were matched against. */
+  vulndbVersion: integer('vulndb_version'),
+  scannedAt: timestamp('scanned_at', { withTimezone: true }),
+  matchedAt: timestamp('matched_at', { withTimezone: true }),
+  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The packages a scan found. `ecosystem` is OSV's name for where they come from (`Debian:12`, `npm`). */
+export const imagePackages = pgTable(
+  'image_packages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    digest: text('digest')
+      .notNull()
+      .references(() => imageScans.digest, { onDelete: 'cascade' }),
+    /** Package URL type: deb, apk, npm, pypi, gem, cargo, golang, maven. */
+    type: text('type').notNull(),
+    ecosystem: text('ecosystem'),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    /** The source package (deb, apk): what distribution advisories name. */
+    sourceName: text('source_name'),
+    sourceVersion: text('source_version'),
+    arch: text('arch'),
+    purl: text('purl').notNull(),
+    path: text('path').notNull(),
+    /** The layer that last wrote `path`. */
+    layer: text('layer'),
+    licenses: jsonb('licenses').$type<string[]>(),
+  },
+  (t) => [index('image_packages_digest_idx').on(t.digest), index('image_packages_lookup_idx').on(t.ecosystem, t.name)],
+);
+
+/** What the last match found: one row per vulnerability and package. */
+export const imageVulnerabilities = pgTable(
+  'image_vulnerabilities',
+  {
+    digest: text('digest')
+      .notNull()
+      .references(() => imageScans.digest, { onDelete: 'cascade' }),
+    vulnerabilityId: text('vulnerability_id').notNull(),
+    packageId: bigint('package_id', { mode: 'number' })
+      .notNull()
+      .references(() => imagePackages.id, { onDelete: 'cascade' }),
+    severity: text('severity', { enum: ['critical', 'high', 'medium', 'low', 'unknown'] }).notNull(),
+    score: text('score'),
+    fixedVersion: text('fixed_version'),
+  },
+  (t) => [primaryKey({ columns: [t.digest, t.vulnerabilityId, t.packageId] })],
+);
+
+/** OSV records as imported; `withdrawn` ones stay, so that a later import of an older copy is not taken. */
+export const vulnerabilities = pgTable('vulnerabilities', {
+  id: text('id').primaryKey(),
+  modified: timestamp('modified', { withTimezone: true }).notNull(),
+  withdrawn: timestamp('withdrawn', { withTimezone: true }),
+  aliases: jsonb('aliases').$type<string[]>().notNull(),
+  summary: text('summary'),
+  severity: text('severity', { enum: ['critical', 'high', 'medium', 'low', 'unknown'] }).notNull(),
+  score: text('score'),
+  /** The whole record (OSV schema JSON). */
+  record: jsonb('record').$type<Record<string, unknown>>().notNull(),
+  /** The import that last changed it. */
+  importId: integer('import_id').notNull(),
+});
+
+/** Which (ecosystem, package) each record names: the index matching looks records up by. */
+export const vulnerabilityPackages = pgTable(
+  'vulnerability_packages',
+  {
+    vulnerabilityId: text('vulnerability_id')
+      .notNull()
+      .references(() => vulnerabilities.id, { onDelete: 'cascade' }),
+    /** As the record spells it (`Debian:12`, `PyPI`). */
+    ecosystem: text('ecosystem').notNull(),
+    /** The ecosystem without its release (`Debian`), for lookups. */
+    ecosystemBase: text('ecosystem_base').notNull(),
+    /** Normalised for lookup: lowercase (PyPI also per PEP 503). */
+    name: text('name').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.vulnerabilityId, t.ecosystem, t.name] }), index('vulnerability_packages_lookup_idx').on(t.ecosystemBase, t.name)],
+);
+
+/** One row per `nocker hub vulndb import`; the latest finished one's id is the database version. */
+export const vulndbImports = pgTable('vulndb_imports', {
+  id: serial('id').primaryKey(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+  importedBy: text('imported_by').notNull(),
+  source: text('source'),
+  /** Records added, updated, withdrawn, skipped (not newer than what is stored), rejected. */
+  counts: jsonb('counts').$type<Record<string, number>>(),
+});
+
+/**
+ * Vulnerability policies, next to trust policies: per namespace and environment, whether pulls
+ * of images with fixable vulnerabilities at or above `severity` are refused or warned about.
+ */
+export const vulnerabilityPolicies = pgTable(
+  'vulnerability_policies',
+  {
+    namespace: text('namespace')
+      .notNull()
+      .references(() => namespaces.name, { onDelete: 'cascade' }),
+    environment: text('environment').notNull(),
+    mode: text('mode', { enum: ['enforce', 'warn', 'off'] }).notNull(),
+    severity: text('severity', { enum: ['critical', 'high', 'medium', 'low'] }).notNull(),
+    /** Vulnerability ids let through, each until its `expires` (ISO 8601), with a reason. */
+    allowlist: jsonb('allowlist').$type<{ id: string; expires?: string; reason?: string }[]>().notNull(),
+    version: integer('version').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.environment] }),
+    check('vulnerability_policies_mode_check', sql`${t.mode} in ('enforce', 'warn', 'off')`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies: what each image is built on
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The layer stack of every image manifest, recorded when it is pushed: its ChainIDs (over the
+ * config's diff_ids, so recompression does not matter) find the image it was built on, and the
+ * base annotations name it when the build said so.
+ */
+export const imageLayers = pgTable(
+  'image_layers',
+  {
+    manifestId: bigint('manifest_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => manifests.id, { onDelete: 'cascade' }),
+    digest: text('digest').notNull(),
+    /** ChainIDs, bottom layer first; the last is the whole stack's. */
+    chainIds: text('chain_ids').array().notNull(),
+    layerCount: integer('layer_count').notNull(),
+    topChainId: text('top_chain_id').notNull(),
+    /** `org.opencontainers.image.base.name` and `.digest`, when the image carries them. */
+    baseName: text('base_name'),
+    baseDigest: text('base_digest'),
+  },
+  (t) => [index('image_layers_top_idx').on(t.topChainId), index('image_layers_digest_idx').on(t.digest), index('image_layers_base_digest_idx').on(t.baseDigest)],
+);
