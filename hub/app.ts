@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { HubConfig } from './config.ts';
+import type { Database } from './db/open.ts';
 import type { Registry } from './registry/registry.ts';
 import { baseRoutes } from './distribution/base.ts';
 import { blobRoutes } from './distribution/blobs.ts';
@@ -27,6 +28,8 @@ import { tokenRoutes } from './auth/token-routes.ts';
 export interface HubContext {
   config: HubConfig;
   registry: Registry;
+  /** The metadata database, for the Hub's features (scanning, vulnerability database, dependencies). */
+  db: Database;
   access: AccessControl;
   metrics: HubMetrics;
   /** Trust policies, for the registry's pulls (the management API reaches them through `access`). */

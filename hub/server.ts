@@ -112,6 +112,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
   const app = createApp({
     config,
     registry: backends.registry,
+    db: backends.database.db,
     access: backends.access,
     policies: backends.access.policies,
     metrics: new HubMetrics(),
