@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { compressionOf, decompressor, MAGIC_LENGTH } from '../oci/compression.ts';
-import { readTar } from '../oci/tar-reader.ts';
+import { readTar, type TarReadEntry } from '../oci/tar-reader.ts';
+import { EXTRACTORS } from './analysers/index.ts';
 
 /** A layer to read: its digests and a way to stream its (compressed) bytes. */
 export interface LayerSource {
@@ -46,6 +47,32 @@ export class HostileLayerError extends Error {
 export interface KeptFile {
   data: Buffer;
   layer: number;
+  /** For an extract (`<path>#<extractor>`), the path of the file it was taken from. */
+  extractedFrom?: string;
+}
+
+/**
+ * Takes a small extract out of files too large or too widely scattered to keep whole, such as
+ * the build info of a Go binary that could be anywhere in the image. The scanner reads one
+ * such file at a time into memory, hands it to every extractor that wants it, keeps what they
+ * return as `<path>#<name>` in {@link ImageFiles.files}, and lets the file go.
+ *
+ * @example
+ * const elfComment: FileExtractor = {
+ *   name: 'comment', magic: ELF_MAGIC,
+ *   wants: (path, { mode, size }) => (mode & 0o111) !== 0 && size <= 64 * 1024 * 1024,
+ *   extract: (data) => elfSection(data, '.comment'),
+ * };
+ */
+export interface FileExtractor {
+  /** Names the extract: it is kept as `<path>#<name>`. */
+  name: string;
+  /** The bytes a file must start with to be read at all (checked before it is buffered). */
+  magic?: Buffer;
+  /** Whether to read the regular file at `path`, from its tar header alone. */
+  wants(path: string, header: { mode: number; size: number }): boolean;
+  /** The extract to keep, a copy (not a view of `data`, which is reused), or `undefined`. */
+  extract(data: Buffer, path: string): Buffer | undefined;
 }
 
 /** A symbolic link: its target as stored and the index of the layer that wrote it. */
@@ -87,6 +114,37 @@ function isUnder(path: string, directory: string): boolean {
   return directory === '' || path === directory || path.startsWith(`${directory}/`);
 }
 
+/** The largest number of head bytes an extractor's magic can ask for. */
+const MAX_MAGIC = 64;
+
+/**
+ * Reads the file `entry` for `extractors` and returns their extracts by synthetic path, or
+ * nothing when its first bytes match no extractor's magic (then the rest is skipped unread).
+ * `scratch` is one buffer reused for every such file, so only one is ever held.
+ */
+async function extractsOf(entry: TarReadEntry, path: string, extractors: readonly FileExtractor[], scratch: { buffer: Buffer }): Promise<Map<string, Buffer>> {
+  const extracts = new Map<string, Buffer>();
+  if (scratch.buffer.length < entry.size) scratch.buffer = Buffer.allocUnsafe(entry.size);
+  const data = scratch.buffer.subarray(0, entry.size);
+  let filled = 0;
+  let matching = extractors;
+  for await (const chunk of entry.content) {
+    chunk.copy(data, filled);
+    filled += chunk.length;
+    if (filled - chunk.length < MAX_MAGIC) {
+      const head = data.subarray(0, filled);
+      matching = matching.filter((extractor) => !extractor.magic || (head.length < extractor.magic.length ? extractor.magic.subarray(0, head.length).equals(head) : head.subarray(0, extractor.magic.length).equals(extractor.magic)));
+      if (matching.length === 0) return extracts;
+    }
+  }
+  for (const extractor of matching) {
+    if (extractor.magic && filled < extractor.magic.length) continue;
+    const extract = extractor.extract(data, path);
+    if (extract) extracts.set(`${path}#${extractor.name}`, extract);
+  }
+  return extracts;
+}
+
 /**
  * Removes `path` and everything under it (a whiteout, or an entry replacing a directory); with
  * `below`, only what is under `path` and came from layers below that one (an opaque directory).
@@ -94,7 +152,8 @@ function isUnder(path: string, directory: string): boolean {
 function hide(image: ImageFiles, path: string, below?: number): void {
   for (const map of [image.files, image.links]) {
     for (const [key, value] of map) {
-      if (!isUnder(key, path)) continue;
+      // An extract goes with the file it came from.
+      if (!isUnder('extractedFrom' in value && value.extractedFrom !== undefined ? value.extractedFrom : key, path)) continue;
       if (below !== undefined && (key === path || value.layer >= below)) continue;
       map.delete(key);
     }
@@ -134,15 +193,28 @@ async function* uncompressed(source: AsyncIterable<Uint8Array>, hash: ReturnType
 
 /**
  * Reads `layers` in order and returns the wanted files of the resulting file system, with all
- * symbolic links. Throws a {@link HostileLayerError} for a hostile layer, a layer over the
- * limits, or one whose uncompressed digest is not its diffID.
+ * symbolic links, and the extracts `extractors` took from regular files (by default those of
+ * the analysers: Go build info and cargo-auditable dependency lists of ELF executables). Files
+ * over `limits.maxFileBytes` are not offered to extractors. Throws a {@link HostileLayerError}
+ * for a hostile layer, a layer over the limits, or one whose uncompressed digest is not its
+ * diffID.
  *
  * @example
  * const { files } = await readImageFiles(layers, (path) => path === 'etc/os-release');
  * files.get('etc/os-release')?.data.toString();
+ * files.get('usr/local/bin/app#go-buildinfo'); // the build info of a Go binary, if it is one
  */
-export async function readImageFiles(layers: readonly LayerSource[], wants: (path: string) => boolean, limits: ScanLimits = DEFAULT_SCAN_LIMITS): Promise<ImageFiles> {
+export async function readImageFiles(
+  layers: readonly LayerSource[],
+  wants: (path: string) => boolean,
+  limits: ScanLimits = DEFAULT_SCAN_LIMITS,
+  extractors: readonly FileExtractor[] = EXTRACTORS,
+): Promise<ImageFiles> {
   const image: ImageFiles = { files: new Map(), links: new Map() };
+  // A real file named like an extract must not pass for one.
+  const extractSuffixes = extractors.map((extractor) => `#${extractor.name}`);
+  const keeps = (path: string) => wants(path) && !extractSuffixes.some((suffix) => path.endsWith(suffix));
+  const scratch = { buffer: Buffer.alloc(0) };
   let total = 0;
   for (const [index, layer] of layers.entries()) {
     const hash = createHash('sha256');
@@ -174,17 +246,28 @@ export async function readImageFiles(layers: readonly LayerSource[], wants: (pat
         else {
           image.files.delete(path);
           image.links.delete(path);
+          for (const suffix of extractSuffixes) image.files.delete(`${path}${suffix}`);
         }
         if (entry.type === 'symlink') image.links.set(path, { target: entry.linkname, layer: index });
         else if (entry.type === 'hardlink') {
           const target = relativePath(entry.linkname);
           const kept = 'path' in target ? image.files.get(target.path) : undefined;
-          if (kept && wants(path)) image.files.set(path, { data: kept.data, layer: index });
-        } else if (entry.type === 'file' && wants(path)) {
+          if (kept && keeps(path)) image.files.set(path, { data: kept.data, layer: index });
+          const source = 'path' in target ? target.path : undefined;
+          for (const suffix of source === undefined ? [] : extractSuffixes) {
+            const extract = image.files.get(`${source}${suffix}`);
+            if (extract) image.files.set(`${path}${suffix}`, { data: extract.data, layer: index, extractedFrom: path });
+          }
+        } else if (entry.type === 'file' && keeps(path)) {
           if (entry.size > limits.maxFileBytes) throw new HostileLayerError(layer.digest, `${path} is ${entry.size} bytes, more than the ${limits.maxFileBytes} a scanned file may be`);
           const chunks: Buffer[] = [];
           for await (const chunk of entry.content) chunks.push(chunk);
           image.files.set(path, { data: Buffer.concat(chunks), layer: index });
+        } else if (entry.type === 'file' && entry.size <= limits.maxFileBytes) {
+          const header = { mode: entry.mode, size: entry.size };
+          const interested = extractors.filter((extractor) => extractor.wants(path, header));
+          if (interested.length === 0) continue;
+          for (const [extractPath, data] of await extractsOf(entry, path, interested, scratch)) image.files.set(extractPath, { data, layer: index, extractedFrom: path });
         }
         // Devices, FIFOs and directories hold nothing an analyser reads.
       }

@@ -1,10 +1,15 @@
 /**
- * All analysers, and the one call that runs them over the files an image scan kept.
+ * All analysers, the extractors that feed some of them, and the one call that runs them over
+ * the files an image scan kept.
  */
+import type { FileExtractor } from '../layer-files.ts';
 import { apkAnalyser } from './apk.ts';
+import { cargoAuditableAnalyser, cargoAuditableExtractor } from './cargo-auditable.ts';
 import { cargoAnalyser } from './cargo.ts';
 import { dpkgAnalyser } from './dpkg.ts';
 import { gemAnalyser } from './gem.ts';
+import { goBinaryAnalyser, goBuildInfoExtractor } from './go-binary.ts';
+import { javaAnalyser, javaArchiveExtractor } from './java.ts';
 import { npmAnalyser } from './npm.ts';
 import { isOsReleasePath, readOsRelease } from './os-release.ts';
 import { pythonAnalyser } from './python.ts';
@@ -16,7 +21,16 @@ import type { Analyser, InstalledPackage, OsInfo } from './types.ts';
  * @example
  * const keep = ANALYSERS.some((analyser) => analyser.wants('lib/apk/db/installed')); // true
  */
-export const ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser, npmAnalyser, pythonAnalyser, gemAnalyser, cargoAnalyser];
+export const ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser, npmAnalyser, pythonAnalyser, gemAnalyser, cargoAnalyser, goBinaryAnalyser, cargoAuditableAnalyser, javaAnalyser];
+
+/**
+ * The extractors whose extracts (`<path>#<name>` in the scanned files) the analysers above read:
+ * what readImageFiles uses unless told otherwise.
+ *
+ * @example
+ * EXTRACTORS.map((extractor) => extractor.name); // ['go-buildinfo', 'cargo-auditable', 'java-archive']
+ */
+export const EXTRACTORS: readonly FileExtractor[] = [goBuildInfoExtractor, cargoAuditableExtractor, javaArchiveExtractor];
 
 /**
  * Whether an image scan should keep the file at `path`: some analyser wants it, or it is the
