@@ -114,6 +114,21 @@ describe('loadNockerfile: files', () => {
     expect(nf.sources).toEqual([join(dir, 'Nockerfile.yml'), join(dir, 'Nockerfile.staging.yml')]);
   });
 
+  it('reads build.dependencies (none when absent); an environment replaces the list, variables fill it', async () => {
+    await files({
+      'Nockerfile.yml': `${MINIMAL}  dependencies:\n    - \${HUB}/libs/runtime:^1.2\n    - "libs/tools:>=2 <3"\nvariables: { HUB: "127.0.0.1:5000" }\nenvironments:\n  development: { build: { dependencies: ["libs/runtime:latest"] } }\n`,
+    });
+    const nf = await loadNockerfile({ cwd: dir, processEnv: {} });
+    expect(nf.build.dependencies).toEqual([
+      { registry: '127.0.0.1:5000', repository: 'libs/runtime', version: { kind: 'range', range: '^1.2' }, reference: '127.0.0.1:5000/libs/runtime:^1.2' },
+      { repository: 'libs/tools', version: { kind: 'range', range: '>=2 <3' }, reference: 'libs/tools:>=2 <3' },
+    ]);
+    const dev = await loadNockerfile({ cwd: dir, env: 'development', processEnv: {} });
+    expect(dev.build.dependencies).toEqual([{ repository: 'libs/runtime', version: { kind: 'tag', tag: 'latest' }, reference: 'libs/runtime:latest' }]);
+    await files({ 'Nockerfile.yml': MINIMAL });
+    expect((await loadNockerfile({ cwd: dir, processEnv: {} })).build.dependencies).toEqual([]);
+  });
+
   it('validates Nockerfile.<env>.yml the same way, naming that file', async () => {
     await files({ 'Nockerfile.yml': MINIMAL, 'Nockerfile.production.yml': 'run:\n  prots: [80]\n' });
     expect(await problems()).toEqual(['Nockerfile.production.yml:2:3: run.prots: unknown key "prots" (did you mean "ports"?); expected one of command, entrypoint, ports, environment, user, workdir']);

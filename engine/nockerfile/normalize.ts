@@ -4,7 +4,7 @@
  */
 import { getEntry, getMap, type MapNode, type TreeNode } from './tree.ts';
 import type { BuildStep, Command, Nockerfile, Policies, RunSection } from './types.ts';
-import { parseAbsolutePath, parseBaseImage, parseCopy, parseCpu, parsePort, parseSize, type Parsed } from './values.ts';
+import { parseAbsolutePath, parseBaseImage, parseCopy, parseCpu, parseDependency, parsePort, parseSize, type Parsed } from './values.ts';
 
 /**
  * The typed Nockerfile of a resolved tree (validated, one environment applied, substituted).
@@ -28,6 +28,7 @@ export function normalize(root: MapNode, files: { source: string; sources: strin
     build: {
       base: must(parseBaseImage(scalar(baseNode))),
       network: network === 'none' ? 'none' : 'host',
+      dependencies: list(getEntry(build, 'dependencies')?.value).map((d) => must(parseDependency(scalar(d)))),
       steps: list(getEntry(build, 'steps')?.value).map(step),
     },
     run: runSection(getMap(root, 'run')),

@@ -2,7 +2,7 @@
  * The shape of a Nockerfile, described as data: which keys each section has, which are required,
  * and what each value must look like. validate.ts walks a tree against this description.
  */
-import { parseAbsolutePath, parseBaseImage, parseImageName, parseCopy, parseCpu, parsePort, parseSize, type Parsed } from './values.ts';
+import { parseAbsolutePath, parseBaseImage, parseDependency, parseImageName, parseCopy, parseCpu, parsePort, parseSize, type Parsed } from './values.ts';
 import type { Scalar } from './tree.ts';
 
 /** The environments every Nockerfile has, with or without an `environments:` entry. */
@@ -99,10 +99,11 @@ const step: MapSchema = {
 
 const build = (required: boolean): MapSchema => ({
   type: 'map',
-  expected: 'a map with base, network, steps',
+  expected: 'a map with base, network, dependencies, steps',
   fields: {
     base: field(checked(['string'], 'an image reference or "scratch"', parseBaseImage), required),
     network: field(oneOf(['none', 'host'])),
+    dependencies: field({ type: 'list', expected: 'a list of artifact references', items: checked(['string'], 'HOST/NAME:RANGE, HOST/NAME:TAG or HOST/NAME@sha256:…', parseDependency) }),
     steps: field({ type: 'list', expected: 'a list of steps', items: step }),
   },
 });

@@ -2,9 +2,9 @@
  * The resolved Nockerfile as the rest of Nocker sees it: one environment applied, variables
  * substituted, values normalised (sizes in bytes, ports and commands in one shape).
  */
-import type { BaseImage, PortMapping } from './values.ts';
+import type { BaseImage, Dependency, PortMapping } from './values.ts';
 
-export type { BaseImage, PortMapping } from './values.ts';
+export type { BaseImage, Dependency, DependencyVersion, PortMapping } from './values.ts';
 
 /** A command: `shell` runs `args[0]` with `/bin/sh -c`; `exec` runs `args` as they are. */
 export interface Command {
@@ -22,6 +22,8 @@ export interface BuildSection {
   base: BaseImage;
   /** Network access of `run` steps; `host` unless the file says `none`. */
   network: 'none' | 'host';
+  /** Artifacts the build depends on, resolved through their Hub and pinned in Nockerfile.lock. */
+  dependencies: Dependency[];
   steps: BuildStep[];
 }
 

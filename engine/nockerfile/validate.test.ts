@@ -25,7 +25,7 @@ describe('validateTree: the document', () => {
     expect(problems('run:\n  user: x\n')).toEqual([
       'Nockerfile.yml:1:1: version: missing required key "version"; expected a quoted version: "1.0"',
       'Nockerfile.yml:1:1: name: missing required key "name"; expected a lowercase name such as my-app',
-      'Nockerfile.yml:1:1: build: missing required key "build"; expected a map with base, network, steps',
+      'Nockerfile.yml:1:1: build: missing required key "build"; expected a map with base, network, dependencies, steps',
     ]);
     expect(problems(`${HEAD}build:\n  network: none\n`)).toEqual(['Nockerfile.yml:3:1: build.base: missing required key "base"; expected an image reference or "scratch"']);
   });
@@ -46,7 +46,7 @@ describe('validateTree: the document', () => {
     expect(problems('version: 1.0\nname: [a]\nbuild: scratch\n')).toEqual([
       'Nockerfile.yml:1:10: version: got the number 1 (quote it to make it a string); expected a quoted version: "1.0"',
       'Nockerfile.yml:2:7: name: got a list; expected a lowercase name such as my-app',
-      'Nockerfile.yml:3:8: build: got the string "scratch"; expected a map with base, network, steps',
+      'Nockerfile.yml:3:8: build: got the string "scratch"; expected a map with base, network, dependencies, steps',
     ]);
   });
 
@@ -85,6 +85,18 @@ describe('validateTree: build', () => {
     expect(problems(text)).toEqual([
       'Nockerfile.yml:6:13: build.steps[0].copy: copy needs two paths, got 1; expected "<src> <dest>": a path inside the build context, then a path in the image',
       'Nockerfile.yml:7:13: build.steps[1].copy: "../x" is outside the build context; expected "<src> <dest>": a path inside the build context, then a path in the image',
+    ]);
+  });
+
+  it('reports dependencies that are not references, with a bad range or without a version', () => {
+    const text = `${HEAD}build:\n  base: scratch\n  dependencies:\n    - hub.example/libs/runtime:^1.2\n    - hub.example/libs/runtime\n    - "libs/tools:>=1.2 <two"\n    - [x]\n`;
+    expect(problems(text)).toEqual([
+      'Nockerfile.yml:7:7: build.dependencies[1]: "hub.example/libs/runtime" has no version range, tag or digest; expected HOST/NAME:RANGE (^1.2, ~1.2.3, >=1.2 <2, 1.x), HOST/NAME:TAG or HOST/NAME@sha256:<64 hex digits>',
+      'Nockerfile.yml:8:7: build.dependencies[2]: invalid version range ">=1.2 <two": "two" is not a version (MAJOR[.MINOR[.PATCH[-PRERELEASE]]], parts may be x or *); expected HOST/NAME:RANGE (^1.2, ~1.2.3, >=1.2 <2, 1.x), HOST/NAME:TAG or HOST/NAME@sha256:<64 hex digits>',
+      'Nockerfile.yml:9:7: build.dependencies[3]: got a list; expected HOST/NAME:RANGE, HOST/NAME:TAG or HOST/NAME@sha256:…',
+    ]);
+    expect(problems(`${HEAD}build:\n  base: scratch\n  dependencies: hub.example/libs/runtime:^1\n`)).toEqual([
+      'Nockerfile.yml:5:17: build.dependencies: got the string "hub.example/libs/runtime:^1"; expected a list of artifact references',
     ]);
   });
 

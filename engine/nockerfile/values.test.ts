@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBaseImage, parseCopy, parseCpu, parsePort, parseSize } from './values.ts';
+import { parseBaseImage, parseCopy, parseCpu, parseDependency, parsePort, parseSize } from './values.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -75,5 +75,33 @@ describe('parseCopy', () => {
 
   it.each(['.', 'a b c', '/etc/passwd /x', '../up /x', 'a/../../b /x', ''])('refuses %j', (text) => {
     expect(parseCopy(text).ok).toBe(false);
+  });
+});
+
+describe('parseDependency', () => {
+  it.each([
+    ['127.0.0.1:5000/libs/runtime:^1.2', { registry: '127.0.0.1:5000', repository: 'libs/runtime', version: { kind: 'range', range: '^1.2' } }],
+    ['hub.example/libs/runtime:>=1.2 <2', { registry: 'hub.example', repository: 'libs/runtime', version: { kind: 'range', range: '>=1.2 <2' } }],
+    ['libs/runtime:1.x', { repository: 'libs/runtime', version: { kind: 'range', range: '1.x' } }],
+    ['libs/runtime:^1 || ^2', { repository: 'libs/runtime', version: { kind: 'range', range: '^1 || ^2' } }],
+    ['localhost/libs/runtime:1.2.3', { registry: 'localhost', repository: 'libs/runtime', version: { kind: 'tag', tag: '1.2.3' } }],
+    ['runtime:latest', { repository: 'runtime', version: { kind: 'tag', tag: 'latest' } }],
+    [`hub.example/libs/runtime@${DIGEST}`, { registry: 'hub.example', repository: 'libs/runtime', version: { kind: 'digest', digest: DIGEST } }],
+    [`libs/runtime:1.2@${DIGEST}`, { repository: 'libs/runtime', version: { kind: 'digest', digest: DIGEST } }],
+  ])('reads %j', (text, expected) => {
+    expect(parseDependency(text)).toEqual({ ok: true, value: { ...expected, reference: text } });
+  });
+
+  it.each([
+    ['libs/runtime', 'has no version range, tag or digest'],
+    ['libs/runtime:^one', 'invalid version range "^one"'],
+    ['libs/runtime:!1', 'is neither a tag nor a version range'],
+    ['libs/runtime@sha256:abc', 'a sha256 digest has 64 lowercase hex digits'],
+    ['Libs/Runtime:^1', 'Libs/Runtime'],
+    [7, 'is not an artifact reference'],
+  ])('refuses %j', (text, message) => {
+    const parsed = parseDependency(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toContain(message);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { parseDigest } from '../../hub/oci/digest.ts';
 import { isTag, validateRepositoryName } from '../../hub/oci/names.ts';
+import { InvalidRangeError, isRangeLike, parseRange } from '../../hub/deps/semver-range.ts';
 import type { Scalar } from './tree.ts';
 
 /** A value read, or what is wrong with it and what was expected instead. */
@@ -154,6 +155,81 @@ export function parseBaseImage(value: Scalar): Parsed<BaseImage> {
   if (tag !== undefined) image.tag = tag;
   if (digest !== undefined) image.digest = digest;
   return ok(image);
+}
+
+/** What a dependency is pinned by: a SemVer range over tags, one tag, or one digest. */
+export type DependencyVersion = { kind: 'range'; range: string } | { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string };
+
+/** An artifact a build depends on (`build.dependencies`), resolved through its Hub. */
+export interface Dependency {
+  /** `host[:port]` when the reference names one. */
+  registry?: string;
+  repository: string;
+  version: DependencyVersion;
+  /** The reference as written (trimmed). */
+  reference: string;
+}
+
+const DEPENDENCY_EXPECTED = 'HOST/NAME:RANGE (^1.2, ~1.2.3, >=1.2 <2, 1.x), HOST/NAME:TAG or HOST/NAME@sha256:<64 hex digits>';
+
+/**
+ * Reads a `build.dependencies` entry. After the name comes a SemVer range when it looks like one
+ * (an operator, a space, `||` or a wildcard: `^1.2`, `>=1.2 <2`, `1.x`), else an exact tag
+ * (`1.2.3`, `latest`), or `@sha256:…` for a digest.
+ *
+ * @example
+ * parseDependency('127.0.0.1:5000/libs/runtime:^1.2')
+ * // { ok: true, value: { registry: '127.0.0.1:5000', repository: 'libs/runtime', version: { kind: 'range', range: '^1.2' }, reference: '…' } }
+ */
+export function parseDependency(value: Scalar): Parsed<Dependency> {
+  if (typeof value !== 'string' || value.trim() === '') return bad(`${JSON.stringify(value)} is not an artifact reference`, DEPENDENCY_EXPECTED);
+  const reference = value.trim();
+  let rest = reference;
+  let registry: string | undefined;
+  const slash = rest.indexOf('/');
+  const first = slash < 0 ? '' : rest.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') {
+    registry = first;
+    rest = rest.slice(slash + 1);
+  }
+  let version: DependencyVersion;
+  const at = rest.indexOf('@');
+  const colon = rest.indexOf(':');
+  if (at >= 0) {
+    const digest = rest.slice(at + 1);
+    try {
+      parseDigest(digest);
+    } catch (err) {
+      return bad((err as Error).message, DEPENDENCY_EXPECTED);
+    }
+    version = { kind: 'digest', digest };
+    rest = rest.slice(0, colon >= 0 && colon < at ? colon : at);
+  } else if (colon >= 0) {
+    const text = rest.slice(colon + 1).trim();
+    rest = rest.slice(0, colon);
+    if (isRangeLike(text)) {
+      try {
+        version = { kind: 'range', range: parseRange(text).text };
+      } catch (err) {
+        if (err instanceof InvalidRangeError) return bad(err.message, DEPENDENCY_EXPECTED);
+        throw err;
+      }
+    } else if (isTag(text)) {
+      version = { kind: 'tag', tag: text };
+    } else {
+      return bad(`"${text}" is neither a tag nor a version range`, DEPENDENCY_EXPECTED);
+    }
+  } else {
+    return bad(`"${reference}" has no version range, tag or digest`, DEPENDENCY_EXPECTED);
+  }
+  try {
+    validateRepositoryName(rest);
+  } catch (err) {
+    return bad((err as Error).message, DEPENDENCY_EXPECTED);
+  }
+  const dependency: Dependency = { repository: rest, version, reference };
+  if (registry !== undefined) dependency.registry = registry;
+  return ok(dependency);
 }
 
 /** A `copy` step: `src` inside the build context, `dest` inside the image. */
