@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { rawTar, type RawEntry, zstdStored } from '../oci/testing-archives.ts';
-import { DEFAULT_SCAN_LIMITS, HostileLayerError, type LayerSource, readImageFiles } from './layer-files.ts';
+import { deflateSync } from 'node:zlib';
+import { rawTar, type RawEntry, ustarHeader, zstdStored } from '../oci/testing-archives.ts';
+import { testElf, testGoBuildInfo } from './binary/testing-elf.ts';
+import { DEFAULT_SCAN_LIMITS, type FileExtractor, HostileLayerError, type LayerSource, readImageFiles } from './layer-files.ts';
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -83,5 +85,63 @@ describe('readImageFiles', () => {
     await expect(readImageFiles([wrong], wanted)).rejects.toThrow(`its uncompressed digest is sha256:`);
     const garbage: LayerSource = { digest: 'sha256:junk', diffId: 'sha256:junk', open: async () => [Buffer.from('this is no tar archive at all, not even close'.repeat(20))] as unknown as AsyncIterable<Uint8Array> };
     await expect(readImageFiles([garbage], wanted)).rejects.toBeInstanceOf(HostileLayerError);
+  });
+
+  describe('extractors', () => {
+    /** A gzip layer of files with binary contents, which rawTar's text contents cannot hold. */
+    function binaryLayer(entries: (RawEntry & { data?: Buffer })[]): LayerSource {
+      const parts: Buffer[] = [];
+      for (const { data = Buffer.alloc(0), ...entry } of entries) parts.push(ustarHeader(entry, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+      const tar = Buffer.concat([...parts, Buffer.alloc(1024)]);
+      const bytes = gzipSync(tar);
+      return { digest: sha256(bytes), diffId: sha256(tar), open: async () => (async function* () {
+        for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+      })() };
+    }
+    const goBinary = testElf({ sections: [{ name: '.text', data: Buffer.alloc(5000, 0x90) }, { name: '.go.buildinfo', data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n') }] });
+    const rustBinary = testElf({ sections: [{ name: '.dep-v0', data: deflateSync('{"packages":[{"name":"serde","version":"1.0.0","source":"crates.io"}]}') }] });
+
+    it('keeps the default extracts of executables by synthetic path, with their layer, and nothing of other files', async () => {
+      const image = await readImageFiles(
+        [
+          binaryLayer([
+            { path: 'usr/bin/go-app', mode: 0o755, data: goBinary },
+            { path: 'usr/bin/rust-app', mode: 0o755, data: rustBinary },
+            { path: 'usr/share/not-executable', mode: 0o644, data: goBinary },
+            { path: 'usr/bin/script', mode: 0o755, data: Buffer.from('#!/bin/sh\n') },
+            { path: 'gone', mode: 0o755, data: goBinary },
+            { path: 'dir', mode: 0o755, data: goBinary },
+            // A real file named like an extract is not one.
+            { path: 'fake#go-buildinfo', data: testGoBuildInfo('go1.0.0', '') },
+          ]),
+          binaryLayer([{ path: '.wh.gone' }, { path: 'usr/bin/hard', type: '1', linkname: 'usr/bin/go-app' }, { path: 'dir', type: '5' }]),
+        ],
+        wanted,
+      );
+      expect([...image.files.keys()].sort()).toEqual(['usr/bin/go-app#go-buildinfo', 'usr/bin/hard#go-buildinfo', 'usr/bin/rust-app#cargo-auditable']);
+      expect(image.files.get('usr/bin/go-app#go-buildinfo')).toEqual({ data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n'), layer: 0, extractedFrom: 'usr/bin/go-app' });
+      expect(image.files.get('usr/bin/hard#go-buildinfo')).toMatchObject({ layer: 1, extractedFrom: 'usr/bin/hard' });
+    });
+
+    it('reads each file once for all extractors that want it, skips files whose magic differs or are over the limit', async () => {
+      const seen: string[] = [];
+      const sized = (name: string, magic?: Buffer): FileExtractor => ({
+        name,
+        magic,
+        wants: (path) => path.startsWith('bin/'),
+        extract(data, path) {
+          seen.push(`${name}:${path}`);
+          return Buffer.from(String(data.length));
+        },
+      });
+      const image = await readImageFiles(
+        [binaryLayer([{ path: 'bin/a', data: Buffer.from('MAGIC and more') }, { path: 'bin/b', data: Buffer.from('other') }, { path: 'bin/big', data: Buffer.alloc(5000) }, { path: 'bin/empty' }])],
+        () => false,
+        { ...DEFAULT_SCAN_LIMITS, maxFileBytes: 4096 },
+        [sized('any'), sized('magic', Buffer.from('MAGIC'))],
+      );
+      expect(seen).toEqual(['any:bin/a', 'magic:bin/a', 'any:bin/b', 'any:bin/empty']);
+      expect(Object.fromEntries([...image.files].map(([path, file]) => [path, file.data.toString()]))).toEqual({ 'bin/a#any': '14', 'bin/a#magic': '14', 'bin/b#any': '5', 'bin/empty#any': '0' });
+    });
   });
 });

@@ -82,3 +82,30 @@ export function testElf({ bits = 64, littleEndian = true, sections, padding = 0 
   u16(header, all.length, is64 ? 0x3e : 0x32);
   return Buffer.concat(body);
 }
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    bytes.push((value & 0x7f) | (value >= 0x80 ? 0x80 : 0));
+    value >>>= 7;
+  } while (value > 0);
+  return Buffer.from(bytes);
+}
+
+/**
+ * A Go build info blob in the inline format of Go 1.18 and later, as the linker writes it into
+ * `.go.buildinfo`: `modinfo` is the text `go version -m` prints, tab-separated.
+ *
+ * @example
+ * testGoBuildInfo('go1.21.3', 'path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\n');
+ */
+export function testGoBuildInfo(goVersion: string, modinfo: string): Buffer {
+  const header = Buffer.alloc(32);
+  header.write('\xff Go buildinf:', 'latin1');
+  header[14] = 8;
+  header[15] = 0x2;
+  const version = Buffer.from(goVersion);
+  // The frame markers' values do not matter to a reader: only their 16-byte length does.
+  const framed = Buffer.concat([Buffer.alloc(16, 0xaa), Buffer.from(modinfo), Buffer.alloc(16, 0xbb)]);
+  return Buffer.concat([header, varint(version.length), version, varint(framed.length), framed]);
+}
