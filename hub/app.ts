@@ -12,6 +12,9 @@ import { catalogRoutes } from './distribution/catalog.ts';
 import { handleError, handleNotFound } from './distribution/errors.ts';
 import { manifestRoutes } from './distribution/manifests.ts';
 import { createSignatureGate } from './policy/gate.ts';
+import { createVulnerabilityGate } from './policy/vulnerability-gate.ts';
+import { createVulnerabilityPolicyStore } from './policy/vulnerability-store.ts';
+import { vulnerabilityPolicyRoutes } from './api/vulnerability-policies.ts';
 import { referrerRoutes } from './distribution/referrers.ts';
 import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
@@ -71,11 +74,15 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', catalogRoutes(registry, access));
   app.route('/', uploadRoutes(registry, access));
   app.route('/', blobRoutes(registry, access));
-  app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes, createSignatureGate(registry, hub.policies)));
+  // Trust first, then vulnerabilities: either refusal refuses the pull.
+  const vulnerabilityPolicies = createVulnerabilityPolicyStore(hub.db);
+  const gates = [createSignatureGate(registry, hub.policies), createVulnerabilityGate(hub.db, vulnerabilityPolicies)];
+  app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes, gates));
   app.route('/', tagRoutes(registry, access));
   app.route('/', referrerRoutes(registry, access));
   app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret));
   app.route('/', managementRoutes(access));
+  app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
   app.route('/', resolveRoutes(registry));
 

@@ -14,8 +14,16 @@ export const ENVIRONMENT_HEADER = 'Nocker-Environment';
 /** The header a `warn` policy flags an image that does not meet it with. */
 export const POLICY_WARNING_HEADER = 'Nocker-Policy-Warning';
 
-export function manifestRoutes(registry: Registry, access: AccessControl, maxManifestBytes: number, gate?: SignatureGate): Hono<AuthEnv> {
+/**
+ * A check of manifest GETs under one kind of namespace policy (the trust gate, the vulnerability
+ * gate); `policy` names that kind in refusals and warnings (`trust policy` when absent).
+ */
+export type ManifestGate = Pick<SignatureGate, 'decide'> & { readonly policy?: string };
+
+export function manifestRoutes(registry: Registry, access: AccessControl, maxManifestBytes: number, gate: ManifestGate | readonly ManifestGate[] = []): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
+  // In order: the first that refuses under `enforce` refuses the GET; warnings add up.
+  const gates: readonly ManifestGate[] = [gate].flat();
   const { manifests } = registry;
 
   app.put(`/v2/${NAME}/manifests/:reference`, repositoryAccess(access, 'push', { audit: 'push' }), async (c) => {
@@ -44,14 +52,16 @@ export function manifestRoutes(registry: Registry, access: AccessControl, maxMan
       ETag: `"${manifest.digest}"`,
     };
     // HEAD stays open: clients resolve digests with it to fetch an image's signatures.
-    if (gate && c.req.method === 'GET') {
-      const decision = await gate.decide(name, reference, manifest, c.req.header(ENVIRONMENT_HEADER));
-      if (!decision.allowed && decision.mode === 'enforce') throw new OciError('DENIED', `refused by trust policy: ${decision.reason}`, { detail: { repository: name, digest: manifest.digest } });
-      if (!decision.allowed) {
-        headers[POLICY_WARNING_HEADER] = (decision.reason ?? 'does not meet the trust policy').replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
-        console.warn(JSON.stringify({ level: 'warn', event: 'policy.warn', repository: name, digest: manifest.digest, reason: decision.reason }));
-      }
+    const warnings: string[] = [];
+    for (const check of c.req.method === 'GET' ? gates : []) {
+      const decision = await check.decide(name, reference, manifest, c.req.header(ENVIRONMENT_HEADER));
+      if (decision.allowed) continue;
+      const policy = check.policy ?? 'trust policy';
+      if (decision.mode === 'enforce') throw new OciError('DENIED', `refused by ${policy}: ${decision.reason}`, { detail: { repository: name, digest: manifest.digest } });
+      warnings.push(decision.reason ?? `does not meet the ${policy}`);
+      console.warn(JSON.stringify({ level: 'warn', event: 'policy.warn', policy, repository: name, digest: manifest.digest, reason: decision.reason }));
     }
+    if (warnings.length > 0) headers[POLICY_WARNING_HEADER] = warnings.join('; ').replace(/[^\x20-\x7e]/g, '?').slice(0, 1000);
     return new Response(c.req.method === 'HEAD' ? null : manifest.content, { status: 200, headers });
   });
 

@@ -57,8 +57,14 @@ export interface GateDecision {
 
 const ALLOWED: GateDecision = { allowed: true };
 
-/** True for what clients must be able to read to verify: signatures, attestations and other referrers. */
-function isSignatureArtifact(manifest: StoredManifest, reference: string): boolean {
+/**
+ * True for what clients must be able to read to verify: signatures, attestations, SBOMs and other
+ * referrers. Every gate of manifest GETs lets them through.
+ *
+ * @example
+ * isSignatureArtifact(manifest, `${digest.replace(':', '-')}.sig`); // true
+ */
+export function isSignatureArtifact(manifest: StoredManifest, reference: string): boolean {
   if (/^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(reference)) return true;
   let parsed: { subject?: unknown; artifactType?: unknown; layers?: { mediaType?: unknown }[] };
   try {
