@@ -22,6 +22,8 @@ import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
 import { managementRoutes } from './api/routes.ts';
 import { signatureRoutes } from './api/signatures.ts';
+import { scanRoutes } from './api/scans.ts';
+import type { ScanService } from './scanning/service.ts';
 import { resolveRoutes } from './api/resolve.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { AccessControl } from './auth/access-control.ts';
@@ -36,6 +38,8 @@ export interface HubContext {
   db: Database;
   access: AccessControl;
   metrics: HubMetrics;
+  /** The running image scan service, for features that queue scans (absent in apps built without one). */
+  scans?: ScanService;
   /** Trust policies, for the registry's pulls (the management API reaches them through `access`). */
   policies: TrustPolicyStore;
   /** Lets `nocker hub gc` on this machine act as administrator (see datadir-lock.ts). */
@@ -84,6 +88,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
+  app.route('/', scanRoutes(registry, hub.db));
   app.route('/', resolveRoutes(registry));
 
   app.onError(handleError);

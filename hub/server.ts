@@ -15,6 +15,7 @@ import { acquireDataDirLock } from './datadir-lock.ts';
 import { HubMetrics } from './metrics.ts';
 import { createAccessControl, type AccessControl } from './auth/access-control.ts';
 import { generateSecret } from './auth/passwords.ts';
+import { createScanService, type ScanService } from './scanning/service.ts';
 
 /** How long requests in flight may take to finish once shutdown begins. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -24,6 +25,8 @@ export interface RunningHub {
   url: string;
   /** Stops accepting requests, finishes the open ones and closes the backends. */
   close(): Promise<void>;
+  /** The image scan service this Hub runs (its worker stops when the Hub closes). */
+  scans: ScanService;
 }
 
 export interface HubBackends {
@@ -109,10 +112,13 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     await Promise.all([backends.database.ping(), backends.store.check()]);
   };
   const operatorSecret = generateSecret();
+  // Only a serving Hub scans; `nocker hub gc` and other users of the backends do not.
+  const scans = createScanService({ db: backends.database.db, registry: backends.registry });
   const app = createApp({
     config,
     registry: backends.registry,
     db: backends.database.db,
+    scans,
     access: backends.access,
     policies: backends.access.policies,
     metrics: new HubMetrics(),
@@ -134,14 +140,18 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   await lock?.setUrl(url, operatorSecret);
+  scans.start();
   if (!options.quiet) {
     console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
   }
 
   return {
     url,
+    scans,
     async close() {
       accepting = false;
+      // The scan worker first: it finishes its job while the database is still open.
+      await scans.close();
       // Stop accepting, let requests in flight finish for a bounded time, then cut the rest.
       await new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_ADMIN, type TestHub } from '../../conformance/harness.ts';
+import { HubClient } from '../client/client.ts';
+import { fetchScanReport } from '../client/scans.ts';
+import type { Database } from '../db/open.ts';
+import type { RawEntry } from '../oci/testing-archives.ts';
+import { hasScanJob } from './queue.ts';
+import { insertRecord, pushIndex, pushLayers, waitForScan } from './testing.ts';
+
+const DPKG_STATUS = `Package: libfoo1
+Status: install ok installed
+Version: 1.2-3+b1
+Source: foo (1.2-3)
+Architecture: amd64
+
+Package: bar
+Status: install ok installed
+Version: 2.0-1
+Architecture: amd64
+`;
+
+/** A Debian 12 image: dpkg packages (one a binNMU), npm and Python packages; a later layer hides left-pad. */
+const DEBIAN_LAYERS: RawEntry[][] = [
+  [
+    { path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' },
+    { path: 'usr/lib/os-release', content: 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n' },
+    { path: 'var/lib/dpkg/status', content: DPKG_STATUS },
+    { path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' },
+    { path: 'app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.0.0"}' },
+    { path: 'usr/lib/python3/dist-packages/Requests-2.0.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: Requests\nVersion: 2.0.0\n' },
+  ],
+  [{ path: 'app/node_modules/.wh.left-pad' }],
+];
+
+const ALPINE_LAYERS: RawEntry[][] = [
+  [
+    { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.19.1\n' },
+    { path: 'lib/apk/db/installed', content: 'P:libcrypto3\nV:3.1.4-r1\no:openssl\n\nP:musl\nV:1.2.4-r2\no:musl\n\n' },
+  ],
+];
+
+const UBUNTU_LAYERS: RawEntry[][] = [
+  [
+    { path: 'etc/os-release', content: 'ID=ubuntu\nVERSION_ID="22.04"\n' },
+    { path: 'var/lib/dpkg/status', content: 'Package: libbaz0\nStatus: install ok installed\nVersion: 1.0-1ubuntu1\nSource: baz\nArchitecture: amd64\n' },
+  ],
+];
+
+describe('scan service', () => {
+  let hub: TestHub;
+  let client: HubClient;
+  let db: Database;
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    db = hub.scans.db;
+    client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+    await insertRecord(db, 'DEBIAN-CVE-2099-0001', 'high', [{ ecosystem: 'Debian:12', name: 'foo', fixed: '1.2-4' }], { aliases: ['CVE-2099-0001'] });
+    // Advisories name source packages: a record about the binary package's name matches nothing.
+    await insertRecord(db, 'DEBIAN-CVE-2099-0002', 'critical', [{ ecosystem: 'Debian:12', name: 'libfoo1' }]);
+    // Another release of Debian.
+    await insertRecord(db, 'DEBIAN-CVE-2099-0003', 'critical', [{ ecosystem: 'Debian:11', name: 'foo' }]);
+    // Fixed in the very version installed.
+    await insertRecord(db, 'DEBIAN-CVE-2099-0004', 'low', [{ ecosystem: 'Debian:12', name: 'foo', fixed: '1.2-3' }]);
+    await insertRecord(db, 'GHSA-lodash', 'critical', [{ ecosystem: 'npm', name: 'lodash', fixed: '4.17.21' }]);
+    await insertRecord(db, 'GHSA-lodash-withdrawn', 'critical', [{ ecosystem: 'npm', name: 'lodash' }], { withdrawn: true });
+    await insertRecord(db, 'GHSA-left-pad', 'critical', [{ ecosystem: 'npm', name: 'left-pad' }]);
+    await insertRecord(db, 'PYSEC-2099-1', 'medium', [{ ecosystem: 'PyPI', name: 'requests', fixed: '2.31.0' }]);
+    await insertRecord(db, 'ALPINE-CVE-2099-0005', 'high', [{ ecosystem: 'Alpine:v3.19', name: 'openssl', fixed: '3.1.4-r3' }]);
+    await insertRecord(db, 'UBUNTU-CVE-2099-0006', 'medium', [{ ecosystem: 'Ubuntu:22.04:LTS', name: 'baz', fixed: '1.0-2' }]);
+  });
+  afterAll(async () => {
+    await hub?.destroy();
+  });
+
+  it('finds the packages of a pushed image and exactly the vulnerabilities that affect them', async () => {
+    const image = await pushLayers(client, 'team/app', 'v1', DEBIAN_LAYERS);
+    const report = await waitForScan(() => fetchScanReport(client, 'team/app', 'v1'));
+    expect(report).toMatchObject({ digest: image.digest, status: 'done', platform: 'linux/amd64', os: { id: 'debian', versionId: '12' }, vulndbVersion: 1 });
+    const names = report.packages.map((p) => `${p.type}:${p.name}@${p.version}`).sort();
+    expect(names).toEqual(['deb:bar@2.0-1', 'deb:libfoo1@1.2-3+b1', 'npm:lodash@4.17.20', 'pypi:Requests@2.0.0']);
+    const libfoo = report.packages.find((p) => p.name === 'libfoo1');
+    expect(libfoo).toMatchObject({ sourceName: 'foo', sourceVersion: '1.2-3', ecosystem: 'Debian:12', layer: image.layers[0] });
+    expect(libfoo?.purl).toContain('pkg:deb/debian/libfoo1@1.2-3%2Bb1'.replace('%2B', '+'));
+
+    expect(report.vulnerabilities.map((v) => [v.id, v.severity, v.package.name, v.installedVersion, v.fixedVersion])).toEqual([
+      ['GHSA-lodash', 'critical', 'lodash', '4.17.20', '4.17.21'],
+      ['DEBIAN-CVE-2099-0001', 'high', 'libfoo1', '1.2-3', '1.2-4'],
+      ['PYSEC-2099-1', 'medium', 'Requests', '2.0.0', '2.31.0'],
+    ]);
+    expect(report.vulnerabilities[1]).toMatchObject({ aliases: ['CVE-2099-0001'], summary: 'DEBIAN-CVE-2099-0001 summary', layer: image.layers[0] });
+    expect(report.counts).toEqual({ critical: 1, high: 1, medium: 1, low: 0, unknown: 0 });
+
+    // The same answer by digest.
+    const byDigest = await fetchScanReport(client, 'team/app', image.digest);
+    expect(byDigest.vulnerabilities).toHaveLength(3);
+  });
+
+  it('matches again, without reading layers, when new records name a scanned package', async () => {
+    const { digest } = await pushLayers(client, 'team/rematch', 'v1', DEBIAN_LAYERS);
+    await waitForScan(() => hub.scans.report(digest));
+    await insertRecord(db, 'DEBIAN-CVE-2099-0007', 'unknown', [{ ecosystem: 'Debian', name: 'bar' }]);
+    expect(await hub.scans.rematchAffected(['DEBIAN-CVE-2099-0007'])).toBe(1);
+    expect(await hub.scans.rematchAffected(['NOTHING-1'])).toBe(0);
+    for (let i = 0; i < 100; i++) {
+      const report = await hub.scans.report(digest);
+      if (report.counts.unknown === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await hub.scans.report(digest)).vulnerabilities.map((v) => v.id)).toContain('DEBIAN-CVE-2099-0007');
+  });
+
+  it('scans an index by scanning each platform image, matching Alpine and Ubuntu LTS records', async () => {
+    const alpine = await pushLayers(client, 'team/multi', 'arm64', ALPINE_LAYERS, 'arm64');
+    const ubuntu = await pushLayers(client, 'team/multi', 'amd64', UBUNTU_LAYERS, 'amd64');
+    await pushIndex(client, 'team/multi', 'v1', [
+      { ...ubuntu, architecture: 'amd64' },
+      { ...alpine, architecture: 'arm64' },
+    ]);
+    await waitForScan(() => fetchScanReport(client, 'team/multi', 'v1'));
+    const alpineReport = await waitForScan(() => fetchScanReport(client, 'team/multi', alpine.digest));
+    const ubuntuReport = await waitForScan(() => fetchScanReport(client, 'team/multi', ubuntu.digest));
+    expect(alpineReport.vulnerabilities.map((v) => [v.id, v.package.name, v.installedVersion, v.fixedVersion])).toEqual([['ALPINE-CVE-2099-0005', 'libcrypto3', '3.1.4-r1', '3.1.4-r3']]);
+    expect(alpineReport.packages.find((p) => p.name === 'musl')?.ecosystem).toBe('Alpine:v3.19');
+    expect(ubuntuReport.vulnerabilities.map((v) => v.id)).toEqual(['UBUNTU-CVE-2099-0006']);
+    const index = await fetchScanReport(client, 'team/multi', 'v1');
+    expect(index.status).toBe('done');
+    expect(index.packages).toEqual([]);
+    expect(index.children).toEqual([
+      { digest: ubuntu.digest, platform: 'linux/amd64', status: 'done', counts: { critical: 0, high: 0, medium: 1, low: 0, unknown: 0 } },
+      { digest: alpine.digest, platform: 'linux/arm64', status: 'done', counts: { critical: 0, high: 1, medium: 0, low: 0, unknown: 0 } },
+    ]);
+  });
+
+  it('fails the scan of a hostile layer for good, with the reason, and goes on serving', async () => {
+    const hostile = await pushLayers(client, 'team/hostile', 'v1', [[{ path: '../escape', content: 'x' }]]);
+    const report = await waitForScan(() => fetchScanReport(client, 'team/hostile', 'v1'));
+    expect(report.status).toBe('failed');
+    expect(report.error).toContain(hostile.layers[0]);
+    expect(report.error).toContain('climbs out of the root');
+    expect(report.packages).toEqual([]);
+    const res = await fetch(`${hub.url}/v2/`, { headers: { Authorization: `Basic ${Buffer.from(`${TEST_ADMIN.username}:${TEST_ADMIN.password}`).toString('base64')}` } });
+    expect(res.status).toBe(200);
+    // Nothing is queued again for it.
+    expect(await hasScanJob(db, hostile.digest)).toBe(false);
+  });
+
+  it('answers with the registry errors for unknown images, and needs pull permission', async () => {
+    await expect(fetchScanReport(client, 'team/app', 'nope')).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+    await expect(fetchScanReport(client, 'team/unknown', 'v1')).rejects.toMatchObject({ code: 'NAME_UNKNOWN' });
+    const anonymous = new HubClient({ url: hub.url });
+    await expect(fetchScanReport(anonymous, 'team/app', 'v1')).rejects.toMatchObject({ status: 401 });
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Test support for image scans (not itself a test file): images built from hand-made layers
+ * and pushed over HTTP, OSV records written straight into the vulnerability tables the way an
+ * import indexes them, and waiting for a scan to finish.
+ */
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import type { Database } from '../db/open.ts';
+import { vulndbImports, vulnerabilities, vulnerabilityPackages } from '../db/schema.ts';
+import { imageConfig } from '../../engine/image/config.ts';
+import { imageManifest } from '../../engine/image/manifest.ts';
+import type { HubClient } from '../client/client.ts';
+import { pushImage } from '../client/push.ts';
+import { rawTar, type RawEntry } from '../oci/testing-archives.ts';
+import { MediaType } from '../oci/mediatypes.ts';
+import { vulnerabilityLookupKey } from './osv/lookup.ts';
+import type { SeverityLevel } from './osv/severity.ts';
+import type { ScanReport } from './results.ts';
+
+const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** A pushed test image: its manifest digest and its layers' (compressed) digests, bottom first. */
+export interface PushedImage {
+  digest: string;
+  size: number;
+  layers: string[];
+}
+
+/**
+ * Pushes an image whose layers hold `layers` (tar entries, each layer gzipped).
+ *
+ * @example
+ * await pushLayers(client, 'team/app', 'v1', [[{ path: 'etc/os-release', content: 'ID=debian\n' }]]);
+ */
+export async function pushLayers(client: HubClient, repository: string, tag: string, layers: RawEntry[][], architecture = 'amd64'): Promise<PushedImage> {
+  const blobs = layers.map((entries) => {
+    const tar = rawTar(entries);
+    const bytes = gzipSync(tar);
+    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(bytes), size: bytes.length, bytes, diffId: sha256(tar) };
+  });
+  const config = imageConfig({ os: 'linux', architecture, diffIds: blobs.map((b) => b.diffId), created: 0 });
+  const manifest = imageManifest({ config, layers: blobs, created: 0 });
+  await pushImage(client, repository, tag, { config, layers: blobs, manifest });
+  return { digest: manifest.digest, size: manifest.size, layers: blobs.map((b) => b.digest) };
+}
+
+/**
+ * Pushes an OCI index of `images` (each with its platform) under `tag`; resolves to its digest.
+ *
+ * @example
+ * await pushIndex(client, 'team/app', 'multi', [{ ...amd64, architecture: 'amd64' }]);
+ */
+export async function pushIndex(client: HubClient, repository: string, tag: string, images: { digest: string; size: number; architecture: string }[]): Promise<string> {
+  const body = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: images.map((image) => ({ mediaType: MediaType.OciManifest, digest: image.digest, size: image.size, platform: { os: 'linux', architecture: image.architecture } })),
+    }),
+  );
+  const res = await client.v2('PUT', `/v2/${repository}/manifests/${tag}`, { headers: { 'Content-Type': MediaType.OciIndex }, body });
+  await res.body?.cancel();
+  if (res.status !== 201) throw new Error(`pushing the index ${repository}:${tag} answered ${res.status}`);
+  return sha256(body);
+}
+
+/** One affected package of a test record: all versions below `fixed` (or every version). */
+export interface TestAffected {
+  ecosystem: string;
+  name: string;
+  fixed?: string;
+}
+
+/**
+ * Writes an OSV record into `vulnerabilities` and indexes its packages in
+ * `vulnerability_packages`, as an import would; a finished import row is added when none exists.
+ *
+ * @example
+ * await insertRecord(db, 'GHSA-test', 'critical', [{ ecosystem: 'npm', name: 'lodash', fixed: '4.17.21' }]);
+ */
+export async function insertRecord(db: Database, id: string, severity: SeverityLevel, affected: TestAffected[], options: { withdrawn?: boolean; aliases?: string[] } = {}): Promise<void> {
+  let [run] = await db.select({ id: vulndbImports.id }).from(vulndbImports).limit(1);
+  if (!run) [run] = await db.insert(vulndbImports).values({ importedBy: 'test', finishedAt: new Date() }).returning({ id: vulndbImports.id });
+  const modified = '2026-01-01T00:00:00Z';
+  const record = {
+    id,
+    modified,
+    aliases: options.aliases ?? [],
+    summary: `${id} summary`,
+    ...(options.withdrawn ? { withdrawn: modified } : {}),
+    affected: affected.map((a) => ({
+      package: { ecosystem: a.ecosystem, name: a.name },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, ...(a.fixed ? [{ fixed: a.fixed }] : [])] }],
+    })),
+  };
+  await db.insert(vulnerabilities).values({
+    id,
+    modified: new Date(modified),
+    withdrawn: options.withdrawn ? new Date(modified) : null,
+    aliases: record.aliases,
+    summary: record.summary,
+    severity,
+    score: null,
+    record,
+    importId: run!.id,
+  });
+  const keys = new Map(affected.map((a) => [`${a.ecosystem}\0${a.name}`, { ecosystem: a.ecosystem, ...vulnerabilityLookupKey(a.ecosystem, a.name) }]));
+  await db.insert(vulnerabilityPackages).values([...keys.values()].map((k) => ({ vulnerabilityId: id, ecosystem: k.ecosystem, ecosystemBase: k.ecosystemBase, name: k.name })));
+}
+
+/**
+ * Polls `read` until the report is no longer pending (or not yet scanned), for up to `timeoutMs`.
+ *
+ * @example
+ * const report = await waitForScan(() => scans.report(digest));
+ */
+export async function waitForScan(read: () => Promise<ScanReport>, timeoutMs = 20_000): Promise<ScanReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await read();
+    if (report.status === 'done' || report.status === 'failed') return report;
+    if (Date.now() > deadline) throw new Error(`the scan of ${report.digest} is still ${report.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
