@@ -22,6 +22,8 @@ import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
 import { managementRoutes } from './api/routes.ts';
 import { signatureRoutes } from './api/signatures.ts';
+import { dependencyRoutes } from './api/deps.ts';
+import { startLayerRecorder } from './deps/record.ts';
 import { scanRoutes } from './api/scans.ts';
 import type { ScanService } from './scanning/service.ts';
 import { resolveRoutes } from './api/resolve.ts';
@@ -88,6 +90,8 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
+  // Every image pushed gets its layer stack recorded (and those pushed before, at start), for the dependency graph.
+  app.route('/', dependencyRoutes(hub.db, registry, startLayerRecorder(hub.db, registry.events, (digest) => registry.blobs.read(digest))));
   app.route('/', scanRoutes(registry, hub.db));
   app.route('/', resolveRoutes(registry));
 
