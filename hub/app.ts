@@ -22,6 +22,8 @@ import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
 import { managementRoutes } from './api/routes.ts';
 import { signatureRoutes } from './api/signatures.ts';
+import { vulndbRoutes } from './api/vulndb.ts';
+import { createVulnerabilityDatabase } from './vulndb/store.ts';
 import { dependencyRoutes } from './api/deps.ts';
 import { startLayerRecorder } from './deps/record.ts';
 import { scanRoutes } from './api/scans.ts';
@@ -90,6 +92,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
+  app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(hub.db)));
   // Every image pushed gets its layer stack recorded (and those pushed before, at start), for the dependency graph.
   app.route('/', dependencyRoutes(hub.db, registry, startLayerRecorder(hub.db, registry.events, (digest) => registry.blobs.read(digest))));
   app.route('/', scanRoutes(registry, hub.db));

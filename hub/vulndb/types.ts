@@ -40,6 +40,8 @@ export interface ImportResult {
   rejected: RejectedLine[];
   /** Images whose findings are to be matched again because records they may name changed. */
   rescanned: number;
+  /** Why asking for those images to be matched again failed; the records are stored all the same. */
+  rescanError?: string;
 }
 
 /** How many rejected lines an import answer lists. */
