@@ -11,10 +11,11 @@ import { policyCommand } from './admin/policy.ts';
 import { robotCommand } from './admin/robots.ts';
 import { tokenCommand } from './admin/tokens.ts';
 import { userCommand } from './admin/users.ts';
+import { vulnerabilityPolicyCommand } from './admin/vulnerability-policy.ts';
 import { processIO, type CommandIO } from './io.ts';
 
 /** The command groups this module serves. */
-export const ADMIN_GROUPS = ['user', 'namespace', 'policy', 'robot', 'token', 'audit'] as const;
+export const ADMIN_GROUPS = ['user', 'namespace', 'policy', 'vulnerability-policy', 'robot', 'token', 'audit'] as const;
 /** One of {@link ADMIN_GROUPS}. */
 export type AdminGroup = (typeof ADMIN_GROUPS)[number];
 
@@ -24,6 +25,7 @@ export async function hubAdminCommand(group: AdminGroup, argv: string[], io: Com
     user: userCommand,
     namespace: namespaceCommand,
     policy: policyCommand,
+    'vulnerability-policy': vulnerabilityPolicyCommand,
     robot: robotCommand,
     token: tokenCommand,
     audit: auditCommand,

@@ -34,6 +34,18 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
       OIDC issuer (exact) and a regular expression matched against the whole subject, split
       at the first =. Owners and administrators set them.
 
+  nocker hub vulnerability-policy list NAMESPACE
+  nocker hub vulnerability-policy show NAMESPACE [--env ENV]
+  nocker hub vulnerability-policy set NAMESPACE [--env ENV] --mode enforce|warn|off
+                        --severity critical|high|medium|low [--allow ID[@EXPIRY][=REASON] …]
+  nocker hub vulnerability-policy delete NAMESPACE [--env ENV]
+      Vulnerability policies: which images of a namespace the Hub serves for ENV (default
+      production) by what their last scan found. enforce refuses images with vulnerabilities
+      that have a fix and are of --severity or worse, warn serves them with a warning, off
+      does not check. Images not scanned yet are served. --allow lets one vulnerability
+      through, until EXPIRY (a date such as 2030-01-31, through that day, or a duration such
+      as 30d) when given. Owners and administrators set them.
+
   nocker hub robot list
   nocker hub robot create NAME --access REPOSITORY:ACTIONS [--access …] [--expires 30d|DATE]
                                [--description TEXT]
@@ -53,6 +65,7 @@ Examples:
   nocker hub namespace member add team alice developer
   nocker hub policy set team --env production --mode enforce --key release.pub --key ci=cosign.pub --required 2
   nocker hub policy set team --mode enforce --root fulcio=ca.pem --identity https://token.actions.githubusercontent.com='https://github\\.com/team/.+'
+  nocker hub vulnerability-policy set team --mode enforce --severity high --allow CVE-2024-3094@30d='not in our build'
   nocker hub robot create ci --access 'team/*:pull,push' --expires 90d
   nocker hub audit --repository team/app --since 24h --json
 `;
