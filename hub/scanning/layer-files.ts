@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { compressionOf, decompressor, MAGIC_LENGTH } from '../oci/compression.ts';
 import { readTar, type TarReadEntry } from '../oci/tar-reader.ts';
 import { EXTRACTORS } from './analysers/index.ts';
@@ -183,7 +184,9 @@ async function* uncompressed(source: AsyncIterable<Uint8Array>, hash: ReturnType
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   };
   // pipeline, not pipe: when the reader stops early, the source is destroyed too (its file or socket closed).
-  const stream = pipeline(Readable.from(rest()), decompressor(compressionOf(first)), () => undefined);
+  const compression = compressionOf(first);
+  // Larger output chunks than zlib's 16 KiB: far fewer round trips to the thread pool (about 1.5x faster).
+  const stream = pipeline(Readable.from(rest()), compression === 'gzip' ? createGunzip({ chunkSize: 256 * 1024 }) : decompressor(compression), () => undefined);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     hash.update(chunk);
     count(chunk.length);
