@@ -13,6 +13,7 @@ import { failureText } from './io.ts';
 import { keyCommand } from './key.ts';
 import { attestCommand, signCommand } from './sign.ts';
 import { verifyCommand } from './verify.ts';
+import { depsCommand } from './deps.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -41,6 +42,9 @@ Usage:
   nocker attest REF --predicate FILE --type URI --key KEY
                                         sign a statement (SBOM, provenance…) about an image
   nocker verify REF --key PUB           check an image's signatures (nocker's and cosign's)
+  nocker deps REF [--dependents] [--tree] [--rebuild-plan]
+                                        what an image is built on, what is built on it, and
+                                        what to rebuild when a base moves or needs fixes
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -84,6 +88,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sign: signCommand,
   attest: attestCommand,
   verify: verifyCommand,
+  deps: depsCommand,
   ls: lsCommand,
   tag: tagCommand,
   run: runCommand,

@@ -24,7 +24,7 @@ export interface TestLayer {
  * const plain = testLayer('os'); const packed = testLayer('os', { gzip: true }); // plain.diffId === packed.diffId
  */
 export function testLayer(name: string, options: { gzip?: boolean } = {}): TestLayer {
-  const content = Buffer.from(`content of layer ${name}\n`);
+  const content = `content of layer ${name}\n`;
   const tar = rawTar([{ path: `layers/${name}.txt`, content }]);
   const bytes = options.gzip ? gzipSync(tar, { level: 9 }) : tar;
   const mediaType = options.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
