@@ -14,6 +14,7 @@ import { keyCommand } from './key.ts';
 import { attestCommand, signCommand } from './sign.ts';
 import { verifyCommand } from './verify.ts';
 import { depsCommand } from './deps.ts';
+import { scanCommand } from './scan.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -45,6 +46,8 @@ Usage:
   nocker deps REF [--dependents] [--tree] [--rebuild-plan]
                                         what an image is built on, what is built on it, and
                                         what to rebuild when a base moves or needs fixes
+  nocker scan REF [--fail-on high] [--json]
+                                        show the vulnerabilities the Hub found in an image
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -89,6 +92,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   attest: attestCommand,
   verify: verifyCommand,
   deps: depsCommand,
+  scan: scanCommand,
   ls: lsCommand,
   tag: tagCommand,
   run: runCommand,

@@ -3,48 +3,8 @@ import { startTestHub, TEST_ADMIN, type TestHub } from '../../conformance/harnes
 import { HubClient } from '../client/client.ts';
 import { fetchScanReport } from '../client/scans.ts';
 import type { Database } from '../db/open.ts';
-import type { RawEntry } from '../oci/testing-archives.ts';
 import { hasScanJob } from './queue.ts';
-import { insertRecord, pushIndex, pushLayers, waitForScan } from './testing.ts';
-
-const DPKG_STATUS = `Package: libfoo1
-Status: install ok installed
-Version: 1.2-3+b1
-Source: foo (1.2-3)
-Architecture: amd64
-
-Package: bar
-Status: install ok installed
-Version: 2.0-1
-Architecture: amd64
-`;
-
-/** A Debian 12 image: dpkg packages (one a binNMU), npm and Python packages; a later layer hides left-pad. */
-const DEBIAN_LAYERS: RawEntry[][] = [
-  [
-    { path: 'etc/os-release', type: '2', linkname: '../usr/lib/os-release' },
-    { path: 'usr/lib/os-release', content: 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n' },
-    { path: 'var/lib/dpkg/status', content: DPKG_STATUS },
-    { path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' },
-    { path: 'app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.0.0"}' },
-    { path: 'usr/lib/python3/dist-packages/Requests-2.0.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: Requests\nVersion: 2.0.0\n' },
-  ],
-  [{ path: 'app/node_modules/.wh.left-pad' }],
-];
-
-const ALPINE_LAYERS: RawEntry[][] = [
-  [
-    { path: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.19.1\n' },
-    { path: 'lib/apk/db/installed', content: 'P:libcrypto3\nV:3.1.4-r1\no:openssl\n\nP:musl\nV:1.2.4-r2\no:musl\n\n' },
-  ],
-];
-
-const UBUNTU_LAYERS: RawEntry[][] = [
-  [
-    { path: 'etc/os-release', content: 'ID=ubuntu\nVERSION_ID="22.04"\n' },
-    { path: 'var/lib/dpkg/status', content: 'Package: libbaz0\nStatus: install ok installed\nVersion: 1.0-1ubuntu1\nSource: baz\nArchitecture: amd64\n' },
-  ],
-];
+import { ALPINE_LAYERS, DEBIAN_LAYERS, insertRecord, insertSampleRecords, pushIndex, pushLayers, UBUNTU_LAYERS, waitForScan } from './testing.ts';
 
 describe('scan service', () => {
   let hub: TestHub;
@@ -55,19 +15,7 @@ describe('scan service', () => {
     hub = await startTestHub();
     db = hub.scans.db;
     client = new HubClient({ url: hub.url, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
-    await insertRecord(db, 'DEBIAN-CVE-2099-0001', 'high', [{ ecosystem: 'Debian:12', name: 'foo', fixed: '1.2-4' }], { aliases: ['CVE-2099-0001'] });
-    // Advisories name source packages: a record about the binary package's name matches nothing.
-    await insertRecord(db, 'DEBIAN-CVE-2099-0002', 'critical', [{ ecosystem: 'Debian:12', name: 'libfoo1' }]);
-    // Another release of Debian.
-    await insertRecord(db, 'DEBIAN-CVE-2099-0003', 'critical', [{ ecosystem: 'Debian:11', name: 'foo' }]);
-    // Fixed in the very version installed.
-    await insertRecord(db, 'DEBIAN-CVE-2099-0004', 'low', [{ ecosystem: 'Debian:12', name: 'foo', fixed: '1.2-3' }]);
-    await insertRecord(db, 'GHSA-lodash', 'critical', [{ ecosystem: 'npm', name: 'lodash', fixed: '4.17.21' }]);
-    await insertRecord(db, 'GHSA-lodash-withdrawn', 'critical', [{ ecosystem: 'npm', name: 'lodash' }], { withdrawn: true });
-    await insertRecord(db, 'GHSA-left-pad', 'critical', [{ ecosystem: 'npm', name: 'left-pad' }]);
-    await insertRecord(db, 'PYSEC-2099-1', 'medium', [{ ecosystem: 'PyPI', name: 'requests', fixed: '2.31.0' }]);
-    await insertRecord(db, 'ALPINE-CVE-2099-0005', 'high', [{ ecosystem: 'Alpine:v3.19', name: 'openssl', fixed: '3.1.4-r3' }]);
-    await insertRecord(db, 'UBUNTU-CVE-2099-0006', 'medium', [{ ecosystem: 'Ubuntu:22.04:LTS', name: 'baz', fixed: '1.0-2' }]);
+    await insertSampleRecords(db);
   });
   afterAll(async () => {
     await hub?.destroy();
