@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
 import { rawTar, type RawEntry, ustarHeader, zstdStored } from '../oci/testing-archives.ts';
 import { testElf, testGoBuildInfo } from './binary/testing-elf.ts';
-import { DEFAULT_SCAN_LIMITS, type FileExtractor, HostileLayerError, type LayerSource, readImageFiles } from './layer-files.ts';
+import { DEFAULT_SCAN_LIMITS, fileLayer, type FileExtractor, HostileLayerError, type LayerSource, readImageFiles } from './layer-files.ts';
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -121,6 +121,7 @@ describe('readImageFiles', () => {
       expect([...image.files.keys()].sort()).toEqual(['usr/bin/go-app#go-buildinfo', 'usr/bin/hard#go-buildinfo', 'usr/bin/rust-app#cargo-auditable']);
       expect(image.files.get('usr/bin/go-app#go-buildinfo')).toEqual({ data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n'), layer: 0, extractedFrom: 'usr/bin/go-app' });
       expect(image.files.get('usr/bin/hard#go-buildinfo')).toMatchObject({ layer: 1, extractedFrom: 'usr/bin/hard' });
+      expect([fileLayer(image.files, 'usr/bin/hard'), fileLayer(image.files, 'usr/bin/rust-app'), fileLayer(image.files, 'usr/bin/script')]).toEqual([1, 0, undefined]);
     });
 
     it('reads each file once for all extractors that want it, skips files whose magic differs or are over the limit', async () => {

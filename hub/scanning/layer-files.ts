@@ -90,6 +90,21 @@ export interface ImageFiles {
   links: Map<string, KeptLink>;
 }
 
+/**
+ * The index of the layer that last wrote the file at `path`: kept whole, or known by an
+ * extract taken from it (a package found in a Go binary names the binary, whose build info is
+ * kept as `<path>#go-buildinfo`).
+ *
+ * @example
+ * fileLayer(image.files, 'usr/local/bin/app'); // 2, from 'usr/local/bin/app#go-buildinfo'
+ */
+export function fileLayer(files: ReadonlyMap<string, KeptFile>, path: string): number | undefined {
+  const kept = files.get(path);
+  if (kept) return kept.layer;
+  for (const [key, file] of files) if (file.extractedFrom === path && key.startsWith(`${path}#`)) return file.layer;
+  return undefined;
+}
+
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 

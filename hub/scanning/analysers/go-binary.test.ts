@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testElf, testGoBuildInfo } from '../binary/testing-elf.ts';
 import { goBinaryAnalyser, goBuildInfoExtractor } from './go-binary.ts';
+import { analyseFiles, isScannedPath } from './index.ts';
 
 const MODINFO = [
   'path\texample.com/app/cmd/app',
@@ -25,6 +26,15 @@ describe('goBinaryAnalyser', () => {
       { type: 'golang', name: 'example.com/app', version: 'v1.2.3', path: 'usr/bin/app' },
       { type: 'golang', name: 'github.com/spf13/cobra', version: 'v1.7.0', path: 'usr/bin/app' },
       { type: 'golang', name: 'github.com/fork/net', version: 'v0.17.0', path: 'usr/bin/app' },
+      { type: 'golang', name: 'stdlib', version: '1.21.3', path: 'usr/bin/app' },
+    ]);
+  });
+
+  it('is run by analyseFiles over the extracts a scan kept', () => {
+    const blob = testGoBuildInfo('go1.21.3', 'path\tx/cmd\nmod\tx\tv0.1.0\t\n');
+    expect(isScannedPath('usr/bin/app#go-buildinfo')).toBe(true);
+    expect(analyseFiles(new Map([['usr/bin/app#go-buildinfo', blob]]))).toEqual([
+      { type: 'golang', name: 'x', version: 'v0.1.0', path: 'usr/bin/app' },
       { type: 'golang', name: 'stdlib', version: '1.21.3', path: 'usr/bin/app' },
     ]);
   });
