@@ -139,7 +139,7 @@ describe('readImageFiles', () => {
         [binaryLayer([{ path: 'bin/a', data: Buffer.from('MAGIC and more') }, { path: 'bin/b', data: Buffer.from('other') }, { path: 'bin/big', data: Buffer.alloc(5000) }, { path: 'bin/empty' }])],
         () => false,
         { ...DEFAULT_SCAN_LIMITS, maxFileBytes: 4096 },
-        [sized('any'), sized('magic', Buffer.from('MAGIC'))],
+        [sized('any'), sized('magic', Buffer.from('MAGIC')), { name: 'throws', wants: () => true, extract: () => { throw new Error('odd file'); } }],
       );
       expect(seen).toEqual(['any:bin/a', 'magic:bin/a', 'any:bin/b', 'any:bin/empty']);
       expect(Object.fromEntries([...image.files].map(([path, file]) => [path, file.data.toString()]))).toEqual({ 'bin/a#any': '14', 'bin/a#magic': '14', 'bin/b#any': '5', 'bin/empty#any': '0' });

@@ -155,7 +155,13 @@ async function extractsOf(entry: TarReadEntry, path: string, extractors: readonl
   }
   for (const extractor of matching) {
     if (extractor.magic && filled < extractor.magic.length) continue;
-    const extract = extractor.extract(data, path);
+    let extract: Buffer | undefined;
+    try {
+      extract = extractor.extract(data, path);
+    } catch {
+      // One odd file must not fail the scan of the whole image: it just yields nothing.
+      continue;
+    }
     if (extract) extracts.set(`${path}#${extractor.name}`, extract);
   }
   return extracts;
