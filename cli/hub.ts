@@ -6,7 +6,8 @@ import { runGarbageCollection } from '../hub/gc-runner.ts';
 import { formatGcReport, parseDuration } from '../hub/registry/gc.ts';
 import { HUB_ADMIN_HELP } from './admin/help.ts';
 import { ADMIN_GROUPS, hubAdminCommand, type AdminGroup } from './hub-admin.ts';
-import { parseOrUsage } from './io.ts';
+import { vulndbCommand } from './admin/vulndb.ts';
+import { parseOrUsage, processIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 export const HUB_HELP = `Usage:
@@ -48,6 +49,8 @@ export async function hubCommand(argv: string[]): Promise<number> {
       return serve(rest);
     case 'gc':
       return gc(rest);
+    case 'vulndb':
+      return vulndbCommand(rest, processIO());
     case undefined:
     case '--help':
     case '-h':

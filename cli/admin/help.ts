@@ -60,6 +60,14 @@ export const HUB_ADMIN_HELP = `Managing a running Hub, as the account "nocker lo
                    [--limit N] [--before CURSOR]
       The audit log, newest first (administrators only).
 
+  nocker hub vulndb import PATH
+      Load OSV vulnerability records into the Hub's offline database (administrators only).
+      PATH is a directory (every *.json below it), one .json file, or a .zip such as OSV's
+      per-ecosystem all.zip. A stored record is replaced only by a copy modified later; the
+      images whose packages the changed records name are matched again.
+  nocker hub vulndb status
+      The database's version, its records per ecosystem and the last import.
+
 Examples:
   nocker hub namespace create team --public
   nocker hub namespace member add team alice developer
@@ -68,4 +76,5 @@ Examples:
   nocker hub vulnerability-policy set team --mode enforce --severity high --allow CVE-2024-3094@30d='not in our build'
   nocker hub robot create ci --access 'team/*:pull,push' --expires 90d
   nocker hub audit --repository team/app --since 24h --json
+  nocker hub vulndb import ~/osv/Debian/all.zip
 `;
