@@ -15,6 +15,7 @@ import { attestCommand, signCommand } from './sign.ts';
 import { verifyCommand } from './verify.ts';
 import { depsCommand } from './deps.ts';
 import { scanCommand } from './scan.ts';
+import { sbomCommand } from './sbom.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { lsCommand } from './ls.ts';
 import { pullCommand } from './pull.ts';
@@ -48,6 +49,8 @@ Usage:
                                         what to rebuild when a base moves or needs fixes
   nocker scan REF [--fail-on high] [--json]
                                         show the vulnerabilities the Hub found in an image
+  nocker sbom REF [--format cyclonedx|spdx] [-o FILE]
+                                        print the SBOM the Hub made when it scanned an image
   nocker hub user|namespace|robot|token|audit …
                                         manage the Hub's accounts, namespaces, robot accounts,
                                         tokens; read its audit log
@@ -93,6 +96,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   verify: verifyCommand,
   deps: depsCommand,
   scan: scanCommand,
+  sbom: sbomCommand,
   ls: lsCommand,
   tag: tagCommand,
   run: runCommand,
