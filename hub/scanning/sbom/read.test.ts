@@ -52,9 +52,16 @@ afterAll(async () => {
 
 describe('packageFromPurl', () => {
   it('names packages as the analysers do, and skips types the scanner does not match', () => {
-    expect(packageFromPurl('pkg:npm/%40types/node@20.11.5', 'sbom:x')).toEqual({ type: 'npm', name: '@types/node', version: '20.11.5', path: 'sbom:x', purl: 'pkg:npm/%40types/node@20.11.5' });
+    expect(packageFromPurl('pkg:npm/%40types/node@20.11.5', 'sbom:x')).toEqual({ type: 'npm', name: '@types/node', version: '20.11.5', path: 'sbom:x', purl: 'pkg:npm/%40types/node@20.11.5', ecosystem: 'npm' });
     expect(packageFromPurl('pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1', 'p')).toMatchObject({ type: 'maven', name: 'org.apache.logging.log4j:log4j-core' });
     expect(packageFromPurl('pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&upstream=musl', 'p')).toMatchObject({ name: 'musl', arch: 'x86_64', sourceName: 'musl' });
+    // The ecosystem as a scan sets it, the release from the distro qualifier.
+    expect(packageFromPurl('pkg:apk/alpine/musl@1.2.4-r2?distro=alpine-3.19.1', 'p')?.ecosystem).toBe('Alpine:v3.19');
+    expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2?distro=debian-12.4', 'p')?.ecosystem).toBe('Debian:12');
+    expect(packageFromPurl('pkg:deb/ubuntu/zlib1g@1.2?distro=ubuntu-22.04', 'p')?.ecosystem).toBe('Ubuntu:22.04');
+    // Without a release OSV cannot tell which advisories apply: listed, never matched.
+    expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2?distro=debian-bookworm', 'p')?.ecosystem).toBeUndefined();
+    expect(packageFromPurl('pkg:deb/debian/zlib1g@1.2', 'p')?.ecosystem).toBeUndefined();
     expect(packageFromPurl('pkg:pypi/django@4.2', 'p')).toMatchObject({ type: 'pypi', name: 'django' });
     expect(packageFromPurl('pkg:docker/library/alpine@3.19', 'p')).toBeUndefined();
     expect(packageFromPurl('pkg:npm/unversioned', 'p')).toBeUndefined();
@@ -64,7 +71,7 @@ describe('packageFromPurl', () => {
   it('reads CycloneDX and SPDX documents and refuses others', () => {
     expect(packagesFromSbom(buildBom, 'sbom:x').map((p) => p.name)).toEqual(['left-pad', 'zlib1g', 'github.com/sirupsen/logrus']);
     const spdx = { spdxVersion: 'SPDX-2.3', packages: [{ name: 'rack', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:gem/rack@2.2.8' }] }] };
-    expect(packagesFromSbom(spdx, 'sbom:y')).toEqual([{ type: 'gem', name: 'rack', version: '2.2.8', path: 'sbom:y', purl: 'pkg:gem/rack@2.2.8' }]);
+    expect(packagesFromSbom(spdx, 'sbom:y')).toEqual([{ type: 'gem', name: 'rack', version: '2.2.8', path: 'sbom:y', purl: 'pkg:gem/rack@2.2.8', ecosystem: 'RubyGems' }]);
     expect(() => packagesFromSbom({ hello: 1 }, 'p')).toThrow('neither CycloneDX');
   });
 });
@@ -118,7 +125,7 @@ describe('packagesFromAttachedSboms', () => {
     const warnings: string[] = [];
     const warn = (w: { reason: string }) => void warnings.push(w.reason);
     const direct = await packagesFromIndexAttestations(hub.registry, 'team/multi', indexDigest, amd64.digest, { warn });
-    expect(direct).toEqual([{ type: 'pypi', name: 'django', version: '4.2.1', path: `sbom:${attestation.digest}`, purl: 'pkg:pypi/django@4.2.1' }]);
+    expect(direct).toEqual([{ type: 'pypi', name: 'django', version: '4.2.1', path: `sbom:${attestation.digest}`, purl: 'pkg:pypi/django@4.2.1', ecosystem: 'PyPI' }]);
     // Found from the image alone through the indexes listing it; without the database, not.
     expect(await packagesFromAttachedSboms(hub.registry, 'team/multi', amd64.digest, { db: hub.db, warn })).toEqual(direct);
     expect(await packagesFromAttachedSboms(hub.registry, 'team/multi', amd64.digest, { warn })).toEqual([]);

@@ -11,7 +11,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/open.ts';
 import { manifestReferences, manifests, repositories } from '../../db/schema.ts';
 import type { Registry } from '../../registry/registry.ts';
-import type { PackageType } from '../analysers/types.ts';
+import type { OsInfo, PackageType } from '../analysers/types.ts';
+import { osvEcosystem } from '../ecosystem.ts';
 import type { ScannedPackage } from '../types.ts';
 import {
   ATTESTATION_MANIFEST,
@@ -24,7 +25,7 @@ import {
   SBOM_PREDICATE_TYPES,
   SbomMediaType,
 } from './media-types.ts';
-import { parsePurl } from './purl-parse.ts';
+import { parsePurl, type ParsedPurl } from './purl-parse.ts';
 
 /** The most bytes read of one SBOM document or statement. */
 export const MAX_SBOM_BYTES = 32 * 1024 * 1024;
@@ -54,23 +55,44 @@ function defaultWarn(warning: { msg: string; repository: string; digest: string;
 }
 
 /**
+ * The distribution a distribution package's purl names: its namespace, and the release from its
+ * `distro` qualifier (`debian-12`, `alpine-3.19.1`, or a codename such as `debian-bookworm`).
+ */
+function distroOf(namespace: string | undefined, distro: string | undefined): OsInfo | undefined {
+  const dash = distro?.lastIndexOf('-') ?? -1;
+  const id = (distro && dash > 0 ? distro.slice(0, dash) : namespace)?.toLowerCase();
+  if (!id) return undefined;
+  const release = distro && dash > 0 ? distro.slice(dash + 1) : undefined;
+  if (!release) return { id };
+  return /^\d/.test(release) ? { id, versionId: release } : { id, versionCodename: release };
+}
+
+/**
  * The package a purl names, when it is of a type the scanner matches (deb, apk, npm, pypi, gem,
  * cargo, golang, maven) and has a version. Names are put back as the analysers write them:
  * `@scope/name` for npm, the module path for Go, `groupId:artifactId` for Maven; a distribution
- * package's source comes from its `upstream` qualifier.
+ * package's source comes from its `upstream` qualifier. The OSV ecosystem is set as for the
+ * packages a scan finds, a distribution package's release taken from its `distro` qualifier.
  *
  * @example
  * packageFromPurl('pkg:npm/%40types/node@20.11.5', 'sbom:sha256:…');
- * // { type: 'npm', name: '@types/node', version: '20.11.5', path: 'sbom:sha256:…', purl: 'pkg:npm/%40types/node@20.11.5' }
+ * // { type: 'npm', name: '@types/node', version: '20.11.5', path: 'sbom:sha256:…', purl: 'pkg:npm/%40types/node@20.11.5', ecosystem: 'npm' }
  */
 export function packageFromPurl(purl: string, path: string): ScannedPackage | undefined {
-  let parsed;
+  let parsed: ParsedPurl;
   try {
     parsed = parsePurl(purl);
   } catch {
     return undefined;
   }
-  const { type, namespace, name, version, qualifiers } = parsed;
+  const pkg = installedFromPurl(parsed, purl, path);
+  if (!pkg) return undefined;
+  const os = pkg.type === 'deb' || pkg.type === 'apk' ? distroOf(parsed.namespace, parsed.qualifiers.distro) : undefined;
+  const ecosystem = osvEcosystem(pkg, os);
+  return ecosystem ? { ...pkg, ecosystem } : pkg;
+}
+
+function installedFromPurl({ type, namespace, name, version, qualifiers }: ParsedPurl, purl: string, path: string): ScannedPackage | undefined {
   if (!PACKAGE_TYPES.has(type) || !version) return undefined;
   const packageType = type as PackageType;
   const base = { type: packageType, version, path, purl };
