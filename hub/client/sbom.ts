@@ -9,7 +9,12 @@ import type { HubClient } from './client.ts';
 import { fetchBlobBytes, fetchManifest } from './pull.ts';
 import { listReferrers, type Referrer } from './referrers.ts';
 
-/** An SBOM as fetched: the referrer manifest that carries it and the document's exact bytes. */
+/**
+ * An SBOM as fetched: the referrer manifest that carries it and the document's exact bytes.
+ *
+ * @example
+ * const sbom: FetchedSbom | undefined = await fetchSbom(client, 'team/app', digest, 'spdx');
+ */
 export interface FetchedSbom {
   referrer: Referrer;
   /** The layer holding the document. */

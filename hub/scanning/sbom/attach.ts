@@ -19,7 +19,12 @@ import { spdxDocument } from './spdx.ts';
 const TITLE_ANNOTATION = 'org.opencontainers.image.title';
 const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 
-/** The digests of the referrer manifests that carry an image's SBOMs. */
+/**
+ * The digests of the referrer manifests that carry an image's SBOMs.
+ *
+ * @example
+ * const { cyclonedx }: AttachedSboms = await attachSboms(registry, image);
+ */
 export interface AttachedSboms {
   cyclonedx: string;
   spdx: string;

@@ -15,7 +15,12 @@ export const SbomMediaType = {
   Spdx: 'application/spdx+json',
 } as const;
 
-/** `cyclonedx` or `spdx`: how people name the formats (`nocker sbom --format`). */
+/**
+ * `cyclonedx` or `spdx`: how people name the formats (`nocker sbom --format`).
+ *
+ * @example
+ * const format: SbomFormat = 'spdx';
+ */
 export type SbomFormat = 'cyclonedx' | 'spdx';
 
 /**

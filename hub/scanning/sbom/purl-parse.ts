@@ -4,7 +4,12 @@
  * scanner matches against vulnerability databases.
  */
 
-/** A package URL's parts, percent-decoded. */
+/**
+ * A package URL's parts, percent-decoded.
+ *
+ * @example
+ * const { type, namespace, name }: ParsedPurl = parsePurl('pkg:npm/%40types/node@20.11.5'); // 'npm', '@types', 'node'
+ */
 export interface ParsedPurl {
   /** Lowercase, as the purl spec makes it. */
   type: string;

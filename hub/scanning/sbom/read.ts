@@ -35,6 +35,12 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const SBOM_TYPES: ReadonlySet<string> = new Set([SbomMediaType.CycloneDx, SbomMediaType.Spdx]);
 const PACKAGE_TYPES: ReadonlySet<string> = new Set<PackageType>(['deb', 'apk', 'npm', 'pypi', 'gem', 'cargo', 'golang', 'maven']);
 
+/**
+ * How {@link packagesFromAttachedSboms} reads.
+ *
+ * @example
+ * const options: SbomReadOptions = { db, maxBytes: 8 * 1024 * 1024, warn: (w) => log.warn(w) };
+ */
 export interface SbomReadOptions {
   /** With the database, SBOM attestations in the indexes of the repository that list the image are read too. */
   db?: Database;

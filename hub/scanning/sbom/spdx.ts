@@ -17,7 +17,13 @@ export const SPDX_NAMESPACE_BASE = 'https://spdx.nocker.dev/sbom';
 /** The image package's SPDX identifier. */
 export const IMAGE_SPDXID = 'SPDXRef-Image';
 
-/** An SPDX 2.3 package, the members the Hub writes. */
+/**
+ * An SPDX 2.3 package, the members the Hub writes.
+ *
+ * @example
+ * const doc = JSON.parse(spdxDocument(image)) as SpdxDocument;
+ * const purls = doc.packages.flatMap((p: SpdxPackage) => p.externalRefs ?? []).map((r) => r.referenceLocator);
+ */
 export interface SpdxPackage {
   SPDXID: string;
   name: string;
@@ -32,7 +38,12 @@ export interface SpdxPackage {
   externalRefs?: { referenceCategory: string; referenceType: string; referenceLocator: string }[];
 }
 
-/** An SPDX 2.3 JSON document, the members the Hub writes. */
+/**
+ * An SPDX 2.3 JSON document, the members the Hub writes.
+ *
+ * @example
+ * const { documentNamespace } = JSON.parse(spdxDocument(image)) as SpdxDocument;
+ */
 export interface SpdxDocument {
   spdxVersion: 'SPDX-2.3';
   dataLicense: 'CC0-1.0';

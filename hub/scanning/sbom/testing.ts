@@ -16,7 +16,12 @@ import type { ScannedImage } from '../types.ts';
 
 const digest = 'sha256:0d3d6a7b5c1f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291817161514131211';
 
-/** A small Debian image with one npm module found twice, and one with a licence that is no SPDX ID. */
+/**
+ * A small Debian image with one npm module found twice, and one with a licence that is no SPDX ID.
+ *
+ * @example
+ * const json = await cycloneDxDocument({ ...sampleImage, digest: pushed.digest });
+ */
 export const sampleImage: ScannedImage = {
   repository: 'team/app',
   digest,
@@ -43,7 +48,14 @@ export const sampleImage: ScannedImage = {
 };
 
 
-/** A Hub for SBOM tests: its address, and its registry and database as the Hub's features see them. */
+/**
+ * A Hub for SBOM tests: its address, and its registry and database as the Hub's features see them.
+ *
+ * @example
+ * const hub: SbomTestHub = await startSbomTestHub();
+ * await attachSboms(hub.registry, image);
+ * await hub.destroy();
+ */
 export interface SbomTestHub {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -59,6 +71,10 @@ export interface SbomTestHub {
 /**
  * Starts a Hub on fresh test backends (those `createTestEnvironment` picks) on a free loopback
  * port, keeping hold of its registry: `startTestHub` hides it, and the SBOM functions take one.
+ *
+ * @example
+ * const hub = await startSbomTestHub();
+ * const image = await pushSampleImage(hub.admin(), 'team/app', 'v1');
  */
 export async function startSbomTestHub(): Promise<SbomTestHub> {
   const environment = await createTestEnvironment();
