@@ -98,7 +98,8 @@ describe('readImageFiles', () => {
         for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
       })() };
     }
-    const goBinary = testElf({ sections: [{ name: '.text', data: Buffer.alloc(5000, 0x90) }, { name: '.go.buildinfo', data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n') }] });
+    // The build info at a 16-byte boundary (64 + 5008), as the Go linker places it.
+    const goBinary = testElf({ sections: [{ name: '.text', data: Buffer.alloc(5008, 0x90) }, { name: '.go.buildinfo', data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n') }] });
     const rustBinary = testElf({ sections: [{ name: '.dep-v0', data: deflateSync('{"packages":[{"name":"serde","version":"1.0.0","source":"crates.io"}]}') }] });
 
     it('keeps the default extracts of executables by synthetic path, with their layer, and nothing of other files', async () => {
@@ -122,6 +123,16 @@ describe('readImageFiles', () => {
       expect(image.files.get('usr/bin/go-app#go-buildinfo')).toEqual({ data: testGoBuildInfo('go1.21.3', 'path\tx/cmd\n'), layer: 0, extractedFrom: 'usr/bin/go-app' });
       expect(image.files.get('usr/bin/hard#go-buildinfo')).toMatchObject({ layer: 1, extractedFrom: 'usr/bin/hard' });
       expect([fileLayer(image.files, 'usr/bin/hard'), fileLayer(image.files, 'usr/bin/rust-app'), fileLayer(image.files, 'usr/bin/script')]).toEqual([1, 0, undefined]);
+    });
+
+    it('streams a file over maxBufferedBytes through the extractors that can scan, and no others', async () => {
+      const image = await readImageFiles(
+        [binaryLayer([{ path: 'usr/bin/go-app', mode: 0o755, data: goBinary }, { path: 'usr/bin/rust-app', mode: 0o755, data: rustBinary }])],
+        wanted,
+        { ...DEFAULT_SCAN_LIMITS, maxBufferedBytes: 100 },
+      );
+      expect([...image.files.keys()]).toEqual(['usr/bin/go-app#go-buildinfo']);
+      expect(image.files.get('usr/bin/go-app#go-buildinfo')?.data.equals(testGoBuildInfo('go1.21.3', 'path\tx/cmd\n'))).toBe(true);
     });
 
     it('reads each file once for all extractors that want it, skips files whose magic differs or are over the limit', async () => {

@@ -29,9 +29,14 @@ export interface ScanLimits {
   maxFileBytes: number;
   /** Uncompressed bytes of all layers together. */
   maxTotalBytes: number;
+  /**
+   * Bytes of a file read whole for extractors; larger ones are only streamed through the
+   * extractors that can scan (see {@link FileExtractor.scanner}). At most `maxFileBytes`.
+   */
+  maxBufferedBytes?: number;
 }
 
-export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxEntries: 1_000_000, maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 32 * 1024 ** 3 };
+export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxEntries: 1_000_000, maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 32 * 1024 ** 3, maxBufferedBytes: 64 * 1024 * 1024 };
 
 /** A layer that cannot be scanned safely, or that is not what the image says it is. */
 export class HostileLayerError extends Error {
@@ -74,6 +79,11 @@ export interface FileExtractor {
   wants(path: string, header: { mode: number; size: number }): boolean;
   /** The extract to keep, a copy (not a view of `data`, which is reused), or `undefined`. */
   extract(data: Buffer, path: string): Buffer | undefined;
+  /**
+   * For a file too large to read whole: something fed its bytes in order (views, reused after
+   * the call) that keeps only what it needs, and gives the extract at the end.
+   */
+  scanner?(path: string, size: number): { push(chunk: Buffer): void; finish(): Buffer | undefined };
 }
 
 /** A symbolic link: its target as stored and the index of the layer that wrote it. */
@@ -128,6 +138,28 @@ function parentOf(path: string): string {
 
 function isUnder(path: string, directory: string): boolean {
   return directory === '' || path === directory || path.startsWith(`${directory}/`);
+}
+
+/** Streams the file `entry` through the scanners of `extractors`; their extracts by synthetic path. */
+async function scannedExtractsOf(entry: TarReadEntry, path: string, extractors: readonly FileExtractor[]): Promise<Map<string, Buffer>> {
+  const extracts = new Map<string, Buffer>();
+  const scanners = extractors.flatMap((extractor) => (extractor.scanner ? [{ extractor, scanner: extractor.scanner(path, entry.size) }] : []));
+  let head = Buffer.alloc(0);
+  let matching = scanners;
+  for await (const chunk of entry.content) {
+    if (head.length < MAX_MAGIC) {
+      head = Buffer.concat([head, chunk.subarray(0, MAX_MAGIC)]);
+      matching = matching.filter(({ extractor }) => !extractor.magic || head.length < extractor.magic.length || head.subarray(0, extractor.magic.length).equals(extractor.magic));
+      if (matching.length === 0) return extracts;
+    }
+    for (const { scanner } of matching) scanner.push(chunk);
+  }
+  for (const { extractor, scanner } of matching) {
+    if (extractor.magic && head.length < extractor.magic.length) continue;
+    const extract = scanner.finish();
+    if (extract) extracts.set(`${path}#${extractor.name}`, extract);
+  }
+  return extracts;
 }
 
 /** The largest number of head bytes an extractor's magic can ask for. */
@@ -218,8 +250,9 @@ async function* uncompressed(source: AsyncIterable<Uint8Array>, hash: ReturnType
 /**
  * Reads `layers` in order and returns the wanted files of the resulting file system, with all
  * symbolic links, and the extracts `extractors` took from regular files (by default those of
- * the analysers: Go build info and cargo-auditable dependency lists of ELF executables). Files
- * over `limits.maxFileBytes` are not offered to extractors. Throws a {@link HostileLayerError}
+ * the analysers: Go build info and cargo-auditable dependency lists of ELF executables, Java
+ * archives' libraries). A file over `limits.maxBufferedBytes` (or `maxFileBytes`) is never held:
+ * only extractors with a scanner see it, a chunk at a time. Throws a {@link HostileLayerError}
  * for a hostile layer, a layer over the limits, or one whose uncompressed digest is not its
  * diffID.
  *
@@ -287,11 +320,13 @@ export async function readImageFiles(
           const chunks: Buffer[] = [];
           for await (const chunk of entry.content) chunks.push(chunk);
           image.files.set(path, { data: Buffer.concat(chunks), layer: index });
-        } else if (entry.type === 'file' && entry.size <= limits.maxFileBytes) {
+        } else if (entry.type === 'file') {
           const header = { mode: entry.mode, size: entry.size };
           const interested = extractors.filter((extractor) => extractor.wants(path, header));
           if (interested.length === 0) continue;
-          for (const [extractPath, data] of await extractsOf(entry, path, interested, scratch)) image.files.set(extractPath, { data, layer: index, extractedFrom: path });
+          const whole = entry.size <= Math.min(limits.maxFileBytes, limits.maxBufferedBytes ?? limits.maxFileBytes);
+          const extracts = whole ? await extractsOf(entry, path, interested, scratch) : await scannedExtractsOf(entry, path, interested);
+          for (const [extractPath, data] of extracts) image.files.set(extractPath, { data, layer: index, extractedFrom: path });
         }
         // Devices, FIFOs and directories hold nothing an analyser reads.
       }

@@ -7,29 +7,27 @@
  * format that is not read: they list nothing.
  */
 import { ELF_MAGIC } from '../binary/elf.ts';
-import { type GoModule, goBuildInfoBlob, parseGoBuildInfo, stdlibVersion } from '../binary/go-buildinfo.ts';
+import { type GoModule, goBuildInfoBlob, GoBuildInfoScanner, parseGoBuildInfo, stdlibVersion } from '../binary/go-buildinfo.ts';
 import type { FileExtractor } from '../layer-files.ts';
 import type { Analyser, InstalledPackage } from './types.ts';
 
 /** The extract name, and so the suffix of the synthetic paths this analyser reads. */
 export const GO_BUILDINFO = 'go-buildinfo';
 const SUFFIX = `#${GO_BUILDINFO}`;
-/** The largest executable read for its build info. */
-export const MAX_EXECUTABLE_BYTES = 64 * 1024 * 1024;
-
 /**
  * Whether the tar header describes a file that could be an executable worth opening: a regular
- * file with an execute bit, not empty, not over {@link MAX_EXECUTABLE_BYTES}.
+ * file with an execute bit, not empty.
  *
  * @example
  * isExecutableCandidate({ mode: 0o755, size: 12_000_000 }); // true
  */
 export function isExecutableCandidate({ mode, size }: { mode: number; size: number }): boolean {
-  return (mode & 0o111) !== 0 && size > 0 && size <= MAX_EXECUTABLE_BYTES;
+  return (mode & 0o111) !== 0 && size > 0;
 }
 
 /**
- * Keeps the Go build info blob of ELF executables.
+ * Keeps the Go build info blob of ELF executables: read from its section when the scanner holds
+ * the binary whole, found by its magic as the bytes stream by when the binary is too large.
  *
  * @example
  * await readImageFiles(layers, isScannedPath, DEFAULT_SCAN_LIMITS, [goBuildInfoExtractor]);
@@ -39,6 +37,7 @@ export const goBuildInfoExtractor: FileExtractor = {
   magic: ELF_MAGIC,
   wants: (_path, header) => isExecutableCandidate(header),
   extract: (data) => goBuildInfoBlob(data),
+  scanner: () => new GoBuildInfoScanner(),
 };
 
 function packageOf(module: GoModule, path: string): InstalledPackage {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { goBuildInfoBlob, parseGoBuildInfo, stdlibVersion } from './go-buildinfo.ts';
+import { goBuildInfoBlob, GoBuildInfoScanner, parseGoBuildInfo, stdlibVersion } from './go-buildinfo.ts';
 import { testElf, testGoBuildInfo } from './testing-elf.ts';
 
 const MODINFO = [
@@ -69,5 +69,34 @@ describe('Go build info', () => {
   it.runIf(existsSync('/usr/bin/oras'))('reads a real Go binary built without module info', () => {
     const info = parseGoBuildInfo(goBuildInfoBlob(readFileSync('/usr/bin/oras')) as Buffer);
     expect(info).toMatchObject({ goVersion: expect.stringMatching(/^go1\.\d+/), path: 'oras.land/oras/cmd/oras' });
+  });
+});
+
+describe('GoBuildInfoScanner', () => {
+  function scan(data: Buffer, chunkSize: number): Buffer | undefined {
+    const scanner = new GoBuildInfoScanner();
+    for (let at = 0; at < data.length; at += chunkSize) {
+      // The scanner gets views of a buffer that is overwritten afterwards, as tar content is.
+      const chunk = Buffer.from(data.subarray(at, at + chunkSize));
+      scanner.push(chunk);
+      chunk.fill(0);
+    }
+    return scanner.finish();
+  }
+
+  it('finds the last aligned build info in any chunking, past stray copies of the magic', () => {
+    const info = testGoBuildInfo('go1.21.3', MODINFO);
+    const stray = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.alloc(18)]);
+    const binary = Buffer.concat([Buffer.alloc(3), stray, Buffer.alloc(13), stray, Buffer.alloc(16), info, Buffer.alloc(100)]);
+    expect(binary.indexOf(info) % 16).toBe(0);
+    for (const chunkSize of [1, 5, 13, 14, 16, 100, 4096]) expect(scan(binary, chunkSize)?.equals(info), `chunks of ${chunkSize}`).toBe(true);
+    // Cut short, the blob is not taken; with nothing after the magic, neither.
+    expect(scan(binary.subarray(0, binary.indexOf(info) + 40), 7)).toBeUndefined();
+    expect(scan(Buffer.alloc(10_000), 1000)).toBeUndefined();
+  });
+
+  it.runIf(existsSync('/usr/bin/cosign'))('streams a real binary to the same blob as reading it whole', () => {
+    const binary = readFileSync('/usr/bin/cosign');
+    expect(scan(binary, 256 * 1024)?.equals(goBuildInfoBlob(binary) as Buffer)).toBe(true);
   });
 });

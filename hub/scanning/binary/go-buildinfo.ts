@@ -149,3 +149,80 @@ export function stdlibVersion(goVersion: string): string | undefined {
   const [, major, minor, patch = '0', pre, preNumber] = match;
   return `${major}.${minor}.${patch}${pre ? `-${pre}.${preNumber}` : ''}`;
 }
+
+/** How much is captured after each candidate magic: far more than any real build info blob. */
+const CAPTURE_BYTES = 1024 * 1024;
+
+/**
+ * Finds the build info of a binary too large to hold, fed its bytes in order: every 16-byte
+ * aligned magic starts a capture of the next {@link CAPTURE_BYTES} (at most), and the last
+ * capture that reads as build info wins, since `.go.buildinfo` comes after the read-only data
+ * where a stray copy of the magic could be. Holds a few captures at most, never the binary.
+ *
+ * @example
+ * const scanner = new GoBuildInfoScanner();
+ * for await (const chunk of createReadStream('/usr/local/bin/terraform')) scanner.push(chunk);
+ * scanner.finish(); // the blob, as goBuildInfoBlob would return it
+ */
+export class GoBuildInfoScanner {
+  /** Bytes seen so far: the absolute offset of the next chunk. */
+  #offset = 0;
+  /** The last bytes of the previous chunk, for a magic split across chunks. */
+  #tail = Buffer.alloc(0);
+  #captures: { chunks: Buffer[]; length: number }[] = [];
+  #found: Buffer | undefined;
+
+  push(chunk: Buffer): void {
+    // Captures in progress take what they still need (a copy: the chunk may be reused).
+    for (const capture of this.#captures) {
+      const piece = chunk.subarray(0, CAPTURE_BYTES - capture.length);
+      capture.chunks.push(Buffer.from(piece));
+      capture.length += piece.length;
+    }
+    this.#settle(false);
+    const start = this.#offset - this.#tail.length;
+    const window = this.#tail.length ? Buffer.concat([this.#tail, chunk.subarray(0, GO_BUILDINFO_MAGIC.length - 1)]) : Buffer.alloc(0);
+    // A magic straddling the boundary, then magics wholly inside the chunk.
+    for (let at = window.indexOf(GO_BUILDINFO_MAGIC); at >= 0; at = window.indexOf(GO_BUILDINFO_MAGIC, at + 1)) {
+      if ((start + at) % 16 === 0) this.#begin(Buffer.concat([window.subarray(at), chunk.subarray(GO_BUILDINFO_MAGIC.length - 1)]));
+    }
+    for (let at = chunk.indexOf(GO_BUILDINFO_MAGIC); at >= 0; at = chunk.indexOf(GO_BUILDINFO_MAGIC, at + 1)) {
+      if ((this.#offset + at) % 16 === 0) this.#begin(chunk.subarray(at));
+    }
+    this.#offset += chunk.length;
+    const last = chunk.length >= GO_BUILDINFO_MAGIC.length - 1 ? chunk : Buffer.concat([this.#tail, chunk]);
+    this.#tail = Buffer.from(last.subarray(Math.max(0, last.length - (GO_BUILDINFO_MAGIC.length - 1))));
+  }
+
+  /** The build info blob found, or `undefined`. */
+  finish(): Buffer | undefined {
+    this.#settle(true);
+    return this.#found;
+  }
+
+  #begin(from: Buffer): void {
+    const piece = Buffer.from(from.subarray(0, CAPTURE_BYTES));
+    this.#captures.push({ chunks: [piece], length: piece.length });
+    this.#settle(false);
+  }
+
+  /** Reads the captures that are complete (or all, at the end); keeps the last valid one. */
+  #settle(end: boolean): void {
+    this.#captures = this.#captures.filter((capture) => {
+      const bytes = capture.chunks.length === 1 ? (capture.chunks[0] as Buffer) : Buffer.concat(capture.chunks);
+      capture.chunks = [bytes];
+      const blob = goBuildInfoBlob(bytes);
+      // Incomplete until the blob fits: keep capturing unless the window or the file is over.
+      if (!blob && !end && capture.length < CAPTURE_BYTES) return true;
+      if (blob && isPlausible(blob)) this.#found = blob;
+      return false;
+    });
+  }
+}
+
+/** Whether a blob found by a magic alone is really build info, not a stray copy of the magic. */
+function isPlausible(blob: Buffer): boolean {
+  const info = parseGoBuildInfo(blob);
+  if ('unsupported' in info) return !((blob[15] as number) & FLAG_INLINE) && (blob[14] === 4 || blob[14] === 8);
+  return /^(?:go\d|devel )/.test(info.goVersion);
+}
