@@ -11,7 +11,7 @@ import { eq } from 'drizzle-orm';
 
 // The graph: base B (2 layers) in library/base:1; C built on it by layers only, its layers
 // recompressed (team/app:v1); D naming B in its annotations (team/svc:v1); E built on C
-// (secret/web:v1), in a namespace the reader below may not pull.
+// (secret/web:v1), in a namespace the reader below may not pull; F built on E (team/late:v1).
 const os = testLayer('os');
 const runtime = testLayer('runtime');
 const [osGz, runtimeGz] = [testLayer('os', { gzip: true }), testLayer('runtime', { gzip: true })];
@@ -20,7 +20,7 @@ let hub: TestHub;
 let host: string;
 let admin: HubClient;
 let reader: HubClient;
-const images: Record<'b' | 'c' | 'd' | 'e', TestImage> = {} as Record<'b' | 'c' | 'd' | 'e', TestImage>;
+const images: Record<'b' | 'c' | 'd' | 'e' | 'f', TestImage> = {} as Record<'b' | 'c' | 'd' | 'e' | 'f', TestImage>;
 let referrer: string;
 
 const clientFor = (url: string, username: string, password: string) => new HubClient({ url, credentials: { username, password } });
@@ -44,6 +44,7 @@ beforeAll(async () => {
     'dev.nocker.dependencies': JSON.stringify([`${host}/team/model:v2@sha256:${'a'.repeat(64)}`, 'not a reference', 42]),
   });
   images.e = await pushTestImage(admin, 'secret/web', 'v1', [osGz, runtimeGz, testLayer('app'), testLayer('web')]);
+  images.f = await pushTestImage(admin, 'team/late', 'v1', [osGz, runtimeGz, testLayer('app'), testLayer('web'), testLayer('late')]);
   await pushPlatformIndex(admin, 'library/base', 'multi', [{ ...images.b, architecture: 'amd64' }]);
   referrer = await pushTestReferrer(admin, 'library/base', images.b);
 }, 60_000);
@@ -104,9 +105,19 @@ describe('what is built on an image', () => {
     ]);
   });
 
+  it('counts what is built on an index\'s images as built on the index', async () => {
+    const { dependents } = await fetchDependents(admin, 'library/base', 'multi', { transitive: true });
+    expect(dependents.map((d) => [d.repository, d.via, d.depth])).toEqual([
+      ['team/svc', 'annotation', 1],
+      ['team/app', 'layers', 1],
+      ['secret/web', 'layers', 2],
+      ['team/late', 'layers', 3],
+    ]);
+  });
+
   it('with transitive, everything built on those too, each with its base', async () => {
     const { dependents } = await fetchDependents(admin, 'library/base', '1', { transitive: true });
-    expect(dependents).toHaveLength(3);
+    expect(dependents).toHaveLength(4);
     expect(dependents).toContainEqual({ repository: 'secret/web', digest: images.e.digest, tags: ['v1'], via: 'layers', depth: 2, base: { repository: 'team/app', digest: images.c.digest } });
     const direct = await fetchDependents(admin, 'team/app', 'v1');
     expect(direct.dependents).toEqual([node('secret/web', images.e)]);
@@ -114,7 +125,9 @@ describe('what is built on an image', () => {
 
   it('leaves out the images the caller may not pull', async () => {
     const { dependents } = await fetchDependents(reader, 'library/base', '1', { transitive: true });
-    expect(dependents.map((d) => d.repository).sort()).toEqual(['team/app', 'team/svc']);
+    expect(dependents.map((d) => d.repository).sort()).toEqual(['team/app', 'team/late', 'team/svc']);
+    // What is built on a hidden image hangs from the nearest one the caller sees.
+    expect(dependents.find((d) => d.repository === 'team/late')).toMatchObject({ depth: 2, base: { repository: 'team/app', digest: images.c.digest } });
     const plan = await fetchRebuildPlan(reader, 'library/base', '1');
     expect(plan.images.map((i) => i.repository)).not.toContain('secret/web');
   });
@@ -158,11 +171,18 @@ describe('the rebuild plan', () => {
       ['team/svc', [reason]],
       ['team/app', [reason]],
       ['secret/web', [reason]],
+      ['team/late', [reason]],
     ]);
   }, 30_000);
 
   it('lists the images built on the tag\'s old image once the tag moves', async () => {
     const moved = await pushTestImage(admin, 'library/base', '1', [os, testLayer('runtime 2')]);
+    // B is still current as the image of the index library/base:multi…
+    const whileListed = await fetchRebuildPlan(admin, 'library/base', '1');
+    expect(whileListed.images.map((i) => i.repository)).toEqual(['team/svc']);
+    // …until that tag goes too.
+    const res = await admin.v2('DELETE', '/v2/library/base/manifests/multi');
+    expect(res.status).toBe(202);
     const plan = await fetchRebuildPlan(admin, 'library/base', '1');
     expect(plan.base.digest).toBe(moved.digest);
     expect(plan.base.fixableVulnerabilities).toEqual([]);

@@ -208,12 +208,21 @@ export async function basesOf(db: Database, repository: string, digest: string, 
   return chain;
 }
 
+/** The recorded stacks of the images the index `digest` lists (none when it is no index). */
+async function childStacks(db: Database, index: { repository: string; digest: string }): Promise<LayerRow[]> {
+  const children = await childrenOf(db, index.repository, index.digest);
+  if (children.length === 0) return [];
+  return layerRows(db).where(and(eq(repositories.name, index.repository), inArray(imageLayers.digest, children.map((c) => c.digest))));
+}
+
 /** The images built directly on `base`: naming it in their annotations, or sharing its whole stack with no nearer known base. */
-async function directDependents(db: Database, base: { digest: string; stack?: LayerRow }): Promise<(LayerRow & { via: BaseEvidence })[]> {
-  const annotated = await layerRows(db).where(eq(imageLayers.baseDigest, base.digest)).orderBy(asc(repositories.name), asc(imageLayers.digest));
+async function directDependents(db: Database, base: { repository: string; digest: string; stack?: LayerRow }): Promise<(LayerRow & { via: BaseEvidence })[]> {
+  // An index has no stack of its own: what is built on its images is built on it.
+  const stacks = base.stack ? [base.stack] : await childStacks(db, base);
+  const named = [base.digest, ...stacks.map((s) => s.digest).filter((d) => d !== base.digest)];
+  const annotated = await layerRows(db).where(inArray(imageLayers.baseDigest, named)).orderBy(asc(repositories.name), asc(imageLayers.digest));
   const found: (LayerRow & { via: BaseEvidence })[] = annotated.map((row) => ({ ...row, via: 'annotation' }));
-  const { stack } = base;
-  if (stack) {
+  for (const stack of stacks) {
     const k = stack.layerCount;
     const byLayers = await layerRows(db)
       .where(

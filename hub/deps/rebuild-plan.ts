@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, isNotNull, like, ne, notExists, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
-import { imageLayers, imageVulnerabilities, manifests, repositories, tags } from '../db/schema.ts';
+import { imageLayers, imageVulnerabilities, manifestReferences, manifests, repositories, tags } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
 import { parseManifestReference } from '../oci/names.ts';
 import { dependentsOf, parseImageName, tagsOf } from './graph.ts';
@@ -98,7 +98,21 @@ export async function rebuildPlan(db: Database, repository: string, reference: s
       .from(imageLayers)
       .innerJoin(manifests, eq(manifests.id, imageLayers.manifestId))
       .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
-      .where(and(eq(manifests.repositoryId, current.repositoryId), ne(manifests.digest, current.digest), notExists(db.select({ one: sql`1` }).from(tags).where(eq(tags.manifestId, manifests.id)))))
+      .where(
+        and(
+          eq(manifests.repositoryId, current.repositoryId),
+          ne(manifests.digest, current.digest),
+          notExists(db.select({ one: sql`1` }).from(tags).where(eq(tags.manifestId, manifests.id))),
+          // The images of a tagged multi-platform index are current, though untagged themselves.
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(manifestReferences)
+              .innerJoin(tags, eq(tags.manifestId, manifestReferences.manifestId))
+              .where(and(eq(manifestReferences.kind, 'manifest'), eq(manifestReferences.digest, manifests.digest), eq(tags.repositoryId, manifests.repositoryId))),
+          ),
+        ),
+      )
       .orderBy(asc(manifests.id));
     for (const old of stale) {
       for (const dependent of await dependentsOf(db, old.repository, old.digest)) {
