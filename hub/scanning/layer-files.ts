@@ -67,7 +67,10 @@ export interface KeptFile {
  * const elfComment: FileExtractor = {
  *   name: 'comment', magic: ELF_MAGIC,
  *   wants: (path, { mode, size }) => (mode & 0o111) !== 0 && size <= 64 * 1024 * 1024,
- *   extract: (data) => elfSection(data, '.comment'),
+ *   extract: (data) => {
+ *     const section = elfSection(data, '.comment');
+ *     return section && Buffer.from(section);
+ *   },
  * };
  */
 export interface FileExtractor {
@@ -140,6 +143,18 @@ function isUnder(path: string, directory: string): boolean {
   return directory === '' || path === directory || path.startsWith(`${directory}/`);
 }
 
+/** The largest number of head bytes an extractor's magic can ask for. */
+const MAX_MAGIC = 64;
+
+/** What `extract` returns, or `undefined` if it throws: one odd file must not fail the scan of a whole image. */
+function safely(extract: () => Buffer | undefined): Buffer | undefined {
+  try {
+    return extract();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Streams the file `entry` through the scanners of `extractors`; their extracts by synthetic path. */
 async function scannedExtractsOf(entry: TarReadEntry, path: string, extractors: readonly FileExtractor[]): Promise<Map<string, Buffer>> {
   const extracts = new Map<string, Buffer>();
@@ -156,14 +171,11 @@ async function scannedExtractsOf(entry: TarReadEntry, path: string, extractors: 
   }
   for (const { extractor, scanner } of matching) {
     if (extractor.magic && head.length < extractor.magic.length) continue;
-    const extract = scanner.finish();
+    const extract = safely(() => scanner.finish());
     if (extract) extracts.set(`${path}#${extractor.name}`, extract);
   }
   return extracts;
 }
-
-/** The largest number of head bytes an extractor's magic can ask for. */
-const MAX_MAGIC = 64;
 
 /**
  * Reads the file `entry` for `extractors` and returns their extracts by synthetic path, or
@@ -187,13 +199,7 @@ async function extractsOf(entry: TarReadEntry, path: string, extractors: readonl
   }
   for (const extractor of matching) {
     if (extractor.magic && filled < extractor.magic.length) continue;
-    let extract: Buffer | undefined;
-    try {
-      extract = extractor.extract(data, path);
-    } catch {
-      // One odd file must not fail the scan of the whole image: it just yields nothing.
-      continue;
-    }
+    const extract = safely(() => extractor.extract(data, path));
     if (extract) extracts.set(`${path}#${extractor.name}`, extract);
   }
   return extracts;
