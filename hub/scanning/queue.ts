@@ -146,3 +146,13 @@ export async function extendScanJobLease(db: Database, job: ScanJob, leaseMs: nu
   const lease = `${Math.max(1, Math.round(leaseMs))} milliseconds`;
   await db.execute(sql`update scan_jobs set lease_until = now() + ${lease}::interval where id = ${job.id} and lease_until is not null`);
 }
+
+/**
+ * Hands a job back unfinished and uncounted (its worker is stopping): it is due again at once.
+ *
+ * @example
+ * await releaseScanJob(db, job);
+ */
+export async function releaseScanJob(db: Database, job: ScanJob): Promise<void> {
+  await db.execute(sql`update scan_jobs set lease_until = null, attempts = greatest(attempts - 1, 0) where id = ${job.id}`);
+}

@@ -96,8 +96,29 @@ async function readConfig(registry: Registry, config: Descriptor): Promise<Image
   return doc as ImageConfigDocument;
 }
 
+/**
+ * What went wrong reading the blobs themselves (storage, or the scan being stopped): the layer
+ * reader reports any read error as an unreadable layer, but these are not the layer's fault.
+ */
+interface SourceFailure {
+  error?: unknown;
+}
+
+/** The blob's bytes, stopping when `signal` aborts and noting read errors in `failure`. */
+async function* watched(stream: AsyncIterable<Uint8Array>, failure: SourceFailure, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of stream) {
+      signal?.throwIfAborted();
+      yield chunk;
+    }
+  } catch (err) {
+    failure.error ??= err;
+    throw err;
+  }
+}
+
 /** The layers to read, each with its diffID; foreign layers (stored elsewhere) are left out. */
-function layerSources(registry: Registry, layers: Descriptor[], diffIds: unknown): LayerSource[] {
+function layerSources(registry: Registry, layers: Descriptor[], diffIds: unknown, failure: SourceFailure = {}, signal?: AbortSignal): LayerSource[] {
   if (!Array.isArray(diffIds) || !diffIds.every((d): d is string => typeof d === 'string')) {
     throw new UnscannableImageError('the image config has no rootfs.diff_ids list');
   }
@@ -107,20 +128,35 @@ function layerSources(registry: Registry, layers: Descriptor[], diffIds: unknown
   return layers.flatMap((layer, i) =>
     layer.urls?.length
       ? []
-      : [{ digest: layer.digest, diffId: diffIds[i]!, open: async () => (await registry.blobs.read(layer.digest)) as AsyncIterable<Uint8Array> }],
+      : [
+          {
+            digest: layer.digest,
+            diffId: diffIds[i]!,
+            open: async () => {
+              signal?.throwIfAborted();
+              try {
+                return watched((await registry.blobs.read(layer.digest)) as AsyncIterable<Uint8Array>, failure, signal);
+              } catch (err) {
+                failure.error ??= err;
+                throw err;
+              }
+            },
+          },
+        ],
   );
 }
 
 /**
  * Reads the manifest `digest` of `repository` and scans it. Throws a HostileLayerError for a
  * hostile layer and an {@link UnscannableImageError} for a manifest or config that cannot be
- * scanned; registry and storage errors pass through (they may be passing).
+ * scanned; registry and storage errors pass through (they may be passing), as does `signal`'s
+ * reason when it aborts the scan.
  *
  * @example
  * const outcome = await scanImage(registry, 'team/app', 'sha256:…');
  * if (outcome.kind === 'image') console.log(outcome.image.packages.length);
  */
-export async function scanImage(registry: Registry, repository: string, digest: string): Promise<ScanOutcome> {
+export async function scanImage(registry: Registry, repository: string, digest: string, signal?: AbortSignal): Promise<ScanOutcome> {
   const stored = await registry.manifests.get(repository, digest);
   let manifest: ParsedManifest;
   try {
@@ -137,8 +173,12 @@ export async function scanImage(registry: Registry, repository: string, digest: 
   const config = manifest.blobs[0];
   if (!config || isArtifact(manifest, config)) return { kind: 'artifact' };
   const document = await readConfig(registry, config);
-  const sources = layerSources(registry, layersOf(stored.content), document.rootfs?.diff_ids);
-  const files = await readImageFiles(sources, isScannedPath);
+  const failure: SourceFailure = {};
+  const sources = layerSources(registry, layersOf(stored.content), document.rootfs?.diff_ids, failure, signal);
+  const files = await readImageFiles(sources, isScannedPath).catch((err: unknown) => {
+    // A storage error or a stop is passed on as itself: the layer may be fine.
+    throw failure.error ?? err;
+  });
   const contents = new Map([...files.files].map(([path, file]) => [path, file.data]));
   const os = readOsRelease(contents);
   const layerDigests = sources.map((layer) => layer.digest);

@@ -14,7 +14,7 @@ import type { RegistryEvent } from '../registry/events.ts';
 import type { Registry } from '../registry/registry.ts';
 import { HostileLayerError } from './layer-files.ts';
 import { matchImage } from './matcher.ts';
-import { claimScanJob, completeScanJob, enqueueScanJob, extendScanJobLease, failScanJob, rowsOf, type ScanJob, type ScanJobKind } from './queue.ts';
+import { claimScanJob, completeScanJob, enqueueScanJob, extendScanJobLease, failScanJob, releaseScanJob, rowsOf, type ScanJob, type ScanJobKind } from './queue.ts';
 import { forgetScanIfUnused, markScanFailed, scanReport, storeIndexScan, storeScan, type ScanReport } from './results.ts';
 import { IMAGE_CONFIG_TYPES, scanImage, UnscannableImageError } from './scan-image.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
@@ -42,7 +42,7 @@ export interface ScanService {
   readonly db: Database;
   /** Starts the worker and queues the images never scanned. */
   start(): void;
-  /** Stops taking jobs and waits for the running one. */
+  /** Stops taking jobs, stops the running scan (its job is handed back) and waits for it. */
   close(): Promise<void>;
   /** Queues a job (and wakes the worker). */
   enqueue(repository: string, digest: string, kind: ScanJobKind): Promise<void>;
@@ -84,6 +84,8 @@ export function createScanService(options: ScanServiceOptions): ScanService {
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   let started = false;
   let stopped = false;
+  /** Aborts the running scan on close, so that shutdown does not wait for a large image. */
+  const stopping = new AbortController();
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   /** Set by work queued while the worker was busy, so that it does not then sleep a poll interval. */
@@ -116,7 +118,7 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     const repository = await holder(job);
     // Deleted everywhere since it was queued: nothing to scan.
     if (repository === undefined) return;
-    const outcome = await scanImage(registry, repository, job.digest);
+    const outcome = await scanImage(registry, repository, job.digest, stopping.signal);
     if (outcome.kind === 'artifact') return;
     if (outcome.kind === 'index') {
       await storeIndexScan(db, job.digest);
@@ -155,6 +157,8 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       await completeScanJob(db, job);
     } catch (err) {
       clearInterval(renew);
+      // Stopped mid-scan: the job goes back to the queue as it was, for the next start or another replica.
+      if (stopping.signal.aborted) return releaseScanJob(db, job);
       const error = err instanceof Error ? err.message : String(err);
       const permanent = isPermanent(err);
       const gaveUp = await failScanJob(db, job, error, permanent);
@@ -239,6 +243,7 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     },
     async close() {
       stopped = true;
+      stopping.abort(new Error('the scan service is stopping'));
       unsubscribe?.();
       nudge();
       await loop;
