@@ -94,7 +94,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', signatureRoutes(registry, hub.policies));
   app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(hub.db)));
   // Every image pushed gets its layer stack recorded (and those pushed before, at start), for the dependency graph.
-  app.route('/', dependencyRoutes(hub.db, registry, startLayerRecorder(hub.db, registry.events, (digest) => registry.blobs.read(digest))));
+  app.route('/', dependencyRoutes(hub.db, registry, startLayerRecorder(hub.db, registry.events, (digest) => registry.blobs.read(digest)), hub.config.auth.publicUrl));
   app.route('/', scanRoutes(registry, hub.db));
   app.route('/', resolveRoutes(registry));
 

@@ -74,10 +74,13 @@ async function visibleDependents(dependents: readonly DependentImage[], asked: {
 }
 
 /**
+ * `publicUrl` is the Hub's address as clients know it (behind a proxy): base annotations naming
+ * its host, or the host a request came to, name images on this Hub.
+ *
  * @example
- * app.route('/', dependencyRoutes(db, registry, recorder));
+ * app.route('/', dependencyRoutes(db, registry, recorder, config.auth.publicUrl));
  */
-export function dependencyRoutes(db: Database, registry: Registry, recorder: LayerRecorder): Hono<AuthEnv> {
+export function dependencyRoutes(db: Database, registry: Registry, recorder: LayerRecorder, publicUrl?: string): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const prefix = '/api/v1/repositories/:name{.+}/manifests/:reference';
 
@@ -118,7 +121,7 @@ export function dependencyRoutes(db: Database, registry: Registry, recorder: Lay
   app.get(`${prefix}/rebuild-plan`, async (c) => {
     const { name, reference } = await requestedImage(c, registry);
     await recorder.settled();
-    const hosts = [new URL(c.req.url).host, c.req.header('host')].filter((h): h is string => Boolean(h));
+    const hosts = [publicUrl ? new URL(publicUrl).host : undefined, new URL(c.req.url).host, c.req.header('host')].filter((h): h is string => Boolean(h));
     const plan = await rebuildPlan(db, name, reference, { hosts });
     return c.json({ base: plan.base, images: await visibleOnly(plan.images, pullable(c)) });
   });

@@ -152,8 +152,11 @@ function logFailure(digest: string, err: unknown): void {
 
 /** Records image layers as manifests are pushed; `settled()` waits for what is in flight. */
 export interface LayerRecorder {
-  /** Resolves once every recording started so far (the backfill included) has ended. */
-  settled(): Promise<void>;
+  /**
+   * Resolves once every recording started before the call (the backfill included) has ended,
+   * or after `maxWaitMs` (default 5 s) — a long backfill must not hold up every answer.
+   */
+  settled(maxWaitMs?: number): Promise<void>;
   /** Stops listening to pushes. */
   stop(): void;
 }
@@ -178,8 +181,15 @@ export function startLayerRecorder(db: Database, events: RegistryEvents, readBlo
   });
   if (options.backfill !== false) track(backfillImageLayers(db, readBlob));
   return {
-    async settled() {
-      while (pending.size > 0) await Promise.all([...pending]);
+    async settled(maxWaitMs = 5000) {
+      if (pending.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxWaitMs);
+        timer.unref();
+      });
+      await Promise.race([Promise.all([...pending]), timeout]);
+      clearTimeout(timer);
     },
     stop,
   };
