@@ -4,6 +4,7 @@ import { HubAdmin } from '../client/admin.ts';
 import { HubClient } from '../client/client.ts';
 import { fetchDependencies, fetchDependents, fetchRebuildPlan } from '../client/deps.ts';
 import { imageLayers, imagePackages, imageScans, imageVulnerabilities } from '../db/schema.ts';
+import { inheritedLayers } from '../deps/graph.ts';
 import { pushTestImage, pushTestReferrer, testLayer, type TestImage } from '../deps/testing.ts';
 import { openBackends } from '../server.ts';
 import { pushPlatformIndex } from '../../cli/testing.ts';
@@ -158,6 +159,9 @@ describe('the rebuild plan', () => {
         { digest: images.b.digest, vulnerabilityId: 'CVE-2024-0001', packageId, severity: 'critical', fixedVersion: '3.0.3' },
         { digest: images.b.digest, vulnerabilityId: 'CVE-2024-0003', packageId, severity: 'low', fixedVersion: null },
       ]);
+      // What the scan report asks to say "via base": C's two bottom layers are B's.
+      expect(await inheritedLayers(db, 'team/app', images.c.digest)).toEqual({ base: { repository: 'library/base', digest: images.b.digest, tag: '1' }, layerCount: 2 });
+      expect(await inheritedLayers(db, 'library/base', images.b.digest)).toBeUndefined();
       await db.delete(imageLayers).where(eq(imageLayers.digest, images.e.digest));
     } finally {
       await backends.close();
