@@ -102,6 +102,15 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     nudge();
   }
 
+  /** Queues a scan unless `digest` is scanned already: the same digest is the same content. */
+  async function scanUnlessDone(repository: string, digest: string): Promise<void> {
+    const [done] = await db
+      .select({ digest: imageScans.digest })
+      .from(imageScans)
+      .where(and(eq(imageScans.digest, digest), eq(imageScans.status, 'done')));
+    if (!done) await enqueue(repository, digest, 'scan');
+  }
+
   /** A repository that holds `digest` now: the job's own, else any other. */
   async function holder(job: ScanJob): Promise<string | undefined> {
     const rows = await db
@@ -122,7 +131,8 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     if (outcome.kind === 'artifact') return;
     if (outcome.kind === 'index') {
       await storeIndexScan(db, job.digest);
-      for (const child of outcome.children) await enqueueScanJob(db, repository, child.digest, 'scan');
+      // Children pushed before their index were queued by their own push, and are usually scanned already.
+      for (const child of outcome.children) await scanUnlessDone(repository, child.digest);
       return;
     }
     const image = outcome.image;
@@ -221,12 +231,8 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     if (event.type === 'manifest.pushed') {
       // Signatures, SBOMs and other artifacts name a subject; image manifests with an artifact config are skipped by the scan.
       if (event.subject || !MANIFEST_TYPES.has(event.mediaType)) return;
-      // The same digest is the same content: pushed again (another tag), it needs no new scan.
-      const [done] = await db
-        .select({ digest: imageScans.digest })
-        .from(imageScans)
-        .where(and(eq(imageScans.digest, event.digest), eq(imageScans.status, 'done')));
-      if (!done) await enqueue(event.repository, event.digest, 'scan');
+      // Pushed again (under another tag, or to another repository), a scanned image needs no new scan.
+      await scanUnlessDone(event.repository, event.digest);
     } else if (event.type === 'manifest.deleted') {
       await forgetScanIfUnused(db, event.digest);
     }
