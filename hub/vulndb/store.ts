@@ -112,9 +112,9 @@ function latestCopies(records: Prepared[]): { latest: Prepared[]; duplicates: nu
   return { latest: [...byId.values()], duplicates: records.length - byId.size };
 }
 
-async function replacePackageRows(tx: Transaction, records: OsvRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  await tx.delete(vulnerabilityPackages).where(inArray(vulnerabilityPackages.vulnerabilityId, records.map((record) => record.id)));
+/** Writes the index rows of `records`, first removing those of `replaced` (ids stored before). */
+async function replacePackageRows(tx: Transaction, records: OsvRecord[], replaced: string[]): Promise<void> {
+  if (replaced.length > 0) await tx.delete(vulnerabilityPackages).where(inArray(vulnerabilityPackages.vulnerabilityId, replaced));
   const rows = records.flatMap(packageRows);
   for (let start = 0; start < rows.length; start += PACKAGE_ROWS_PER_INSERT) {
     await tx.insert(vulnerabilityPackages).values(rows.slice(start, start + PACKAGE_ROWS_PER_INSERT)).onConflictDoNothing();
@@ -198,7 +198,11 @@ export function createVulnerabilityDatabase(db: Database): VulnerabilityDatabase
           else result.added += 1;
           result.changedIds.push(p.record.id);
         }
-        await replacePackageRows(tx, changed.map((p) => p.record));
+        await replacePackageRows(
+          tx,
+          changed.map((p) => p.record),
+          changed.filter((p) => stored.has(p.record.id)).map((p) => p.record.id),
+        );
       });
       return result;
     },
