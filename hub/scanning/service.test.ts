@@ -50,12 +50,19 @@ describe('scan service', () => {
     await insertRecord(db, 'DEBIAN-CVE-2099-0007', 'unknown', [{ ecosystem: 'Debian', name: 'bar' }]);
     expect(await hub.scans.rematchAffected(['DEBIAN-CVE-2099-0007'])).toBe(1);
     expect(await hub.scans.rematchAffected(['NOTHING-1'])).toBe(0);
+    // Found by the same keys as matching uses: source packages, PyPI names in normal form.
+    await insertRecord(db, 'DEBIAN-CVE-2099-0008', 'low', [{ ecosystem: 'Debian:12', name: 'foo', fixed: '1.2-5' }]);
+    await insertRecord(db, 'PYSEC-2099-2', 'low', [{ ecosystem: 'PyPI', name: 'REQUESTS' }]);
+    await insertRecord(db, 'DEBIAN-CVE-2099-0009', 'low', [{ ecosystem: 'Debian:12', name: 'libfoo1' }]);
+    expect(await hub.scans.rematchAffected(['DEBIAN-CVE-2099-0008'])).toBe(1);
+    expect(await hub.scans.rematchAffected(['PYSEC-2099-2'])).toBe(1);
+    expect(await hub.scans.rematchAffected(['DEBIAN-CVE-2099-0009'])).toBe(0);
     for (let i = 0; i < 100; i++) {
       const report = await hub.scans.report(digest);
-      if (report.counts.unknown === 1) break;
+      if (report.counts.unknown === 1 && report.counts.low === 2) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect((await hub.scans.report(digest)).vulnerabilities.map((v) => v.id)).toContain('DEBIAN-CVE-2099-0007');
+    expect((await hub.scans.report(digest)).vulnerabilities.map((v) => v.id)).toEqual(['GHSA-lodash', 'DEBIAN-CVE-2099-0001', 'PYSEC-2099-1', 'DEBIAN-CVE-2099-0008', 'PYSEC-2099-2', 'DEBIAN-CVE-2099-0007']);
   });
 
   it('scans an index by scanning each platform image, matching Alpine and Ubuntu LTS records', async () => {
