@@ -5,6 +5,7 @@
 import { hubHost } from '../hub/client/address.ts';
 import { HubClient } from '../hub/client/client.ts';
 import { buildImage, describeStep, discardBuildLog, pushBuiltImage, type BuiltImage, type StepEvent } from '../engine/build/build.ts';
+import { describeDependency } from '../engine/build/dependencies.ts';
 import { cacheDirectory, StepCache } from '../engine/build/plan.ts';
 import { saveBuiltImage } from '../engine/build/save.ts';
 import { OciLayout } from '../engine/image/layout.ts';
@@ -30,6 +31,11 @@ export const BUILD_HELP = `Usage:
       /bin/sh -c COMMAND in the image through an OCI runtime (runc, or crun on cgroup v2;
       $NOCKER_RUNTIME picks) and need root; what they change becomes their layer.
 
+      Each entry of build.dependencies (HOST/NAME:RANGE, :TAG or @DIGEST) is resolved on its Hub,
+      a range to the highest tag satisfying it, and pinned in Nockerfile.lock too; the image lists
+      them, HOST/NAME:TAG@DIGEST, in its dev.nocker.dependencies annotation. Their content is not
+      pulled into the build.
+
       The same context and Nockerfile always give the same digest (timestamps are clamped to
       $SOURCE_DATE_EPOCH, default 0). Without --push the image is kept in the local store,
       $NOCKER_DATA_HOME/images (default ~/.local/share/nocker/images), with its base layers,
@@ -48,7 +54,7 @@ export const BUILD_HELP = `Usage:
       --sign            with --push: sign the pushed image as "nocker sign" does
       --key KEY         the private key --sign signs with ($NOCKER_KEY_PASSWORD opens an encrypted one)
       --no-cache        rebuild every step
-      --update          resolve the base's tag again instead of using Nockerfile.lock
+      --update          resolve the base's tag and build.dependencies again instead of using Nockerfile.lock
       --hub HUB         the Hub, when REF does not name one (default $NOCKER_HUB, else 127.0.0.1:5000)
       -q, --quiet       print nothing on stderr but errors (run steps' output included)
       --json            print one JSON object instead of the digest: name (HOST/NAME:TAG), digest,
@@ -79,6 +85,24 @@ async function baseClient(io: CommandIO, nockerfile: Nockerfile, hubUrl: string,
   const url = base.registry ? hubUrlFrom(io, base.registry) : hubUrl;
   if (target && hubHost(url) === target.host) return target;
   return new HubClient({ url, credentials: await credentialsFor(url, { env: io.env }) });
+}
+
+/**
+ * Clients for the Hubs of `build.dependencies` (a dependency naming none is on the build's Hub),
+ * with whatever credentials are saved for each, one client per Hub.
+ */
+function dependencyClients(io: CommandIO, hubUrl: string, target: HubClient | undefined): (registry: string | undefined) => Promise<HubClient> {
+  const clients = new Map<string, Promise<HubClient>>();
+  return (registry) => {
+    const url = registry ? hubUrlFrom(io, registry) : hubUrl;
+    if (target && hubHost(url) === target.host) return Promise.resolve(target);
+    let client = clients.get(hubHost(url));
+    if (!client) {
+      client = credentialsFor(url, { env: io.env }).then((credentials) => new HubClient({ url, credentials }));
+      clients.set(hubHost(url), client);
+    }
+    return client;
+  };
 }
 
 /** `nocker build [-f FILE] [--env NAME] [-t REF] [--push] [--no-cache] [--update] [--hub HUB]` */
@@ -148,6 +172,7 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       cache: new StepCache(cacheDirectory(io.env)),
       noCache: values['no-cache'] === true,
       update: values.update === true,
+      dependencyHubs: dependencyClients(io, hubUrl, pushClient),
       sourceDateEpoch: epoch,
       onStep: (s) => {
         report.line(`[${s.index}/${s.total}] ${s.description}${s.cached ? ' (cached)' : ''}`);
@@ -159,6 +184,7 @@ export async function buildCommand(argv: string[], io: CommandIO = processIO()):
       signal: interrupt.signal,
     });
     if (image.base) report.line(`base ${image.base.name}@${image.base.digest}`);
+    for (const dependency of image.dependencies) report.line(describeDependency(dependency));
     if (!pushClient) {
       // Complete with its base layers, so that nocker push can send it to any Hub later.
       const store = await OciLayout.open(imageStorePath(io.env));

@@ -19,6 +19,7 @@ import { pushArtifact } from '../image/artifact.ts';
 import { rfc3339 } from '../image/time.ts';
 import { BUILD_LOG_ARTIFACT_TYPE, BUILD_LOG_MEDIA_TYPE, BuildLog, type BuildLogFile } from './build-log.ts';
 import { collectCopy } from './context.ts';
+import { DEPENDENCIES_ANNOTATION, dependenciesAnnotation, describeDependency, lockedDependencies, resolveDependencies, type DependencyHubs, type ResolvedDependency } from './dependencies.ts';
 import { loadIgnore } from './ignore.ts';
 import { writeLayer, type LayerBlob } from './layer.ts';
 import { LOCK_FILE, lockPath, readLock, writeLock } from './lock.ts';
@@ -48,8 +49,13 @@ export interface BuildOptions {
   cache: StepCache;
   /** Ignore cached steps (their layers are rebuilt, and cached again). */
   noCache?: boolean;
-  /** Resolve the base's tag again instead of using Nockerfile.lock. */
+  /** Resolve the base's tag and the dependencies again instead of using Nockerfile.lock. */
   update?: boolean;
+  /**
+   * The Hub of each `build.dependencies` entry (by its registry, undefined for none named);
+   * by default `baseHub`, for dependencies on the base's Hub or naming none.
+   */
+  dependencyHubs?: DependencyHubs;
   sourceDateEpoch: number;
   onStep?: (event: StepEvent) => void;
   /** Each line a `run` step prints, as it comes. */
@@ -67,6 +73,8 @@ export interface BuiltImage {
   /** The layers of the build's own steps (files in the step cache). */
   layers: LayerBlob[];
   base?: ResolvedBase;
+  /** The `build.dependencies` as pinned (recorded in the manifest's `dev.nocker.dependencies`). */
+  dependencies: ResolvedDependency[];
   /** The manifest's digest. */
   digest: string;
   /** The build's log (steps and their output), a file the caller removes with {@link discardBuildLog}. */
@@ -120,8 +128,26 @@ async function baseFor(options: BuildOptions): Promise<ResolvedBase | undefined>
   const lock = await readLock(lockFile);
   const locked = options.update ? undefined : lock.bases[key];
   const resolved = await resolveBase(hub, base.repository, locked ?? tag);
-  if (lock.bases[key] !== resolved.digest) await writeLock(lockFile, { version: 1, bases: { ...lock.bases, [key]: resolved.digest } });
+  if (lock.bases[key] !== resolved.digest) await writeLock(lockFile, { ...lock, bases: { ...lock.bases, [key]: resolved.digest } });
   return { ...resolved, name: key };
+}
+
+/** Resolves `build.dependencies` through the lock (or their Hubs, pinning what they answer). */
+async function dependenciesFor(options: BuildOptions): Promise<ResolvedDependency[]> {
+  const { dependencies } = options.nockerfile.build;
+  if (dependencies.length === 0) return [];
+  const hubs: DependencyHubs =
+    options.dependencyHubs ??
+    (async (registry) => {
+      const hub = options.baseHub;
+      if (hub && (registry === undefined || registry === hub.host)) return hub;
+      throw new Error(`a Hub is needed to resolve the dependencies of the build${registry ? ` on ${registry}` : ''}`);
+    });
+  const lockFile = lockPath(options.nockerfile.source);
+  const lock = await readLock(lockFile);
+  const resolved = await resolveDependencies(dependencies, hubs, lock.dependencies ?? [], options.update === true);
+  await writeLock(lockFile, { ...lock, dependencies: lockedDependencies(lock.dependencies ?? [], resolved) });
+  return resolved;
 }
 
 /** Where a build's `run` steps execute: the tree, made on the first step that is not cached. */
@@ -197,6 +223,8 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
 async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, runSteps: RunSteps): Promise<BuiltImage> {
   const base = await baseFor(options);
   if (base) log.line(`base ${base.name}@${base.digest}`);
+  const dependencies = await dependenciesFor(options);
+  for (const dependency of dependencies) log.line(describeDependency(dependency));
   const platform = base ? { os: base.config.os, architecture: base.config.architecture, variant: base.config.variant } : { ...DEFAULT_PLATFORM, variant: undefined };
   const runtime: RuntimeConfig = { ...(base?.config.config ?? {}) };
   const history: HistoryEntry[] = (base?.config.history ?? base?.layers.map(() => ({})) ?? []) as HistoryEntry[];
@@ -287,10 +315,10 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
     layers: manifestLayers,
     created: options.sourceDateEpoch,
     base: base ? { name: base.name, digest: base.digest } : undefined,
-    annotations: { [POLICIES_ANNOTATION]: policies },
+    annotations: { [POLICIES_ANNOTATION]: policies, ...(dependencies.length > 0 ? { [DEPENDENCIES_ANNOTATION]: dependenciesAnnotation(dependencies) } : {}) },
   });
   log.line(`built ${manifest.digest}`);
-  return { config, manifest, layers, base, digest: manifest.digest, log: await log.finish() };
+  return { config, manifest, layers, base, dependencies, digest: manifest.digest, log: await log.finish() };
 }
 
 /**

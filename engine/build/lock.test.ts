@@ -24,4 +24,29 @@ describe('Nockerfile.lock', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps dependencies sorted by reference, leaves them out when there are none, and refuses malformed ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nocker-lock-'));
+    try {
+      const path = join(dir, 'Nockerfile.lock');
+      const lock = {
+        version: 1 as const,
+        bases: {},
+        dependencies: [
+          { ref: 'h:1/libs/z:^1.2', tag: '1.2.5', digest },
+          { ref: `h:1/libs/a@${digest}`, digest },
+        ],
+      };
+      expect(await writeLock(path, lock)).toBe(true);
+      expect(await readFile(path, 'utf8')).toBe(`{"bases":{},"dependencies":[{"digest":"${digest}","ref":"h:1/libs/a@${digest}"},{"digest":"${digest}","ref":"h:1/libs/z:^1.2","tag":"1.2.5"}],"version":1}\n`);
+      expect(await readLock(path)).toEqual({ ...lock, dependencies: [lock.dependencies[1], lock.dependencies[0]] });
+      expect(await writeLock(path, { ...lock, dependencies: [...lock.dependencies].reverse() })).toBe(false);
+      await writeLock(path, { version: 1, bases: {}, dependencies: [] });
+      expect(await readFile(path, 'utf8')).toBe('{"bases":{},"version":1}\n');
+      await writeFile(path, '{"bases":{},"dependencies":[{"ref":"x","digest":"latest"}],"version":1}');
+      await expect(readLock(path)).rejects.toThrow('expected "dependencies" to be a list');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
