@@ -19,9 +19,9 @@ async function* bytes(data: Buffer): AsyncIterable<Uint8Array> {
 }
 
 /** Puts a one-layer image straight into the registry (which announces it as a push). */
-async function putImage(registry: Registry, repository: string, entries: RawEntry[]): Promise<string> {
+async function putImage(registry: Registry, repository: string, entries: RawEntry[], level = 6): Promise<string> {
   const tar = rawTar(entries);
-  const layer = gzipSync(tar, { level: 1 });
+  const layer = gzipSync(tar, { level });
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(tar)] } }));
   for (const blob of [layer, config]) {
     const upload = await registry.uploads.start(repository);
@@ -88,8 +88,8 @@ describe('scan service lifecycle and hooks', () => {
     const db = backends.database.db;
     const first = createScanService({ db, registry: backends.registry });
     first.start();
-    // A large layer (zeros compress well) keeps the scan busy long enough to be stopped.
-    const big = await putImage(backends.registry, 'team/big', [...UBUNTU_LAYERS[0]!, { path: 'data/zeros', content: '\0'.repeat(200 * 1024 * 1024) }]);
+    // A large layer, stored uncompressed so that it is read chunk by chunk, keeps the scan busy long enough to be stopped.
+    const big = await putImage(backends.registry, 'team/big', [...UBUNTU_LAYERS[0]!, { path: 'data/zeros', content: '\0'.repeat(128 * 1024 * 1024) }], 0);
     for (let i = 0; i < 100; i++) {
       const [job] = rowsOf<{ lease_until: unknown }>(await db.execute(sql`select lease_until from scan_jobs where digest = ${big}`));
       if (job?.lease_until) break;
