@@ -1,5 +1,6 @@
 /** `/api/v1/vulndb` over a real Hub, through its HTTP API and the client. */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditEntries } from '../../conformance/auth-helpers.ts';
 import { TEST_ADMIN, useTestHub } from '../../conformance/harness.ts';
 import { HubAdmin } from '../client/admin.ts';
 import { HubClient } from '../client/client.ts';
@@ -76,6 +77,8 @@ describe('/api/v1/vulndb on a running Hub', () => {
     const status = await fetchVulndbStatus(new HubClient({ url, credentials: TEST_ADMIN }));
     expect(status).toMatchObject({ version: result.import, records: 3, withdrawn: 1, ecosystems: [{ ecosystem: 'npm', records: 2 }] });
     expect(status.lastImport).toMatchObject({ id: result.import, importedBy: 'admin', source: 'handmade', counts: result.counts });
+    const [audited] = await auditEntries(url, { action: 'vulndb.import' });
+    expect(audited).toMatchObject({ actor: 'admin', outcome: 'success', detail: { import: result.import, source: 'handmade', counts: result.counts, rescanned: 0 } });
   });
 
   it('reads a large body as it streams in, through the client', async () => {
