@@ -91,6 +91,16 @@ export function createScanService(options: ScanServiceOptions): ScanService {
   /** Set by work queued while the worker was busy, so that it does not then sleep a poll interval. */
   let nudged = false;
   let unsubscribe: (() => void) | undefined;
+  /** Database work started outside the worker (the start-up sweep, event handlers): close waits for it too. */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.then(
+      () => inFlight.delete(work),
+      () => inFlight.delete(work),
+    );
+    return work;
+  };
 
   const nudge = () => {
     nudged = true;
@@ -243,9 +253,9 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     start() {
       if (started) return;
       started = true;
-      unsubscribe = registry.events.on(onEvent);
+      unsubscribe = registry.events.on((event) => track(onEvent(event)));
       loop = work();
-      sweep().catch((err: unknown) => log('error', 'queueing unscanned images', { error: String(err) }));
+      void track(sweep().catch((err: unknown) => log('error', 'queueing unscanned images', { error: String(err) })));
     },
     async close() {
       stopped = true;
@@ -253,6 +263,7 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       unsubscribe?.();
       nudge();
       await loop;
+      await Promise.allSettled([...inFlight]);
     },
     enqueue,
     async rematchAffected(vulnerabilityIds) {
