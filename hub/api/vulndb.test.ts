@@ -38,6 +38,11 @@ describe('/api/v1/vulndb on a running Hub', () => {
     const ann = await importBody(line('GHSA-a'), { Authorization: basic('ann', 'ann-password-1'), ...NDJSON });
     expect(ann.status).toBe(403);
     expect(await ann.json()).toMatchObject({ errors: [{ code: 'DENIED', message: 'only administrators may do this' }] });
+    // Through the client too, whose body is a stream the Hub refuses before reading it.
+    const lines = (async function* () {
+      for (let i = 0; i < 5000; i++) yield line(`GHSA-denied-${i}`);
+    })();
+    await expect(importVulnerabilities(new HubClient({ url, credentials: { username: 'ann', password: 'ann-password-1' } }), lines)).rejects.toMatchObject({ code: 'DENIED' });
   });
 
   it('refuses an empty body, and a zip archive, saying what it takes', async () => {
