@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { MAX_RECORD_BYTES } from '../../hub/client/vulndb.ts';
 import { UsageError } from '../usage.ts';
 
 /** A file or zip entry that was not sent, and why. */
@@ -25,9 +26,6 @@ export interface OsvLines {
   /** The file (or `zip:entry`) line `number` (from 1) came from, once it was read. */
   fileOfLine(number: number): string | undefined;
 }
-
-/** The largest record sent by default, as the Hub takes it (hub/api/vulndb.ts MAX_RECORD_LINE_BYTES). */
-const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** Every `*.json` file below `dir`, sorted by path. */
 async function jsonFilesUnder(dir: string): Promise<string[]> {
@@ -90,7 +88,7 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string
  * const result = await importVulnerabilities(client, source.lines, 'all.zip');
  * source.problems; // [{ file: 'all.zip:DSA-1-1.json', reason: 'not JSON: …' }]
  */
-export async function readOsvLines(path: string, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): Promise<OsvLines> {
+export async function readOsvLines(path: string, maxRecordBytes = MAX_RECORD_BYTES): Promise<OsvLines> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot read ${path} (${err.code ?? err.message})`);
   });

@@ -51,7 +51,12 @@ function describeStatus(status: VulndbStatus): string {
   return `${head}\n${formatTable(['ECOSYSTEM', 'RECORDS'], status.ecosystems.map((e) => [e.ecosystem, String(e.records)]))}`;
 }
 
-/** `nocker hub vulndb …` */
+/**
+ * `nocker hub vulndb …`
+ *
+ * @example
+ * await vulndbCommand(['import', 'osv/Debian/all.zip', '--hub', '127.0.0.1:5000'], processIO());
+ */
 export async function vulndbCommand(argv: string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {

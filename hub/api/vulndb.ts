@@ -10,11 +10,9 @@ import { OciError } from '../oci/errors.ts';
 import { OsvRecordError, parseOsvRecord, type OsvRecord } from '../scanning/osv/record.ts';
 import { ndjsonLines } from '../vulndb/ndjson.ts';
 import { checkRecordTimes, type VulnerabilityDatabase } from '../vulndb/store.ts';
-import { MAX_REPORTED_REJECTIONS, type ImportCounts, type ImportResult, type RejectedLine } from '../vulndb/types.ts';
+import { MAX_RECORD_BYTES, MAX_REPORTED_REJECTIONS, type ImportCounts, type ImportResult, type RejectedLine } from '../vulndb/types.ts';
 import { recordAction } from './audit-trail.ts';
 
-/** The longest line (one record) an import takes: the largest OSV records are a few hundred KiB. */
-export const MAX_RECORD_LINE_BYTES = 8 * 1024 * 1024;
 /** Records stored per transaction. */
 const BATCH_SIZE = 500;
 /** Media types an import body may be sent as; NDJSON by any of its names, or none. */
@@ -78,7 +76,7 @@ function checkContentType(header: string | undefined): void {
  */
 export function vulndbRoutes(access: AccessControl, vulndb: VulnerabilityDatabase, options: VulndbRouteOptions = {}): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const maxLineBytes = options.maxLineBytes ?? MAX_RECORD_LINE_BYTES;
+  const maxLineBytes = options.maxLineBytes ?? MAX_RECORD_BYTES;
   const batchSize = options.batchSize ?? BATCH_SIZE;
 
   app.get('/api/v1/vulndb', async (c) => {

@@ -6,7 +6,7 @@ import type { ImportResult, VulndbStatus } from '../vulndb/types.ts';
 import type { HubClient } from './client.ts';
 import { errorFromResponse } from './errors.ts';
 
-export type { ImportCounts, ImportResult, RejectedLine, VulndbImport, VulndbStatus } from '../vulndb/types.ts';
+export { MAX_RECORD_BYTES, type ImportCounts, type ImportResult, type RejectedLine, type VulndbImport, type VulndbStatus } from '../vulndb/types.ts';
 
 /** The token scope of `/api/v1` (a bearer token needs it; Basic credentials do not). */
 const API_SCOPE = 'registry:api:*';

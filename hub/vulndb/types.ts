@@ -1,5 +1,5 @@
 /**
- * The shapes the vulnerability database's API answers with, shared by the Hub (hub/api/vulndb.ts)
+ * The shapes and limits of the vulnerability database's API, shared by the Hub (hub/api/vulndb.ts)
  * and its client (hub/client/vulndb.ts).
  */
 
@@ -43,6 +43,9 @@ export interface ImportResult {
   /** Why asking for those images to be matched again failed; the records are stored all the same. */
   rescanError?: string;
 }
+
+/** The largest record (one NDJSON line) an import takes: the largest OSV records are a few hundred KiB. */
+export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** How many rejected lines an import answer lists. */
 export const MAX_REPORTED_REJECTIONS = 20;
