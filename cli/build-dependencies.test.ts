@@ -53,10 +53,15 @@ describe('nocker build with dependencies', () => {
     expect(again.stderr).toContain(`dependency ${host}/libs/runtime:^1.2 → 1.2.0 ${v120.digest} (locked)\n`);
     expect(again.stdout.trim()).toBe(first.stdout.trim());
 
-    const updated = await run(buildCommand, ['-f', file, '--hub', host, '--update'], cli.env);
+    const updated = await run(buildCommand, ['-f', file, '--hub', host, '--update', '--json'], cli.env);
     expect(updated.code, updated.stderr).toBe(0);
     expect(updated.stderr).toContain(`dependency ${host}/libs/runtime:^1.2 → 1.3.0 ${v130.digest}\n`);
-    expect(updated.stdout.trim()).not.toBe(first.stdout.trim());
+    const result = JSON.parse(updated.stdout) as { digest: string; dependencies: unknown[] };
+    expect(result.digest).not.toBe(first.stdout.trim());
+    expect(result.dependencies).toEqual([
+      { ref: `${host}/libs/runtime:^1.2`, tag: '1.3.0', digest: v130.digest },
+      { ref: `${host}/libs/tools:stable`, tag: 'stable', digest: tools.digest },
+    ]);
   });
 
   it('fails the build with the Hub\'s message when a dependency does not resolve', async () => {

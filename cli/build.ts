@@ -58,7 +58,8 @@ export const BUILD_HELP = `Usage:
       --hub HUB         the Hub, when REF does not name one (default $NOCKER_HUB, else 127.0.0.1:5000)
       -q, --quiet       print nothing on stderr but errors (run steps' output included)
       --json            print one JSON object instead of the digest: name (HOST/NAME:TAG), digest,
-                        pushed (true with --push), base (name and digest, or null), config (its
+                        pushed (true with --push), base (name and digest, or null), dependencies
+                        (each with ref, tag (null for a digest pin) and digest), config (its
                         digest), layers (each with digest, size, from "base" or "build", and
                         outcome when one is known: "pushed", "exists" or "mounted" with --push,
                         "downloaded", "copied" or "present" in the local store), signature (its
@@ -252,6 +253,7 @@ function buildResult(name: string, digest: string, image: BuiltImage, pushed: bo
     digest,
     pushed,
     base: image.base ? { name: image.base.name, digest: image.base.digest } : null,
+    dependencies: image.dependencies.map((d) => ({ ref: d.ref, tag: d.tag ?? null, digest: d.digest })),
     config: image.config.digest,
     layers: [...(image.base?.layers ?? []).map(layer('base')), ...image.layers.map(layer('build'))],
   };
