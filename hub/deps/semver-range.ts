@@ -43,7 +43,7 @@ export interface SemverRange {
 }
 
 /** A possibly partial version: a missing or wildcard part is undefined. */
-interface Partial {
+interface PartialVersion {
   major?: string;
   minor?: string;
   patch?: string;
@@ -59,7 +59,7 @@ const COMPARATOR_PATTERN = /^(<=|>=|<|>|=|\^|~>?)?\s*(.*)$/;
 const wild = (part: string | undefined) => (part === undefined || /^[xX*]$/.test(part) ? undefined : part);
 const next = (n: string) => (BigInt(n) + 1n).toString();
 
-function parsePartial(text: string, range: string): Partial {
+function parsePartial(text: string, range: string): PartialVersion {
   const match = PARTIAL_PATTERN.exec(text);
   if (!match) throw new InvalidRangeError(range, `"${text}" is not a version (MAJOR[.MINOR[.PATCH[-PRERELEASE]]], parts may be x or *)`);
   const major = wild(match[1]);
@@ -71,22 +71,22 @@ function parsePartial(text: string, range: string): Partial {
   return { major, minor, patch, prerelease };
 }
 
-const full = (p: Partial) => `${p.major ?? 0}.${p.minor ?? 0}.${p.patch ?? 0}${p.prerelease ? `-${p.prerelease}` : ''}`;
+const full = (p: PartialVersion) => `${p.major ?? 0}.${p.minor ?? 0}.${p.patch ?? 0}${p.prerelease ? `-${p.prerelease}` : ''}`;
 /** The lowest version above every release of a partial version: `1.2` → `1.3.0-0`. */
-function above(p: Partial): string {
+function above(p: PartialVersion): string {
   if (p.major === undefined) throw new Error('internal: no version is above *');
   if (p.minor === undefined) return `${next(p.major)}.0.0-0`;
   return `${p.major}.${next(p.minor)}.0-0`;
 }
 
 /** The comparators one operator and (partial) version stand for, as npm desugars them. */
-function desugar(operator: string, p: Partial, range: string): Comparator[] {
+function desugar(operator: string, p: PartialVersion, range: string): Comparator[] {
   const comparators = bounds(operator, p, range);
   if (p.prerelease === '') return comparators;
   return comparators.map((c) => (c.version === full(p) ? { ...c, prerelease: true } : c));
 }
 
-function bounds(operator: string, p: Partial, range: string): Comparator[] {
+function bounds(operator: string, p: PartialVersion, range: string): Comparator[] {
   const any: Comparator[] = [{ operator: '>=', version: '0.0.0-0' }];
   const { major, minor, patch } = p;
   switch (operator) {
