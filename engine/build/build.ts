@@ -314,6 +314,9 @@ async function buildSteps(options: BuildOptions, nf: Nockerfile, log: BuildLog, 
     config,
     layers: manifestLayers,
     created: options.sourceDateEpoch,
+    // org.opencontainers.image.base.*: the reference as resolved (HOST/NAME:TAG, or @DIGEST when
+    // pinned) and the digest of the image manifest whose layers were used — for a multi-platform
+    // base, the linux/amd64 image's, not the index's, so that the base's layers can be matched.
     base: base ? { name: base.name, digest: base.digest } : undefined,
     annotations: { [POLICIES_ANNOTATION]: policies, ...(dependencies.length > 0 ? { [DEPENDENCIES_ANNOTATION]: dependenciesAnnotation(dependencies) } : {}) },
   });
