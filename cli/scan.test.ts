@@ -91,6 +91,18 @@ describe('nocker scan', () => {
     await expect(run(scanCommand, [`${cli.host}/team/slow:v1`, '--timeout', '1s'], cli.env)).rejects.toThrow(/still pending/);
   });
 
+  it('names the base image a finding comes with', async () => {
+    const os = DEBIAN_LAYERS[0]!.filter((entry) => !entry.path.startsWith('app/'));
+    await pushLayers(cli.admin(), 'team/base', 'v1', [os]);
+    await pushLayers(cli.admin(), 'team/derived', 'v1', [os, [{ path: 'srv/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' }]]);
+    const result = await run(scanCommand, [`${cli.host}/team/derived:v1`], cli.env);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[1]).toMatch(/^ID\s+SEVERITY\s+PACKAGE\s+INSTALLED\s+FIXED\s+LAYER\s+VIA$/);
+    expect(lines[2]).toMatch(/^GHSA-lodash\s+critical\s+lodash\s+4\.17\.20\s+4\.17\.21\s+[0-9a-f]{12}$/);
+    expect(lines[3]).toMatch(/^DEBIAN-CVE-2099-0001\s+high\s+libfoo1\s+1\.2-3\s+1\.2-4\s+[0-9a-f]{12}\s+team\/base:v1$/);
+  });
+
   it('refuses wrong usage', async () => {
     await expect(run(scanCommand, [], cli.env)).rejects.toBeInstanceOf(UsageError);
     await expect(run(scanCommand, ['team/app:v1', '--fail-on', 'severe'], cli.env)).rejects.toThrow(/--fail-on severe: expected one of critical, high, medium, low/);

@@ -19,7 +19,8 @@ export const SCAN_HELP = `Usage:
       pushed to it (distribution packages, npm, Python, Ruby and Rust packages) and matches
       them against its vulnerability database. Prints the image's OS, package count and the
       database version, then one line per finding (ID, SEVERITY, PACKAGE, INSTALLED, FIXED,
-      LAYER), worst first, then the counts by severity. For an index (a multi-platform image),
+      LAYER, and VIA: the base image it comes with, when the Hub knows the image's base),
+      worst first, then the counts by severity. For an index (a multi-platform image),
       one section per platform. While the scan is still running it waits, up to --timeout.
 
       REF is HOST:PORT/NAME[:TAG][@DIGEST], or NAME[:TAG][@DIGEST] on the Hub given by --hub,
@@ -86,8 +87,11 @@ function section(name: string, report: ScanReport): string {
   const header = `${name} · ${[report.platform, osName(report)].filter(Boolean).join(' · ')} · ${report.packages.length} ${report.packages.length === 1 ? 'package' : 'packages'} · ${database}\n`;
   if (report.status === 'failed') return `${header}scan failed: ${report.error ?? 'no reason given'}\n`;
   if (report.status !== 'done') return `${header}not scanned\n`;
-  const rows = report.vulnerabilities.map((v) => [v.id, v.severity, v.package.name, v.installedVersion, v.fixedVersion ?? '', v.layer ? shortDigest(v.layer) : '']);
-  const table = rows.length === 0 ? 'no known vulnerabilities\n' : formatTable(['ID', 'SEVERITY', 'PACKAGE', 'INSTALLED', 'FIXED', 'LAYER'], rows);
+  // VIA only when some finding comes with the base image: fixed by rebuilding on a fixed base.
+  const via = report.vulnerabilities.some((v) => v.via);
+  const rows = report.vulnerabilities.map((v) => [v.id, v.severity, v.package.name, v.installedVersion, v.fixedVersion ?? '', v.layer ? shortDigest(v.layer) : '', ...(via ? [v.via ?? ''] : [])]);
+  const headers = ['ID', 'SEVERITY', 'PACKAGE', 'INSTALLED', 'FIXED', 'LAYER', ...(via ? ['VIA'] : [])];
+  const table = rows.length === 0 ? 'no known vulnerabilities\n' : formatTable(headers, rows);
   return `${header}${table}${countsLine(report.counts)}\n`;
 }
 

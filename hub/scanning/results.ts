@@ -4,7 +4,8 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
-import { imagePackages, imageScans, imageVulnerabilities, manifests, scanJobs, vulnerabilities } from '../db/schema.ts';
+import { imagePackages, imageScans, imageVulnerabilities, manifests, repositories, scanJobs, vulnerabilities } from '../db/schema.ts';
+import { inheritedLayers, viaBase } from '../deps/graph.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import type { SeverityLevel } from './osv/severity.ts';
 import { platformOf } from './scan-image.ts';
@@ -44,6 +45,11 @@ export interface ReportVulnerability {
   installedVersion: string;
   fixedVersion?: string;
   layer?: string;
+  /**
+   * The base image the finding comes with (`repository:tag`, or `repository@digest`), when its
+   * layer is one the image shares with its base: fixed by rebuilding on a fixed base.
+   */
+  via?: string;
 }
 
 /** One image of an index, as the index's report lists it. */
@@ -189,15 +195,42 @@ async function countsOf(db: Database, digests: string[]): Promise<Map<string, Se
   return counts;
 }
 
+/** The layer digests of the stored image manifest `digest` in `repository`, bottom first. */
+async function layersIn(db: Database, repository: string, digest: string): Promise<string[]> {
+  const [row] = await db
+    .select({ content: manifests.content })
+    .from(manifests)
+    .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
+    .where(and(eq(repositories.name, repository), eq(manifests.digest, digest)));
+  if (!row) return [];
+  try {
+    const doc = JSON.parse(Buffer.from(row.content).toString('utf8')) as { layers?: { digest?: unknown }[] };
+    return (doc.layers ?? []).map((layer) => (typeof layer.digest === 'string' ? layer.digest : ''));
+  } catch {
+    return [];
+  }
+}
+
+/** Names the base each finding comes with, as seen from `repository` (bases are found per repository). */
+async function withBases(db: Database, repository: string, digest: string, found: ReportVulnerability[]): Promise<ReportVulnerability[]> {
+  if (!found.some((finding) => finding.layer)) return found;
+  const inherited = await inheritedLayers(db, repository, digest);
+  if (!inherited) return found;
+  return viaBase(found, await layersIn(db, repository, digest), inherited).map(({ viaBase: base, ...finding }) =>
+    base ? { ...finding, via: base.tag ? `${base.repository}:${base.tag}` : `${base.repository}@${base.digest}` } : finding,
+  );
+}
+
 /**
  * The report of the manifest `digest`: its scan's status, packages and findings (worst first,
- * then by id) with counts; for an index, its images with their status and counts.
+ * then by id) with counts; for an index, its images with their status and counts. Given the
+ * `repository` it is read from, findings that come with the image's base say so (`via`).
  *
  * @example
- * const report = await scanReport(db, 'sha256:…');
+ * const report = await scanReport(db, 'sha256:…', { repository: 'team/app' });
  * report.counts.critical; // 1
  */
-export async function scanReport(db: Database, digest: string): Promise<ScanReport> {
+export async function scanReport(db: Database, digest: string, options: { repository?: string } = {}): Promise<ScanReport> {
   const [scan] = await db.select().from(imageScans).where(eq(imageScans.digest, digest));
   const status = await statusOf(db, digest, scan);
   const packageRows = scan ? await db.select().from(imagePackages).where(eq(imagePackages.digest, digest)).orderBy(imagePackages.type, imagePackages.name, imagePackages.version, imagePackages.path) : [];
@@ -247,7 +280,7 @@ export async function scanReport(db: Database, digest: string): Promise<ScanRepo
     packages: packageRows.map((p) =>
       present({ type: p.type, name: p.name, version: p.version, sourceName: p.sourceName, sourceVersion: p.sourceVersion, ecosystem: p.ecosystem, purl: p.purl, path: p.path, layer: p.layer }),
     ),
-    vulnerabilities: found,
+    vulnerabilities: options.repository ? await withBases(db, options.repository, digest, found) : found,
     counts,
   };
   const children = await childrenOf(db, digest);

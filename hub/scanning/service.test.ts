@@ -100,6 +100,20 @@ describe('scan service', () => {
     expect(await hasScanJob(db, hostile.digest)).toBe(false);
   });
 
+  it('names the base image a finding comes with, when its layer is one the base has', async () => {
+    const os = DEBIAN_LAYERS[0]!.filter((entry) => !entry.path.startsWith('app/'));
+    await pushLayers(client, 'team/base', 'v1', [os]);
+    const derived = await pushLayers(client, 'team/derived', 'v1', [os, [{ path: 'app/node_modules/lodash/package.json', content: '{"name":"lodash","version":"4.17.20"}' }]]);
+    const report = await waitForScan(() => fetchScanReport(client, 'team/derived', 'v1'));
+    const via = Object.fromEntries(report.vulnerabilities.map((v) => [v.id, v.via]));
+    expect(via['DEBIAN-CVE-2099-0001']).toBe('team/base:v1');
+    expect(via['PYSEC-2099-1']).toBe('team/base:v1');
+    expect(report.vulnerabilities.find((v) => v.id === 'GHSA-lodash')).toMatchObject({ layer: derived.layers[1] });
+    expect(via['GHSA-lodash']).toBeUndefined();
+    // The service's own report (no repository) does not look for bases.
+    expect((await hub.scans.report(derived.digest)).vulnerabilities.every((v) => v.via === undefined)).toBe(true);
+  });
+
   it('answers with the registry errors for unknown images, and needs pull permission', async () => {
     await expect(fetchScanReport(client, 'team/app', 'nope')).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
     await expect(fetchScanReport(client, 'team/unknown', 'v1')).rejects.toMatchObject({ code: 'NAME_UNKNOWN' });
