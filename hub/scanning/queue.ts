@@ -28,7 +28,12 @@ export const MAX_ATTEMPTS = 6;
 /** The longest wait between two runs of a failing job. */
 const MAX_BACKOFF_SECONDS = 600;
 
-/** drizzle's `execute` answers with an array (postgres.js) or `{ rows }` (PGlite). */
+/**
+ * The rows of a raw query: drizzle's `execute` answers with an array (postgres.js) or `{ rows }` (PGlite).
+ *
+ * @example
+ * const rows = rowsOf<{ id: number }>(await db.execute(sql`select id from scan_jobs`));
+ */
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
 }

@@ -22,6 +22,9 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /**
  * A manifest that can never be scanned as it is (an unreadable config, layers that do not match
  * it): the scan fails for good instead of being retried.
+ *
+ * @example
+ * throw new UnscannableImageError('the image config has no rootfs.diff_ids list');
  */
 export class UnscannableImageError extends Error {
   constructor(message: string) {
@@ -52,7 +55,12 @@ export function isArtifact(manifest: ParsedManifest, config?: Descriptor): boole
   return config !== undefined && !IMAGE_CONFIG_TYPES.has(config.mediaType);
 }
 
-/** `os/architecture[/variant]`, or undefined without both of the first two. */
+/**
+ * `os/architecture[/variant]`, or undefined without both of the first two.
+ *
+ * @example
+ * platformOf({ os: 'linux', architecture: 'arm64', variant: 'v8' }); // 'linux/arm64/v8'
+ */
 export function platformOf(value: Record<string, unknown> | undefined): string | undefined {
   if (!value) return undefined;
   const { os, architecture, variant } = value;
