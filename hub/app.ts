@@ -24,10 +24,10 @@ import { managementRoutes } from './api/routes.ts';
 import { signatureRoutes } from './api/signatures.ts';
 import { vulndbRoutes } from './api/vulndb.ts';
 import { createVulnerabilityDatabase } from './vulndb/store.ts';
-import { dependencyRoutes } from './api/deps.ts';
-import { startLayerRecorder } from './deps/record.ts';
 import { scanRoutes } from './api/scans.ts';
 import type { ScanService } from './scanning/service.ts';
+import { dependencyRoutes } from './api/deps.ts';
+import type { LayerRecorder } from './deps/record.ts';
 import { resolveRoutes } from './api/resolve.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { AccessControl } from './auth/access-control.ts';
@@ -42,8 +42,9 @@ export interface HubContext {
   db: Database;
   access: AccessControl;
   metrics: HubMetrics;
-  /** The running image scan service, for features that queue scans (absent in apps built without one). */
+  /** The background features of a serving Hub (hub/features.ts); absent in apps built without them. */
   scans?: ScanService;
+  layers?: LayerRecorder;
   /** Trust policies, for the registry's pulls (the management API reaches them through `access`). */
   policies: TrustPolicyStore;
   /** Lets `nocker hub gc` on this machine act as administrator (see datadir-lock.ts). */
@@ -92,10 +93,11 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
-  app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(hub.db)));
-  // Every image pushed gets its layer stack recorded (and those pushed before, at start), for the dependency graph.
-  app.route('/', dependencyRoutes(hub.db, registry, startLayerRecorder(hub.db, registry.events, (digest) => registry.blobs.read(digest)), hub.config.auth.publicUrl));
+  // An import queues a new match of the images holding packages the changed records name.
+  app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(hub.db), { onImported: async (ids) => (hub.scans ? hub.scans.rematchAffected(ids) : 0) }));
   app.route('/', scanRoutes(registry, hub.db));
+  // The dependency graph reads the layer stacks the recorder keeps.
+  if (hub.layers) app.route('/', dependencyRoutes(hub.db, registry, hub.layers, hub.config.auth.publicUrl));
   app.route('/', resolveRoutes(registry));
 
   app.onError(handleError);

@@ -15,7 +15,8 @@ import { acquireDataDirLock } from './datadir-lock.ts';
 import { HubMetrics } from './metrics.ts';
 import { createAccessControl, type AccessControl } from './auth/access-control.ts';
 import { generateSecret } from './auth/passwords.ts';
-import { createScanService, type ScanService } from './scanning/service.ts';
+import { createHubFeatures } from './features.ts';
+import type { ScanService } from './scanning/service.ts';
 
 /** How long requests in flight may take to finish once shutdown begins. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -112,13 +113,15 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     await Promise.all([backends.database.ping(), backends.store.check()]);
   };
   const operatorSecret = generateSecret();
-  // Only a serving Hub scans; `nocker hub gc` and other users of the backends do not.
-  const scans = createScanService({ db: backends.database.db, registry: backends.registry });
+  // Only a serving Hub scans and records layers; `nocker hub gc` and other users of the backends do not.
+  const features = createHubFeatures(backends.database.db, backends.registry);
+  const { scans } = features;
   const app = createApp({
     config,
     registry: backends.registry,
     db: backends.database.db,
     scans,
+    layers: features.layers,
     access: backends.access,
     policies: backends.access.policies,
     metrics: new HubMetrics(),
@@ -140,7 +143,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   await lock?.setUrl(url, operatorSecret);
-  scans.start();
+  features.start();
   if (!options.quiet) {
     console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
   }
@@ -150,8 +153,8 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
     scans,
     async close() {
       accepting = false;
-      // The scan worker first: it finishes its job while the database is still open.
-      await scans.close();
+      // The features first: they finish their work while the database is still open.
+      await features.close();
       // Stop accepting, let requests in flight finish for a bounded time, then cut the rest.
       await new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { analyseFiles, isScannedPath, readOsRelease } from './analysers/index.ts';
 import { osvEcosystem } from './ecosystem.ts';
-import { readImageFiles, type LayerSource } from './layer-files.ts';
+import { fileLayer, readImageFiles, type LayerSource } from './layer-files.ts';
 import { packageUrl } from './purl.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
@@ -191,7 +191,7 @@ export async function scanImage(registry: Registry, repository: string, digest: 
   const os = readOsRelease(contents);
   const layerDigests = sources.map((layer) => layer.digest);
   const packages = analyseFiles(contents, os).map((pkg): ScannedPackage => {
-    const layer = layerDigests[files.files.get(pkg.path)?.layer ?? -1];
+    const layer = layerDigests[fileLayer(files.files, pkg.path) ?? -1];
     const ecosystem = osvEcosystem(pkg, os);
     return { ...pkg, purl: packageUrl(pkg, os), ...(ecosystem ? { ecosystem } : {}), ...(layer ? { layer } : {}) };
   });

@@ -66,7 +66,8 @@ function isPermanent(err: unknown): boolean {
 }
 
 function mergePackages(found: ScannedPackage[], extra: ScannedPackage[]): ScannedPackage[] {
-  const key = (p: ScannedPackage) => [p.type, p.name, p.version, p.path].join('\0');
+  // By package URL: an attached SBOM names the same package as the scan under another path.
+  const key = (p: ScannedPackage) => p.purl;
   const seen = new Set(found.map(key));
   return [...found, ...extra.filter((p) => !seen.has(key(p)) && (seen.add(key(p)), true))];
 }
