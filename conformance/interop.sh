@@ -484,6 +484,24 @@ t_oras_big() {
   oras pull --plain-http -o "$W/oras-big-out" "$REG/$NS/oras-big:v1"
   cmp "$W/oras-big/big.bin" "$W/oras-big-out/big.bin"
 }
+t_sbom_referrers() {   # the Hub scans what skopeo pushed and attaches its SBOMs as referrers
+  local type file i ref
+  for type in application/vnd.cyclonedx+json application/spdx+json; do
+    for i in $(seq 60); do
+      [ "$(referrers_of "$REG/$NS/skopeo:v1" "$type")" = 1 ] && break
+      sleep 1
+    done
+    eq "$(referrers_of "$REG/$NS/skopeo:v1" "$type")" 1
+    ref=$(oras discover --plain-http --distribution-spec v1.1-referrers-api --format json "$REG/$NS/skopeo:v1" |
+      jq -r --arg t "$type" '[(.manifests // .referrers // [])[] | select(.artifactType == $t)][0].digest')
+    rm -rf "$W/sbom-out" && oras pull --plain-http -o "$W/sbom-out" "$REG/$NS/skopeo@$ref"
+    file=$(ls "$W/sbom-out")
+    case "$type" in
+      *cyclonedx*) eq "$file" sbom.cdx.json; jq -e '.bomFormat == "CycloneDX" and .specVersion == "1.6"' "$W/sbom-out/$file" ;;
+      *) eq "$file" sbom.spdx.json; jq -e '.spdxVersion == "SPDX-2.3"' "$W/sbom-out/$file" ;;
+    esac
+  done
+}
 
 # ------------------------------------------------------------------------------ checks: cosign
 t_cosign_login() {
@@ -1113,6 +1131,8 @@ check "oras discover --distribution-spec v1.1-referrers-api finds the attached a
 check "GET /v2/<name>/referrers/<digest> returns an OCI index" t_referrers_raw
 check "oras cp -r (artifact and its referrers)" t_oras_cp
 check "oras manifest delete" t_oras_delete
+# Only a Nocker Hub scans what is pushed to it.
+[ "$OWN_HUB" = 1 ] && check "oras discovers and pulls the CycloneDX and SPDX SBOMs the Hub attached to an image" t_sbom_referrers
 check "deleted artifact is gone" t_oras_gone
 check "8 MiB blob round-trips byte-identically (oras)" t_oras_big
 
