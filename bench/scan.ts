@@ -9,16 +9,17 @@
  * Run by the bench as workload `scan`; `node --import tsx bench/scan.ts --child LAYER DIFFID`
  * is the child.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, createGzip } from 'node:zlib';
 import { ustarHeader } from '../hub/oci/testing-archives.ts';
+import { zipArchive } from '../hub/oci/testing-zip.ts';
 import { analyseFiles, isScannedPath } from '../hub/scanning/analysers/index.ts';
 import { testElf, testGoBuildInfo } from '../hub/scanning/binary/testing-elf.ts';
 import { readImageFiles } from '../hub/scanning/layer-files.ts';
@@ -31,7 +32,7 @@ import type { Metric } from './workloads.ts';
 export const SCAN_ID = 'scan';
 const TITLE = '10 image scan';
 /** Bumped whenever the generated layer changes, so that an old cached one is not reused. */
-const FORMAT = 1;
+const FORMAT = 2;
 const THROUGHPUT_TARGET_MIB_S = 100;
 const RSS_LIMIT_MIB = 200;
 const SCAN_FILE = fileURLToPath(import.meta.url);
@@ -108,19 +109,9 @@ function textBlock(random: () => number, bytes: number): Buffer {
   return Buffer.from(parts.join('')).subarray(0, bytes);
 }
 
-/** A jar made with Info-ZIP's `zip` (stored, like already-compressed class files), or `undefined` without it. */
-function jar(work: string, name: string, files: Record<string, Buffer>): Buffer | undefined {
-  const root = join(work, name);
-  try {
-    for (const [path, data] of Object.entries(files)) {
-      mkdirSync(join(root, path, '..'), { recursive: true });
-      writeFileSync(join(root, path), data);
-    }
-    execFileSync('zip', ['-q', '-r', '-0', 'out.jar', ...Object.keys(files)], { cwd: root });
-    return readFileSync(join(root, 'out.jar'));
-  } catch {
-    return undefined;
-  }
+/** A jar of `files`, stored like already-compressed class files. */
+function jar(files: Record<string, Buffer>): Buffer {
+  return zipArchive(Object.entries(files).map(([name, content]) => ({ name, content, deflate: false })));
 }
 
 const pomProperties = (group: string, artifact: string, version: string) => Buffer.from(`groupId=${group}\nartifactId=${artifact}\nversion=${version}\n`);
@@ -137,63 +128,52 @@ async function generateLayer(path: string, totalBytes: number): Promise<Generate
   };
   const out = new LayerWriter(path);
   let expected = 0;
-  const work = await mkdtemp(join(tmpdir(), 'nocker-bench-scan-work-'));
-  try {
-    await out.directory('etc');
-    await out.file('etc/os-release', Buffer.from('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'));
-    // A dpkg database the size of a mid-sized Debian image.
-    const stanzas: string[] = [];
-    for (let i = 0; i < 600; i++) {
-      stanzas.push(`Package: pkg${i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.${i}-1\nDescription: package ${i}\n ${textFile(600).toString('latin1').replace(/\n/g, ' ')}\n`);
-    }
-    expected += 600;
-    await out.file('var/lib/dpkg/status', Buffer.from(stanzas.join('\n')));
-    // node_modules: a package.json and a few sources per package.
-    for (let i = 0; i < count(300); i++) {
-      await out.file(`app/node_modules/mod${i}/package.json`, Buffer.from(JSON.stringify({ name: `mod${i}`, version: `1.0.${i}`, license: 'MIT' })));
-      for (let j = 0; j < 3; j++) await out.file(`app/node_modules/mod${i}/lib/file${j}.js`, textFile(4096 + Math.floor(random() * 40_000)));
-    }
-    expected += count(300);
-    // Go binaries: mostly machine code, and a module list.
-    const deps = Array.from({ length: 100 }, (_, i) => `dep\texample.com/dep${i}\tv1.${i}.0\th1:x=`).join('\n');
-    for (let i = 0; i < count(5); i++) {
-      const info = testGoBuildInfo('go1.21.3', `path\texample.com/go${i}/cmd\nmod\texample.com/go${i}\tv1.0.0\th1:x=\n${deps}\n`);
-      await out.file(`usr/local/bin/go${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(8 * MiB) }, { name: '.go.buildinfo', data: info }] }), 0o755);
-    }
-    // Per binary: its main module, 100 dependencies and the standard library.
-    expected += count(5) * 102;
-    // Rust binaries built with cargo auditable.
-    for (let i = 0; i < count(2); i++) {
-      const packages = Array.from({ length: 50 }, (_, j) => ({ name: `crate${j}`, version: `0.${j}.0`, source: 'crates.io' }));
-      await out.file(`usr/local/bin/rust${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(4 * MiB) }, { name: '.dep-v0', data: deflateSync(JSON.stringify({ packages })) }] }), 0o755);
-    }
-    expected += count(2) * 50;
-    // Plain ELF executables and shell scripts, as in /usr/bin.
-    for (let i = 0; i < count(300); i++) await out.file(`usr/bin/tool${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(64 * 1024) }] }), 0o755);
-    for (let i = 0; i < count(100); i++) await out.file(`usr/bin/script${i}`, Buffer.concat([Buffer.from('#!/bin/sh\n'), textFile(2048)]), 0o755);
-    // Jars: stored class bytes, and a war holding jars.
-    const jars: Buffer[] = [];
-    for (let i = 0; i < count(4); i++) {
-      const made = jar(work, `jar${i}`, { [`META-INF/maven/org.example/lib${i}/pom.properties`]: pomProperties('org.example', `lib${i}`, `1.${i}`), 'classes.bin': randomBytes(3 * MiB) });
-      if (!made) break;
-      jars.push(made);
-      await out.file(`opt/app/lib/lib${i}.jar`, made);
-      expected += 1;
-    }
-    if (jars.length) {
-      const war = jar(work, 'war', Object.fromEntries(jars.map((data, i) => [`WEB-INF/lib/lib${i}.jar`, data])));
-      if (war) {
-        await out.file('opt/app/app.war', war);
-        expected += jars.length;
-      }
-    }
-    // The rest: half random (media, compressed data), half text, in files of varied sizes.
-    for (let i = 0; out.tarBytes < totalBytes; i++) {
-      if (i % 2 === 0) await out.file(`data/blob${i}.bin`, randomBytes(64 * 1024 + Math.floor(random() * 2 * MiB)));
-      else await out.file(`share/doc/text${i}.txt`, textFile(4096 + Math.floor(random() * 512 * 1024)));
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  await out.directory('etc');
+  await out.file('etc/os-release', Buffer.from('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'));
+  // A dpkg database the size of a mid-sized Debian image.
+  const stanzas: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    stanzas.push(`Package: pkg${i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.${i}-1\nDescription: package ${i}\n ${textFile(600).toString('latin1').replace(/\n/g, ' ')}\n`);
+  }
+  expected += 600;
+  await out.file('var/lib/dpkg/status', Buffer.from(stanzas.join('\n')));
+  // node_modules: a package.json and a few sources per package.
+  for (let i = 0; i < count(300); i++) {
+    await out.file(`app/node_modules/mod${i}/package.json`, Buffer.from(JSON.stringify({ name: `mod${i}`, version: `1.0.${i}`, license: 'MIT' })));
+    for (let j = 0; j < 3; j++) await out.file(`app/node_modules/mod${i}/lib/file${j}.js`, textFile(4096 + Math.floor(random() * 40_000)));
+  }
+  expected += count(300);
+  // Go binaries: mostly machine code, and a module list.
+  const deps = Array.from({ length: 100 }, (_, i) => `dep\texample.com/dep${i}\tv1.${i}.0\th1:x=`).join('\n');
+  for (let i = 0; i < count(5); i++) {
+    const info = testGoBuildInfo('go1.21.3', `path\texample.com/go${i}/cmd\nmod\texample.com/go${i}\tv1.0.0\th1:x=\n${deps}\n`);
+    await out.file(`usr/local/bin/go${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(8 * MiB) }, { name: '.go.buildinfo', data: info }] }), 0o755);
+  }
+  // Per binary: its main module, 100 dependencies and the standard library.
+  expected += count(5) * 102;
+  // Rust binaries built with cargo auditable.
+  for (let i = 0; i < count(2); i++) {
+    const packages = Array.from({ length: 50 }, (_, j) => ({ name: `crate${j}`, version: `0.${j}.0`, source: 'crates.io' }));
+    await out.file(`usr/local/bin/rust${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(4 * MiB) }, { name: '.dep-v0', data: deflateSync(JSON.stringify({ packages })) }] }), 0o755);
+  }
+  expected += count(2) * 50;
+  // Plain ELF executables and shell scripts, as in /usr/bin.
+  for (let i = 0; i < count(300); i++) await out.file(`usr/bin/tool${i}`, testElf({ sections: [{ name: '.text', data: randomBytes(64 * 1024) }] }), 0o755);
+  for (let i = 0; i < count(100); i++) await out.file(`usr/bin/script${i}`, Buffer.concat([Buffer.from('#!/bin/sh\n'), textFile(2048)]), 0o755);
+  // Jars: stored class bytes, and a war holding jars.
+  const jars: Buffer[] = [];
+  for (let i = 0; i < count(4); i++) {
+    const made = jar({ [`META-INF/maven/org.example/lib${i}/pom.properties`]: pomProperties('org.example', `lib${i}`, `1.${i}`), 'classes.bin': randomBytes(3 * MiB) });
+    jars.push(made);
+    await out.file(`opt/app/lib/lib${i}.jar`, made);
+    expected += 1;
+  }
+  await out.file('opt/app/app.war', jar(Object.fromEntries(jars.map((data, i) => [`WEB-INF/lib/lib${i}.jar`, data]))));
+  expected += jars.length;
+  // The rest: half random (media, compressed data), half text, in files of varied sizes.
+  for (let i = 0; out.tarBytes < totalBytes; i++) {
+    if (i % 2 === 0) await out.file(`data/blob${i}.bin`, randomBytes(64 * 1024 + Math.floor(random() * 2 * MiB)));
+    else await out.file(`share/doc/text${i}.txt`, textFile(4096 + Math.floor(random() * 512 * 1024)));
   }
   const diffId = await out.close();
   const { size } = await stat(path);

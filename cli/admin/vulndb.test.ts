@@ -1,9 +1,9 @@
 /** `nocker hub vulndb …`: reading OSV exports from disk, and the commands against a real Hub. */
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportResult, VulndbStatus } from '../../hub/client/vulndb.ts';
+import { zipArchive } from '../../hub/oci/testing-zip.ts';
 import { type CliTestHub, run, startCliTestHub } from '../testing.ts';
 import { UsageError } from '../usage.ts';
 import { readOsvLines } from './osv-files.ts';
@@ -62,8 +62,14 @@ describe('reading OSV exports', () => {
 
   it('reads a zip entry by entry, and reports an entry larger than a record may be', async () => {
     const dir = join(cli.dir, 'read-zip');
-    await writeTree(dir, { 'DSA-1.json': record('DSA-1', 'Debian:12', 'openssl'), 'DSA-2.json': record('DSA-2', 'Debian:12', 'curl', undefined, { details: 'y'.repeat(2000) }) });
-    execFileSync('zip', ['-q', '-j', join(dir, 'all.zip'), join(dir, 'DSA-1.json'), join(dir, 'DSA-2.json')]);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'all.zip'),
+      zipArchive([
+        { name: 'DSA-1.json', content: record('DSA-1', 'Debian:12', 'openssl') },
+        { name: 'DSA-2.json', content: record('DSA-2', 'Debian:12', 'curl', undefined, { details: 'y'.repeat(2000) }) },
+      ]),
+    );
     const source = await readOsvLines(join(dir, 'all.zip'), 1000);
     expect((await collect(source.lines)).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['DSA-1']);
     expect(source.problems).toEqual([{ file: 'all.zip:DSA-2.json', reason: expect.stringMatching(/more than the 1000 a record may take/) }]);
@@ -102,16 +108,15 @@ describe('nocker hub vulndb', () => {
   });
 
   it('imports OSV’s all.zip, updating and withdrawing what changed, and reports the new status', async () => {
-    const dir = join(cli.dir, 'zip-source');
-    await writeTree(dir, {
+    const files = {
       'GHSA-aaaa.json': record('GHSA-aaaa', 'npm', 'left-pad', '2024-03-01T00:00:00Z', { withdrawn: '2024-03-01T00:00:00Z' }),
       'PYSEC-1.json': record('PYSEC-1', 'PyPI', 'zope-interface', '2024-02-01T00:00:00Z', { summary: 'now with a summary' }),
       'DSA-1.json': record('DSA-1', 'Debian:12', 'openssl'),
       'DSA-2.json': record('DSA-2', 'Debian:12', 'curl'),
       'DSA-3.json': record('DSA-3', 'Debian:11', 'curl'),
-    });
+    };
     const zip = join(cli.dir, 'all.zip');
-    execFileSync('zip', ['-q', '-r', zip, '.'], { cwd: dir });
+    await writeFile(zip, zipArchive(Object.entries(files).map(([name, content]) => ({ name, content }))));
     const result = await nocker(['import', zip, '--json']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const json = JSON.parse(result.stdout) as ImportResult & { unreadable: unknown[] };

@@ -1,22 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { zipArchive } from '../../oci/testing-zip.ts';
 import { javaAnalyser, javaArchiveExtractor } from './java.ts';
 
-const directory = mkdtempSync(join(tmpdir(), 'java-test-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-/** An archive made by `zip` from `files` (contents as text or bytes), stored with `-0` when asked. */
+/** An archive of `files` (contents as text or bytes), deflated, or stored when asked. */
 function archive(files: Record<string, string | Buffer>, stored = false): Buffer {
-  const root = mkdtempSync(join(directory, 'tree-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(join(root, name, '..'), { recursive: true });
-    writeFileSync(join(root, name), content);
-  }
-  execFileSync('zip', ['-q', '-r', ...(stored ? ['-0'] : []), 'out.zip', ...Object.keys(files)], { cwd: root });
-  return readFileSync(join(root, 'out.zip'));
+  return zipArchive(Object.entries(files).map(([name, content]) => ({ name, content, deflate: !stored })));
 }
 
 const pom = (groupId: string, artifactId: string, version: string) => ({
