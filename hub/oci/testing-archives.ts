@@ -15,7 +15,8 @@ export interface RawEntry {
   gid?: number;
   mtime?: number;
   linkname?: string;
-  content?: string;
+  /** Text (written as UTF-8) or bytes, such as an executable. */
+  content?: string | Uint8Array;
   /** PAX records written in an `x` header before the entry (`path` overrides the name). */
   pax?: Record<string, string>;
 }
@@ -68,7 +69,7 @@ export function rawTar(entries: readonly RawEntry[], trailing = 1024): Buffer {
       const records = Buffer.from(Object.entries(entry.pax).map(([key, value]) => paxRecord(key, value)).join(''));
       parts.push(ustarHeader({ path: 'PaxHeader', type: 'x' }, records.length), records, Buffer.alloc((512 - (records.length % 512)) % 512));
     }
-    const content = Buffer.from(entry.content ?? '');
+    const content = typeof entry.content === 'string' ? Buffer.from(entry.content) : Buffer.from(entry.content ?? []);
     parts.push(ustarHeader(entry, content.length), content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(trailing));

@@ -105,10 +105,11 @@ export async function pushIndex(client: HubClient, repository: string, tag: stri
   return sha256(body);
 }
 
-/** One affected package of a test record: all versions below `fixed` (or every version). */
+/** One affected package of a test record: the versions from `introduced` (or the first) below `fixed` (or every later one). */
 export interface TestAffected {
   ecosystem: string;
   name: string;
+  introduced?: string;
   fixed?: string;
 }
 
@@ -131,7 +132,7 @@ export async function insertRecord(db: Database, id: string, severity: SeverityL
     ...(options.withdrawn ? { withdrawn: modified } : {}),
     affected: affected.map((a) => ({
       package: { ecosystem: a.ecosystem, name: a.name },
-      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, ...(a.fixed ? [{ fixed: a.fixed }] : [])] }],
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: a.introduced ?? '0' }, ...(a.fixed ? [{ fixed: a.fixed }] : [])] }],
     })),
   };
   await db.insert(vulnerabilities).values({
