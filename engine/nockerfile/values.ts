@@ -109,6 +109,21 @@ export type BaseImage =
 const REFERENCE_EXPECTED = '"scratch", NAME:TAG or NAME@sha256:<64 hex digits>, NAME optionally starting with HOST[:PORT]/';
 
 /**
+ * Splits a leading registry host off a reference, Docker's way: the first path segment is a host
+ * when it has a dot or a port, or is `localhost`.
+ *
+ * @example
+ * splitRegistry('127.0.0.1:5000/libs/runtime:^1.2'); // { registry: '127.0.0.1:5000', rest: 'libs/runtime:^1.2' }
+ * splitRegistry('libs/runtime:1.0');                 // { rest: 'libs/runtime:1.0' }
+ */
+function splitRegistry(reference: string): { registry?: string; rest: string } {
+  const slash = reference.indexOf('/');
+  const first = slash < 0 ? '' : reference.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return { registry: first, rest: reference.slice(slash + 1) };
+  return { rest: reference };
+}
+
+/**
  * Reads a base image reference: `scratch`, `busybox:1.35`, `127.0.0.1:5000/team/app@sha256:…`.
  * A tag or a digest is required, so that builds do not silently follow `latest`.
  *
@@ -138,13 +153,9 @@ export function parseBaseImage(value: Scalar): Parsed<BaseImage> {
     if (!isTag(tag)) return bad(`"${tag}" is not a valid tag`, REFERENCE_EXPECTED);
   }
   if (tag === undefined && digest === undefined) return bad(`"${reference}" has neither a tag nor a digest`, REFERENCE_EXPECTED);
-  let registry: string | undefined;
-  const slash = rest.indexOf('/');
-  const first = slash < 0 ? '' : rest.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') {
-    registry = first;
-    rest = rest.slice(slash + 1);
-  }
+  const split = splitRegistry(rest);
+  const registry = split.registry;
+  rest = split.rest;
   try {
     validateRepositoryName(rest);
   } catch (err) {
@@ -184,14 +195,9 @@ const DEPENDENCY_EXPECTED = 'HOST/NAME:RANGE (^1.2, ~1.2.3, >=1.2 <2, 1.x), HOST
 export function parseDependency(value: Scalar): Parsed<Dependency> {
   if (typeof value !== 'string' || value.trim() === '') return bad(`${JSON.stringify(value)} is not an artifact reference`, DEPENDENCY_EXPECTED);
   const reference = value.trim();
-  let rest = reference;
-  let registry: string | undefined;
-  const slash = rest.indexOf('/');
-  const first = slash < 0 ? '' : rest.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') {
-    registry = first;
-    rest = rest.slice(slash + 1);
-  }
+  const split = splitRegistry(reference);
+  const registry = split.registry;
+  let rest = split.rest;
   let version: DependencyVersion;
   const at = rest.indexOf('@');
   const colon = rest.indexOf(':');

@@ -9,6 +9,7 @@ import { and, asc, eq, gt, inArray, isNull, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
 import { imageLayers, manifests, repositories } from '../db/schema.ts';
 import { isDigest } from '../oci/digest.ts';
+import { readAtMost } from '../oci/read-at-most.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { IMAGE_MANIFEST_TYPES } from '../oci/mediatypes.ts';
 import type { RegistryEvents } from '../registry/events.ts';
@@ -56,7 +57,9 @@ async function recordRow(db: Database, readBlob: ReadBlob, row: { id: number; di
     return 'not-an-image';
   }
   if (config.size > MAX_CONFIG_BYTES) throw new Error(`the config ${config.digest} is ${config.size} bytes, more than the ${MAX_CONFIG_BYTES} read`);
-  const diffIds = diffIdsOf(await readBounded(await readBlob(config.digest), MAX_CONFIG_BYTES), config.digest);
+  const bytes = await readAtMost(await readBlob(config.digest), MAX_CONFIG_BYTES);
+  if (!bytes) throw new Error(`the config ${config.digest} is larger than ${MAX_CONFIG_BYTES} bytes`);
+  const diffIds = diffIdsOf(bytes, config.digest);
   // An image without layers is built on nothing and is nobody's base.
   if (diffIds.length === 0) return 'not-an-image';
   const chain = chainIds(diffIds);
@@ -93,19 +96,6 @@ function diffIdsOf(bytes: Uint8Array, digest: string): string[] {
   return diffIds;
 }
 
-async function readBounded(stream: Readable, limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      stream.destroy();
-      throw new Error(`a config blob is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * Records the layers of manifests that have no `image_layers` row yet, `batchSize` at a time

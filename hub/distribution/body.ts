@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { OciError } from '../oci/errors.ts';
+import { readAtMost } from '../oci/read-at-most.ts';
 
 /**
  * The request body as a stream of chunks, undefined when the request has none. Under
@@ -26,12 +27,7 @@ export async function readSmallBody(c: Context, limit: number, what: string): Pr
   if (declared > limit) throw tooLarge();
   const body = requestBody(c);
   if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  const bytes = await readAtMost(body, limit);
+  if (!bytes) throw tooLarge();
+  return bytes;
 }

@@ -4,13 +4,13 @@
  * OSV ecosystem and the layer that last wrote its file; an index names its children for them
  * to be scanned one by one.
  */
-import type { Readable } from 'node:stream';
 import { analyseFiles, isScannedPath, readOsRelease } from './analysers/index.ts';
 import { osvEcosystem } from './ecosystem.ts';
 import { fileLayer, readImageFiles, type LayerSource } from './layer-files.ts';
 import { packageUrl } from './purl.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
+import { readAtMost } from '../oci/read-at-most.ts';
 import type { Registry } from '../registry/registry.ts';
 
 /** Image config media types: a manifest whose config is anything else is an artifact. */
@@ -76,24 +76,12 @@ interface ImageConfigDocument {
   rootfs?: { diff_ids?: unknown };
 }
 
-async function readBounded(stream: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > limit) {
-      stream.destroy();
-      throw new UnscannableImageError(`${what} is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 
 async function readConfig(registry: Registry, config: Descriptor): Promise<ImageConfigDocument> {
   const what = `the image config ${config.digest}`;
   if (config.size > MAX_CONFIG_BYTES) throw new UnscannableImageError(`${what} is larger than ${MAX_CONFIG_BYTES} bytes`);
-  const bytes = await readBounded(await registry.blobs.read(config.digest), MAX_CONFIG_BYTES, what);
+  const bytes = await readAtMost(await registry.blobs.read(config.digest), MAX_CONFIG_BYTES);
+  if (!bytes) throw new UnscannableImageError(`${what} is larger than ${MAX_CONFIG_BYTES} bytes`);
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));

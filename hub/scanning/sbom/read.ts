@@ -26,6 +26,7 @@ import {
   SbomMediaType,
 } from './media-types.ts';
 import { parsePurl, type ParsedPurl } from './purl-parse.ts';
+import { readAtMost } from '../../oci/read-at-most.ts';
 
 /** The most bytes read of one SBOM document or statement. */
 export const MAX_SBOM_BYTES = 32 * 1024 * 1024;
@@ -173,15 +174,9 @@ export function packagesFromSbom(document: unknown, path: string): ScannedPackag
 async function readJsonBlob(registry: Registry, repository: string, digest: string, limit: number): Promise<unknown> {
   const { size } = await registry.blobs.stat(repository, digest);
   if (size > limit) throw new Error(`${digest} is ${size} bytes, more than the ${limit} read of an SBOM`);
-  const chunks: Buffer[] = [];
-  let read = 0;
-  for await (const chunk of await registry.blobs.read(digest)) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    read += buffer.length;
-    if (read > limit) throw new Error(`${digest} holds more than the ${limit} bytes read of an SBOM`);
-    chunks.push(buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const bytes = await readAtMost(await registry.blobs.read(digest), limit);
+  if (!bytes) throw new Error(`${digest} holds more than the ${limit} bytes read of an SBOM`);
+  return JSON.parse(bytes.toString('utf8'));
 }
 
 /** A manifest of the repository as JSON. */
