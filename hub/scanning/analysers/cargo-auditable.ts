@@ -13,11 +13,11 @@ import { inflateSync } from 'node:zlib';
 import { ELF_MAGIC, elfSection } from '../binary/elf.ts';
 import type { FileExtractor } from '../layer-files.ts';
 import { isExecutableCandidate } from './go-binary.ts';
+import { extractAnalyser } from './per-file.ts';
 import type { Analyser, InstalledPackage } from './types.ts';
 
 /** The extract name, and so the suffix of the synthetic paths this analyser reads. */
 export const CARGO_AUDITABLE = 'cargo-auditable';
-const SUFFIX = `#${CARGO_AUDITABLE}`;
 /** The section cargo-auditable writes. */
 const SECTION = '.dep-v0';
 /** The largest compressed section kept, and the largest JSON inflated from one. */
@@ -40,7 +40,7 @@ export const cargoAuditableExtractor: FileExtractor = {
   },
 };
 
-function cratesOf(compressed: Buffer, extractPath: string): InstalledPackage[] {
+function cratesOf(compressed: Buffer, path: string): InstalledPackage[] {
   let document: unknown;
   try {
     document = JSON.parse(inflateSync(compressed, { maxOutputLength: MAX_JSON_BYTES }).toString('utf8'));
@@ -49,7 +49,6 @@ function cratesOf(compressed: Buffer, extractPath: string): InstalledPackage[] {
   }
   const packages = (document as { packages?: unknown } | null)?.packages;
   if (!Array.isArray(packages)) return [];
-  const path = extractPath.slice(0, -SUFFIX.length);
   const found: InstalledPackage[] = [];
   for (const entry of packages as unknown[]) {
     if (typeof entry !== 'object' || entry === null) continue;
@@ -69,12 +68,4 @@ function cratesOf(compressed: Buffer, extractPath: string): InstalledPackage[] {
  * cargoAuditableAnalyser.analyse(new Map([['usr/bin/app#cargo-auditable', section]]));
  * // [{ type: 'cargo', name: 'serde', version: '1.0.193', path: 'usr/bin/app' }]
  */
-export const cargoAuditableAnalyser: Analyser = {
-  name: 'cargo-auditable',
-  wants: (path) => path.endsWith(SUFFIX),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, section] of files) if (path.endsWith(SUFFIX)) found.push(...cratesOf(section, path));
-    return found;
-  },
-};
+export const cargoAuditableAnalyser: Analyser = extractAnalyser('cargo-auditable', CARGO_AUDITABLE, cratesOf);

@@ -9,11 +9,11 @@
 import { ELF_MAGIC } from '../binary/elf.ts';
 import { type GoModule, goBuildInfoBlob, GoBuildInfoScanner, parseGoBuildInfo, stdlibVersion } from '../binary/go-buildinfo.ts';
 import type { FileExtractor } from '../layer-files.ts';
+import { extractAnalyser } from './per-file.ts';
 import type { Analyser, InstalledPackage } from './types.ts';
 
 /** The extract name, and so the suffix of the synthetic paths this analyser reads. */
 export const GO_BUILDINFO = 'go-buildinfo';
-const SUFFIX = `#${GO_BUILDINFO}`;
 /**
  * Whether the tar header describes a file that could be an executable worth opening: a regular
  * file with an execute bit, not empty.
@@ -45,10 +45,9 @@ function packageOf(module: GoModule, path: string): InstalledPackage {
   return { type: 'golang', name: built.path, version: built.version, path };
 }
 
-function modulesOf(blob: Buffer, extractPath: string): InstalledPackage[] {
+function modulesOf(blob: Buffer, path: string): InstalledPackage[] {
   const info = parseGoBuildInfo(blob);
   if ('unsupported' in info) return [];
-  const path = extractPath.slice(0, -SUFFIX.length);
   const found: InstalledPackage[] = [];
   // A module built from its own checkout says `(devel)`: no version to match.
   if (info.main && info.main.version && info.main.version !== '(devel)') found.push(packageOf(info.main, path));
@@ -70,12 +69,4 @@ function modulesOf(blob: Buffer, extractPath: string): InstalledPackage[] {
  * goBinaryAnalyser.analyse(new Map([['usr/bin/app#go-buildinfo', blob]]));
  * // [{ type: 'golang', name: 'github.com/spf13/cobra', version: 'v1.7.0', path: 'usr/bin/app' }, …, { type: 'golang', name: 'stdlib', version: '1.21.3', path: 'usr/bin/app' }]
  */
-export const goBinaryAnalyser: Analyser = {
-  name: 'go-binary',
-  wants: (path) => path.endsWith(SUFFIX),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, blob] of files) if (path.endsWith(SUFFIX)) found.push(...modulesOf(blob, path));
-    return found;
-  },
-};
+export const goBinaryAnalyser: Analyser = extractAnalyser('go-binary', GO_BUILDINFO, modulesOf);

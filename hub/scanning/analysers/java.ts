@@ -12,11 +12,11 @@
  */
 import { zipEntries, zipEntryData } from '../binary/zip.ts';
 import type { FileExtractor } from '../layer-files.ts';
+import { extractAnalyser } from './per-file.ts';
 import type { Analyser, InstalledPackage } from './types.ts';
 
 /** The extract name, and so the suffix of the synthetic paths this analyser reads. */
 export const JAVA_ARCHIVE = 'java-archive';
-const SUFFIX = `#${JAVA_ARCHIVE}`;
 /** Every zip archive starts with a local file header. */
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 
@@ -121,7 +121,7 @@ export const javaArchiveExtractor: FileExtractor = {
   },
 };
 
-function packagesOf(extract: Buffer, extractPath: string): InstalledPackage[] {
+function packagesOf(extract: Buffer, path: string): InstalledPackage[] {
   let artifacts: unknown;
   try {
     artifacts = JSON.parse(extract.toString('utf8'));
@@ -129,7 +129,6 @@ function packagesOf(extract: Buffer, extractPath: string): InstalledPackage[] {
     return [];
   }
   if (!Array.isArray(artifacts)) return [];
-  const path = extractPath.slice(0, -SUFFIX.length);
   const found: InstalledPackage[] = [];
   for (const artifact of artifacts as unknown[]) {
     const { name, version } = (artifact ?? {}) as Record<string, unknown>;
@@ -146,12 +145,4 @@ function packagesOf(extract: Buffer, extractPath: string): InstalledPackage[] {
  * javaAnalyser.analyse(new Map([['app/app.war#java-archive', extract]]));
  * // [{ type: 'maven', name: 'org.apache.commons:commons-lang3', version: '3.12.0', path: 'app/app.war' }, …]
  */
-export const javaAnalyser: Analyser = {
-  name: 'java',
-  wants: (path) => path.endsWith(SUFFIX),
-  analyse(files) {
-    const found: InstalledPackage[] = [];
-    for (const [path, extract] of files) if (path.endsWith(SUFFIX)) found.push(...packagesOf(extract, path));
-    return found;
-  },
-};
+export const javaAnalyser: Analyser = extractAnalyser('java', JAVA_ARCHIVE, packagesOf);

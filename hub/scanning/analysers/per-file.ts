@@ -20,3 +20,15 @@ export function perFileAnalyser(name: string, wants: (path: string) => boolean, 
     },
   };
 }
+
+/**
+ * An analyser over the extracts an extractor named `extractor` kept (stored as
+ * `<path>#<extractor>`): `read` gets each extract with the path of the file it came from.
+ *
+ * @example
+ * export const goBinaryAnalyser = extractAnalyser('go-binary', 'go-buildinfo', modulesOf);
+ */
+export function extractAnalyser(name: string, extractor: string, read: (extract: Buffer, path: string) => InstalledPackage[]): Analyser {
+  const suffix = `#${extractor}`;
+  return perFileAnalyser(name, (path) => path.endsWith(suffix), (extract, path) => read(extract, path.slice(0, -suffix.length)));
+}
