@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type HubConfig } from '../hub/config.ts';
-import { startHub, type RunningHub } from '../hub/server.ts';
+import { openBackends, startHub, type HubBackends, type RunningHub } from '../hub/server.ts';
 import { TEST_ADMIN } from './helpers.ts';
 
 export { TEST_ADMIN };
@@ -182,4 +182,32 @@ export function useTestHub(onStart: (hub: TestHub) => void): void {
   afterAll(async () => {
     await hub?.destroy();
   });
+}
+
+/**
+ * Opens the backends of one fresh test environment (database, blob store, registry, access
+ * control) for the test file, without a server: opened before its tests, closed and disposed of
+ * after them. Returns a getter, since they only exist once the file's `beforeAll` has run.
+ *
+ * @example
+ * const backends = useTestBackends();
+ * it('stores', async () => {
+ *   await backends().registry.blobs.read(digest);
+ * });
+ */
+export function useTestBackends(): () => HubBackends {
+  let environment: TestEnvironment | undefined;
+  let backends: HubBackends | undefined;
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+    backends = await openBackends(environment.config);
+  });
+  afterAll(async () => {
+    await backends?.close();
+    await environment?.dispose();
+  });
+  return () => {
+    if (!backends) throw new Error('the test backends are opened in beforeAll: use them inside hooks and tests');
+    return backends;
+  };
 }

@@ -1,10 +1,9 @@
 /** The import route's parsing, batching and rescan callback, on a Hub's backends without a server. */
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, TEST_ADMIN, type TestEnvironment } from '../../conformance/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN, useTestBackends } from '../../conformance/harness.ts';
 import { authenticate, type AuthEnv } from '../auth/middleware.ts';
 import { handleError } from '../distribution/errors.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { createVulnerabilityDatabase } from '../vulndb/store.ts';
 import type { ImportResult } from '../vulndb/types.ts';
 import { parseImportLine, vulndbRoutes } from './vulndb.ts';
@@ -27,29 +26,22 @@ describe('parseImportLine', () => {
 });
 
 describe('the import route over a Hub’s backends', () => {
-  let environment: TestEnvironment;
-  let backends: HubBackends;
+  const backends = useTestBackends();
   const rematched: string[][] = [];
   let app: Hono<AuthEnv>;
 
   beforeAll(async () => {
-    environment = await createTestEnvironment();
-    backends = await openBackends(environment.config);
-    await backends.access.bootstrap({ quiet: true });
+    const { access, database } = backends();
+    await access.bootstrap({ quiet: true });
     app = new Hono<AuthEnv>();
-    app.use('/api/v1/*', authenticate(backends.access));
+    app.use('/api/v1/*', authenticate(access));
     const onImported = async (ids: string[]) => {
       rematched.push(ids);
       if (ids.includes('FAIL-REMATCH')) throw new Error('the scan queue is unavailable');
       return ids.length * 10;
     };
-    app.route('/', vulndbRoutes(backends.access, createVulnerabilityDatabase(backends.database.db), { onImported, batchSize: 2, maxLineBytes: 300 }));
+    app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(database.db), { onImported, batchSize: 2, maxLineBytes: 300 }));
     app.onError(handleError);
-  });
-
-  afterAll(async () => {
-    await backends?.close();
-    await environment?.dispose();
   });
 
   const post = async (lines: string[]): Promise<ImportResult> => {

@@ -1,22 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
-import { openBackends, type HubBackends } from '../server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 
 describe('audit log', () => {
-  let environment: TestEnvironment;
-  let hub: HubBackends;
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    hub = await openBackends(environment.config);
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await environment?.dispose();
-  });
+  const backends = useTestBackends();
 
   it('returns what was recorded, newest first, filtered and paged', async () => {
-    const { audit } = hub.access;
+    const { audit } = backends().access;
     for (let i = 0; i < 5; i++) {
       audit.record({ actor: i % 2 ? 'ann' : 'bob', actorKind: 'user', action: 'push', repository: `team/app${i}`, reference: 'v1', outcome: 'success' });
     }
@@ -31,16 +21,16 @@ describe('audit log', () => {
   });
 
   it('is append-only: the database refuses to change or delete entries', async () => {
-    hub.access.audit.record({ actor: 'mallory', actorKind: 'user', action: 'delete', outcome: 'denied' });
-    await hub.access.audit.flush();
+    backends().access.audit.record({ actor: 'mallory', actorKind: 'user', action: 'delete', outcome: 'denied' });
+    await backends().access.audit.flush();
     const refusal = (statement: ReturnType<typeof sql>) =>
-      hub.database.db.execute(statement).then(
+      backends().database.db.execute(statement).then(
         () => 'allowed',
         (err: Error) => String((err.cause as Error | undefined)?.message ?? err.message),
       );
     expect(await refusal(sql`update audit_log set actor = 'nobody'`)).toMatch(/append-only: UPDATE/);
     expect(await refusal(sql`delete from audit_log`)).toMatch(/append-only: DELETE/);
     expect(await refusal(sql`truncate audit_log`)).toMatch(/append-only: TRUNCATE/);
-    expect((await hub.access.audit.query({ actor: 'mallory' })).entries).toHaveLength(1);
+    expect((await backends().access.audit.query({ actor: 'mallory' })).entries).toHaveLength(1);
   });
 });

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { useTestBackends } from '../../conformance/harness.ts';
 import { generateSigningKeyPair } from '../../engine/sign/keys.ts';
 import { makeCa, makeLeaf, type TestCertificate } from '../../engine/sign/testing.ts';
 import { OciError } from '../oci/errors.ts';
 import { thrownBy } from '../oci/thrown.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import type { TrustPolicyStore } from './store.ts';
 import { parsePolicyInput, validateEnvironment } from './validate.ts';
 
@@ -133,19 +132,12 @@ describe('parsePolicyInput', () => {
 });
 
 describe('trust policy store', () => {
-  let environment: TestEnvironment;
-  let hub: HubBackends;
+  const backends = useTestBackends();
   let policies: TrustPolicyStore;
   beforeAll(async () => {
-    environment = await createTestEnvironment();
-    hub = await openBackends(environment.config);
-    policies = hub.access.policies;
-    await hub.access.namespaces.create('team', {}, undefined);
-    await hub.access.namespaces.create('other', {}, undefined);
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await environment?.dispose();
+    policies = backends().access.policies;
+    await backends().access.namespaces.create('team', {}, undefined);
+    await backends().access.namespaces.create('other', {}, undefined);
   });
 
   it('creates a policy at version 1 and raises the version on every change', async () => {
@@ -172,7 +164,7 @@ describe('trust policy store', () => {
     expect(await policies.put('team', 'keyless', { mode: 'enforce', keys: [key], required: 1 }, 'ann')).toMatchObject({ keys: [key], roots: [], identities: [], version: 2 });
 
     // A row written before the columns existed: the migration's defaults.
-    await hub.database.db.execute(sql`insert into trust_policies (namespace, environment, mode, keys, required, version, updated_by) values ('team', 'legacy', 'off', '[]'::jsonb, 1, 1, 'ann')`);
+    await backends().database.db.execute(sql`insert into trust_policies (namespace, environment, mode, keys, required, version, updated_by) values ('team', 'legacy', 'off', '[]'::jsonb, 1, 1, 'ann')`);
     expect(await policies.find('team', 'legacy')).toMatchObject({ roots: [], identities: [] });
     expect(await policies.remove('team', 'legacy')).toBe(true);
     expect(await policies.remove('team', 'keyless')).toBe(true);
@@ -200,7 +192,7 @@ describe('trust policy store', () => {
     expect(await policies.find('other', 'qa')).toBeUndefined();
 
     await policies.put('other', 'production', { mode: 'off', keys: [], required: 1 }, 'ann');
-    await hub.access.namespaces.delete('other');
+    await backends().access.namespaces.delete('other');
     expect(await policies.list('other')).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
-import { openBackends, type HubBackends } from '../server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import { digestOf } from '../oci/digest.ts';
 import { EMPTY_DESCRIPTOR, MediaType } from '../oci/mediatypes.ts';
 import { RegistryEvents, type RegistryEvent } from './events.ts';
@@ -27,20 +26,10 @@ describe('RegistryEvents', () => {
 });
 
 describe('registry events from manifest operations', () => {
-  let environment: TestEnvironment;
-  let hub: HubBackends;
-
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    hub = await openBackends(environment.config);
-  });
-  afterAll(async () => {
-    await hub.close();
-    await environment.dispose();
-  });
+  const backends = useTestBackends();
 
   it('announces pushes, untagging and deletions after they are committed', async () => {
-    const { registry } = hub;
+    const { registry } = backends();
     const seen: RegistryEvent[] = [];
     registry.events.on((e) => void seen.push(e));
 

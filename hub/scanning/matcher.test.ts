@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import type { Database } from '../db/open.ts';
 import { vulnerabilities, vulnerabilityPackages } from '../db/schema.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { matchImage, vulndbVersion } from './matcher.ts';
 import { scanReport, storeScan } from './results.ts';
 import { insertRecord } from './testing.ts';
@@ -11,18 +10,11 @@ import type { ScannedImage } from './types.ts';
 const image = (digest: string, packages: ScannedImage['packages']): ScannedImage => ({ repository: 'team/app', digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', packages });
 
 describe('matching stored packages', () => {
-  let environment: TestEnvironment;
-  let backends: HubBackends;
+  const backends = useTestBackends();
   let db: Database;
 
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    backends = await openBackends(environment.config);
-    db = backends.database.db;
-  });
-  afterAll(async () => {
-    await backends?.close();
-    await environment?.dispose();
+  beforeAll(() => {
+    db = backends().database.db;
   });
 
   it('matches without a vulnerability database, finding nothing', async () => {

@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import type { Database } from '../db/open.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { backoffSeconds, claimScanJob, completeScanJob, enqueueScanJob, failScanJob, hasScanJob, MAX_ATTEMPTS, rowsOf } from './queue.ts';
 
 interface Row {
@@ -14,8 +13,7 @@ interface Row {
 }
 
 describe('scan job queue', () => {
-  let environment: TestEnvironment;
-  let backends: HubBackends;
+  const backends = useTestBackends();
   let db: Database;
 
   async function row(digest: string): Promise<Row | undefined> {
@@ -25,14 +23,8 @@ describe('scan job queue', () => {
     return rows[0];
   }
 
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    backends = await openBackends(environment.config);
-    db = backends.database.db;
-  });
-  afterAll(async () => {
-    await backends?.close();
-    await environment?.dispose();
+  beforeAll(() => {
+    db = backends().database.db;
   });
   beforeEach(async () => {
     await db.execute(sql`delete from scan_jobs`);

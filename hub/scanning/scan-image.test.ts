@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { EMPTY_DESCRIPTOR, MediaType } from '../oci/mediatypes.ts';
 import type { Registry } from '../registry/registry.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { isArtifact, platformOf, scanImage, UnscannableImageError } from './scan-image.ts';
 
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -45,20 +44,10 @@ describe('platformOf and isArtifact', () => {
 });
 
 describe('scanImage', () => {
-  let environment: TestEnvironment;
-  let backends: HubBackends;
-
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    backends = await openBackends(environment.config);
-  });
-  afterAll(async () => {
-    await backends?.close();
-    await environment?.dispose();
-  });
+  const backends = useTestBackends();
 
   it('refuses for good an image whose config does not describe its layers', async () => {
-    const { registry } = backends;
+    const { registry } = backends();
     const layer = await putBlob(registry, 'team/bad', Buffer.from('not a tar'));
     const noRootfs = await putBlob(registry, 'team/bad', Buffer.from('{"architecture":"amd64","os":"linux"}'));
     const twoDiffIds = await putBlob(registry, 'team/bad', Buffer.from(`{"rootfs":{"type":"layers","diff_ids":["${layer.digest}","${layer.digest}"]}}`));
@@ -77,7 +66,7 @@ describe('scanImage', () => {
   });
 
   it('lists the images of an index with their platforms, and leaves artifacts alone', async () => {
-    const { registry } = backends;
+    const { registry } = backends();
     const config = await putBlob(registry, 'team/idx', Buffer.from('{"rootfs":{"type":"layers","diff_ids":[]},"os":"linux","architecture":"arm64"}'));
     const child = await putManifest(registry, 'team/idx', { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: OCI_CONFIG, ...config }, layers: [] });
     const size = Buffer.byteLength(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: OCI_CONFIG, ...config }, layers: [] }));

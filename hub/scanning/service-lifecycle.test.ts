@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import { MediaType } from '../oci/mediatypes.ts';
 import { rawTar, type RawEntry } from '../oci/testing-archives.ts';
 import type { Registry } from '../registry/registry.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { rowsOf } from './queue.ts';
 import { createScanService } from './service.ts';
 import { UBUNTU_LAYERS, waitForScan } from './testing.ts';
@@ -40,23 +39,13 @@ async function putImage(registry: Registry, repository: string, entries: RawEntr
 }
 
 describe('scan service lifecycle and hooks', () => {
-  let environment: TestEnvironment;
-  let backends: HubBackends;
-
-  beforeAll(async () => {
-    environment = await createTestEnvironment();
-    backends = await openBackends(environment.config);
-  });
-  afterAll(async () => {
-    await backends?.close();
-    await environment?.dispose();
-  });
+  const backends = useTestBackends();
 
   it('merges the packages a hook adds, runs the scanned hook after storing, and survives failing hooks', async () => {
     const seen: ScannedImage[] = [];
     const scans = createScanService({
-      db: backends.database.db,
-      registry: backends.registry,
+      db: backends().database.db,
+      registry: backends().registry,
       hooks: {
         extraPackages: async (repository) => {
           if (repository === 'team/broken-hook') throw new Error('SBOM unreadable');
@@ -70,12 +59,12 @@ describe('scan service lifecycle and hooks', () => {
     });
     scans.start();
     try {
-      const withExtra = await putImage(backends.registry, 'team/hooked', UBUNTU_LAYERS[0]!);
+      const withExtra = await putImage(backends().registry, 'team/hooked', UBUNTU_LAYERS[0]!);
       const report = await waitForScan(() => scans.report(withExtra));
       expect(report.packages.map((p) => p.name).sort()).toEqual(['github.com/x/y', 'libbaz0']);
       expect(seen.map((image) => image.digest)).toEqual([withExtra]);
 
-      const broken = await putImage(backends.registry, 'team/broken-hook', [...UBUNTU_LAYERS[0]!, { path: 'other', content: '1' }]);
+      const broken = await putImage(backends().registry, 'team/broken-hook', [...UBUNTU_LAYERS[0]!, { path: 'other', content: '1' }]);
       const brokenReport = await waitForScan(() => scans.report(broken));
       expect(brokenReport.status).toBe('done');
       expect(brokenReport.packages.map((p) => p.name)).toEqual(['libbaz0']);
@@ -85,11 +74,11 @@ describe('scan service lifecycle and hooks', () => {
   });
 
   it('hands back the job of a scan stopped by close, uncounted, and finishes it on the next start', async () => {
-    const db = backends.database.db;
-    const first = createScanService({ db, registry: backends.registry });
+    const db = backends().database.db;
+    const first = createScanService({ db, registry: backends().registry });
     first.start();
     // A large layer, stored uncompressed so that it is read chunk by chunk, keeps the scan busy long enough to be stopped.
-    const big = await putImage(backends.registry, 'team/big', [...UBUNTU_LAYERS[0]!, { path: 'data/zeros', content: '\0'.repeat(128 * 1024 * 1024) }], 0);
+    const big = await putImage(backends().registry, 'team/big', [...UBUNTU_LAYERS[0]!, { path: 'data/zeros', content: '\0'.repeat(128 * 1024 * 1024) }], 0);
     for (let i = 0; i < 100; i++) {
       const [job] = rowsOf<{ lease_until: unknown }>(await db.execute(sql`select lease_until from scan_jobs where digest = ${big}`));
       if (job?.lease_until) break;
@@ -100,7 +89,7 @@ describe('scan service lifecycle and hooks', () => {
     expect(job).toEqual({ lease_until: null, attempts: 0 });
     expect((await first.report(big)).status).toBe('pending');
 
-    const second = createScanService({ db, registry: backends.registry });
+    const second = createScanService({ db, registry: backends().registry });
     second.start();
     try {
       const report = await waitForScan(() => second.report(big), 60_000);

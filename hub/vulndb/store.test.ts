@@ -1,10 +1,9 @@
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnvironment, type TestEnvironment } from '../../conformance/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestBackends } from '../../conformance/harness.ts';
 import { vulnerabilities, vulnerabilityPackages } from '../db/schema.ts';
 import { thrownBy } from '../oci/thrown.ts';
 import { OsvRecordError, parseOsvRecord, type OsvRecord } from '../scanning/osv/record.ts';
-import { openBackends, type HubBackends } from '../server.ts';
 import { checkRecordTimes, createVulnerabilityDatabase, type VulnerabilityDatabase } from './store.ts';
 
 const CRITICAL = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H';
@@ -19,24 +18,16 @@ function osv(id: string, modified: string, packages: [string, string][], extra: 
   });
 }
 
-let environment: TestEnvironment;
-let hub: HubBackends;
+const backends = useTestBackends();
 let vulndb: VulnerabilityDatabase;
 
 beforeAll(async () => {
-  environment = await createTestEnvironment();
-  hub = await openBackends(environment.config);
-  vulndb = createVulnerabilityDatabase(hub.database.db);
+  vulndb = createVulnerabilityDatabase(backends().database.db);
 });
 
-afterAll(async () => {
-  await hub?.close();
-  await environment?.dispose();
-});
-
-const stored = async (id: string) => (await hub.database.db.select().from(vulnerabilities).where(eq(vulnerabilities.id, id)))[0];
+const stored = async (id: string) => (await backends().database.db.select().from(vulnerabilities).where(eq(vulnerabilities.id, id)))[0];
 const packagesOf = async (id: string) =>
-  (await hub.database.db.select().from(vulnerabilityPackages).where(eq(vulnerabilityPackages.vulnerabilityId, id)).orderBy(asc(vulnerabilityPackages.ecosystem), asc(vulnerabilityPackages.name))).map(
+  (await backends().database.db.select().from(vulnerabilityPackages).where(eq(vulnerabilityPackages.vulnerabilityId, id)).orderBy(asc(vulnerabilityPackages.ecosystem), asc(vulnerabilityPackages.name))).map(
     ({ ecosystem, ecosystemBase, name }) => ({ ecosystem, ecosystemBase, name }),
   );
 
