@@ -51,9 +51,10 @@ Usage:
                                         show the vulnerabilities the Hub found in an image
   nocker sbom REF [--format cyclonedx|spdx] [-o FILE]
                                         print the SBOM the Hub made when it scanned an image
-  nocker hub user|namespace|robot|token|audit …
-                                        manage the Hub's accounts, namespaces, robot accounts,
-                                        tokens; read its audit log
+  nocker hub user|namespace|policy|vulnerability-policy|robot|token|audit|vulndb …
+                                        manage the Hub's accounts, namespaces, trust and
+                                        vulnerability policies, robot accounts, tokens and
+                                        vulnerability database; read its audit log
   nocker config [-f FILE] [--env NAME] [--json]
                                         check a Nockerfile and print it as it applies to an
                                         environment (default ./Nockerfile.yml)
