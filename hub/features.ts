@@ -27,10 +27,11 @@ export interface HubFeatures {
  * // … on shutdown, before the database closes:
  * await features.close();
  */
-export function createHubFeatures(db: Database, registry: Registry): HubFeatures {
+export function createHubFeatures(db: Database, registry: Registry, options: { quiet?: boolean } = {}): HubFeatures {
   const scans = createScanService({
     db,
     registry,
+    quiet: options.quiet,
     hooks: {
       extraPackages: (repository, digest) => packagesFromAttachedSboms(registry, repository, digest, { db }),
       scanned: async (image) => void (await attachSboms(registry, image)),

@@ -114,7 +114,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
   };
   const operatorSecret = generateSecret();
   // Only a serving Hub scans and records layers; `nocker hub gc` and other users of the backends do not.
-  const features = createHubFeatures(backends.database.db, backends.registry);
+  const features = createHubFeatures(backends.database.db, backends.registry, { quiet: options.quiet });
   const { scans } = features;
   const app = createApp({
     config,

@@ -35,6 +35,8 @@ export interface ScanServiceOptions {
   pollMs?: number;
   /** How long a claimed job is held before another worker may take it; renewed while it runs. Default 5 minutes. */
   leaseMs?: number;
+  /** Leaves out the warnings (images that cannot be scanned, failed hooks), as a quiet Hub does; errors are still logged. */
+  quiet?: boolean;
 }
 
 export interface ScanService {
@@ -54,7 +56,7 @@ export interface ScanService {
 /** At most this many never-scanned manifests are queued at start (the rest at the next start). */
 const STARTUP_SWEEP_LIMIT = 10_000;
 
-function log(level: 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
+function writeLog(level: 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
   console.error(JSON.stringify({ level, msg, ...fields }));
 }
 
@@ -83,6 +85,9 @@ export function createScanService(options: ScanServiceOptions): ScanService {
   const { db, registry, hooks = {} } = options;
   const pollMs = options.pollMs ?? 1000;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const log: typeof writeLog = (level, msg, fields) => {
+    if (level === 'error' || !options.quiet) writeLog(level, msg, fields);
+  };
   let started = false;
   let stopped = false;
   /** Aborts the running scan on close, so that shutdown does not wait for a large image. */
