@@ -87,7 +87,11 @@ describe('nocker scan', () => {
     await waitForScan(() => fetchScanReport(cli.admin(), 'team/slow', 'v1'));
     // As if it had been asked for again and were waiting for its turn.
     await db.execute(sql`delete from image_scans where digest = ${image.digest}`);
-    await db.execute(sql`insert into scan_jobs (digest, repository, kind, run_after) values (${image.digest}, 'team/slow', 'scan', now() + interval '1 hour')`);
+    // The finished job's row may still be on its way out: take it over rather than add a second one.
+    await db.execute(
+      sql`insert into scan_jobs (digest, repository, kind, run_after) values (${image.digest}, 'team/slow', 'scan', now() + interval '1 hour')
+          on conflict (digest, kind) do update set run_after = excluded.run_after, lease_until = null, requested_at = now()`,
+    );
     await expect(run(scanCommand, [`${cli.host}/team/slow:v1`, '--timeout', '1s'], cli.env)).rejects.toThrow(/still pending/);
   });
 
