@@ -11,6 +11,7 @@ import { createApp } from './app.ts';
 import { describeDatabase, type HubConfig, type StorageConfig } from './config.ts';
 import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
+import { MANIFEST_CHANGES_CHANNEL } from './registry/manifest-cache.ts';
 import { acquireDataDirLock } from './datadir-lock.ts';
 import { HubMetrics } from './metrics.ts';
 import { createAccessControl, type AccessControl } from './auth/access-control.ts';
@@ -77,16 +78,14 @@ export async function openBackends(config: HubConfig): Promise<HubBackends> {
   };
 }
 
-/** The channel on which replicas tell each other which repository's manifests changed. */
-const CHANGES_CHANNEL = 'nocker_manifest_changes';
 
 /**
  * Replicas cache manifests: each announces the repositories it changed, and forgets what it
  * cached of those the others announce.
  */
 async function shareChangesWithReplicas(database: OpenDatabase, registry: Registry): Promise<void> {
-  await database.listen(CHANGES_CHANNEL, (repository) => registry.manifests.forget(repository));
-  registry.events.on(async (event) => database.notify(CHANGES_CHANNEL, event.repository));
+  await database.listen(MANIFEST_CHANGES_CHANNEL, (repository) => registry.manifests.forget(repository));
+  registry.events.on(async (event) => database.notify(MANIFEST_CHANGES_CHANNEL, event.repository));
 }
 
 /**

@@ -16,6 +16,7 @@ import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { BlobStore } from '../../storage/blobstore.ts';
 import type { Database, Transaction } from '../db/open.ts';
 import { blobs, manifestReferences, manifests, repositories, tags, uploads } from '../db/schema.ts';
+import { MANIFEST_CHANGES_CHANNEL } from './manifest-cache.ts';
 
 type Queryable = Database | Transaction;
 
@@ -98,6 +99,11 @@ async function sweepManifests(db: Queryable, cutoff: Date): Promise<GcReport['ma
     const still = new Set((await doomedManifests(tx, cutoff)).map((m) => m.id));
     const doomed = candidates.filter((m) => still.has(m.id));
     for (const batch of batches(doomed.map((m) => m.id))) await tx.delete(manifests).where(inArray(manifests.id, batch));
+    // Announced with the commit itself: replicas that cached these manifests forget them even
+    // if this GC dies before it reports (a notification is delivered when the transaction commits).
+    for (const repository of new Set(doomed.map((m) => m.repository))) {
+      await tx.execute(sql`select pg_notify(${MANIFEST_CHANGES_CHANNEL}, ${repository})`);
+    }
     return doomed.map(({ repository, digest }) => ({ repository, digest }));
   }));
 }

@@ -10,6 +10,9 @@
  */
 import type { StoredManifest } from './manifests.ts';
 
+/** The database channel on which replicas announce the repositories whose manifests changed. */
+export const MANIFEST_CHANGES_CHANNEL = 'nocker_manifest_changes';
+
 export interface ManifestCacheOptions {
   /** Most bytes of manifest content kept; the least recently used go first. */
   maxBytes: number;
