@@ -16,6 +16,7 @@ import { vulndbCommand } from '../cli/admin/vulndb.ts';
 import { pullCommand } from '../cli/pull.ts';
 import { sbomCommand } from '../cli/sbom.ts';
 import { scanCommand } from '../cli/scan.ts';
+import { tagCommand } from '../cli/tag.ts';
 import { type CliTestHub, run, startCliTestHub } from '../cli/testing.ts';
 import { fetchScanReport, type ScanReport } from '../hub/client/scans.ts';
 
@@ -139,6 +140,11 @@ describe('an image built on a base, through the Hub', () => {
     expect(bom.components.map((c) => c.purl)).toEqual(expect.arrayContaining([expect.stringMatching(/^pkg:deb\/debian\/libssl3@3\.0\.11-1~deb12u2\?arch=amd64&distro=debian-12&upstream=openssl/), 'pkg:npm/lodash@4.17.20']));
     const spdx = await waitFor(() => nocker.sbom([`${host}/e2e/app:1`, '--format', 'spdx']));
     expect(JSON.parse(spdx.stdout)).toMatchObject({ spdxVersion: 'SPDX-2.3' });
+
+    // Promoted to another repository, the image is not scanned again but gets its SBOMs there too.
+    expect((await run(tagCommand, [`${host}/e2e/app:1`, `${host}/e2e/promoted:1`, '-q'], cli.env)).code).toBe(0);
+    const promoted = await waitFor(() => nocker.sbom([`${host}/e2e/promoted:1`]));
+    expect(JSON.parse(promoted.stdout)).toMatchObject({ metadata: { component: { name: 'e2e/promoted', version: appDigest } } });
   });
 
   it('has the vulnerabilities of an imported OSV set, the base\'s one reported via the base', async () => {

@@ -8,6 +8,7 @@ import type { Database } from './db/open.ts';
 import { startLayerRecorder, type LayerRecorder } from './deps/record.ts';
 import type { Registry } from './registry/registry.ts';
 import { attachSboms } from './scanning/sbom/attach.ts';
+import { SBOM_FORMATS, SBOM_GENERATOR, SBOM_GENERATOR_ANNOTATION } from './scanning/sbom/media-types.ts';
 import { packagesFromAttachedSboms } from './scanning/sbom/read.ts';
 import { createScanService, type ScanService } from './scanning/service.ts';
 
@@ -35,6 +36,12 @@ export function createHubFeatures(db: Database, registry: Registry, options: { q
     hooks: {
       extraPackages: (repository, digest) => packagesFromAttachedSboms(registry, repository, digest, { db }),
       scanned: async (image) => void (await attachSboms(registry, image)),
+      // The same image in another repository gets its SBOMs there too; where it has them already
+      // they stay (the stored scan does not keep the image's creation time the documents carry).
+      reused: async (image) => {
+        const existing = await registry.manifests.referrers(image.repository, image.digest, SBOM_FORMATS.cyclonedx.artifactType);
+        if (!existing.some((referrer) => referrer.annotations?.[SBOM_GENERATOR_ANNOTATION] === SBOM_GENERATOR)) await attachSboms(registry, image);
+      },
     },
   });
   const layers = startLayerRecorder(db, registry.events, (digest) => registry.blobs.read(digest));

@@ -9,7 +9,9 @@ import { inheritedLayers, viaBase } from '../deps/graph.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import type { SeverityLevel } from './osv/severity.ts';
 import { platformOf } from './scan-image.ts';
-import type { ScannedImage } from './types.ts';
+import type { PackageType } from './analysers/types.ts';
+import type { ScannedImage, ScannedPackage } from './types.ts';
+import { IMAGE_MANIFEST_TYPES } from '../oci/mediatypes.ts';
 
 /** Severities, worst first: the order findings are listed and counted in. */
 export const SEVERITIES: readonly SeverityLevel[] = ['critical', 'high', 'medium', 'low', 'unknown'];
@@ -82,6 +84,35 @@ const iso = (value: Date | string | null): string | undefined => (value === null
 /** Only the members that have a value, so the JSON carries no nulls for absent facts. */
 function present<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], null> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]: Exclude<T[K], null> };
+}
+
+/**
+ * A finished image scan rebuilt from what was stored, as it is handed on for `repository`: for
+ * an image pushed again (to another repository) that needs no new scan. Undefined when the
+ * digest has no finished scan or is not an image manifest.
+ *
+ * @example
+ * const image = await storedImage(db, 'prod/app', digest); // { repository: 'prod/app', packages: [...], ... }
+ */
+export async function storedImage(db: Database, repository: string, digest: string): Promise<ScannedImage | undefined> {
+  const [scan] = await db.select().from(imageScans).where(and(eq(imageScans.digest, digest), eq(imageScans.status, 'done')));
+  const [manifest] = await db.select({ mediaType: manifests.mediaType }).from(manifests).where(eq(manifests.digest, digest)).limit(1);
+  if (!scan || !manifest || !IMAGE_MANIFEST_TYPES.has(manifest.mediaType)) return undefined;
+  const rows = await db.select().from(imagePackages).where(eq(imagePackages.digest, digest)).orderBy(imagePackages.id);
+  const packages: ScannedPackage[] = rows.map((row) => ({
+    type: row.type as PackageType,
+    name: row.name,
+    version: row.version,
+    ...(row.sourceName ? { sourceName: row.sourceName } : {}),
+    ...(row.sourceVersion ? { sourceVersion: row.sourceVersion } : {}),
+    ...(row.arch ? { arch: row.arch } : {}),
+    path: row.path,
+    ...(row.licenses ? { licenses: row.licenses } : {}),
+    purl: row.purl,
+    ...(row.ecosystem ? { ecosystem: row.ecosystem } : {}),
+    ...(row.layer ? { layer: row.layer } : {}),
+  }));
+  return { repository, digest, mediaType: manifest.mediaType, ...(scan.platform ? { platform: scan.platform } : {}), ...(scan.os ? { os: scan.os } : {}), packages };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Registry } from '../registry/registry.ts';
 import { HostileLayerError } from './layer-files.ts';
 import { matchImage } from './matcher.ts';
 import { claimScanJob, completeScanJob, enqueueScanJob, extendScanJobLease, failScanJob, releaseScanJob, rowsOf, type ScanJob, type ScanJobKind } from './queue.ts';
-import { forgetScanIfUnused, markScanFailed, scanReport, storeIndexScan, storeScan, type ScanReport } from './results.ts';
+import { forgetScanIfUnused, markScanFailed, scanReport, storeIndexScan, storeScan, storedImage, type ScanReport } from './results.ts';
 import { IMAGE_CONFIG_TYPES, scanImage, UnscannableImageError } from './scan-image.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
 
@@ -25,6 +25,8 @@ export interface ScanHooks {
   extraPackages?(repository: string, digest: string): Promise<ScannedPackage[]>;
   /** Runs after a scan is stored (e.g. to attach an SBOM). */
   scanned?(image: ScannedImage): Promise<void>;
+  /** Runs when an image scanned before is pushed again (another tag or repository), with its stored scan. */
+  reused?(image: ScannedImage): Promise<void>;
 }
 
 export interface ScanServiceOptions {
@@ -124,7 +126,9 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       .select({ digest: imageScans.digest })
       .from(imageScans)
       .where(and(eq(imageScans.digest, digest), eq(imageScans.status, 'done')));
-    if (!done) await enqueue(repository, digest, 'scan');
+    if (!done) return enqueue(repository, digest, 'scan');
+    const image = hooks.reused && (await storedImage(db, repository, digest));
+    if (image) await hooks.reused?.(image).catch((err: unknown) => log('warn', 'scan hook failed', { hook: 'reused', repository, digest, error: String(err) }));
   }
 
   /** A repository that holds `digest` now: the job's own, else any other. */
