@@ -7,9 +7,8 @@
  * Reading is best effort: an SBOM that is too big, not JSON or of no known shape is skipped with
  * a warning, never an error that would fail the scan.
  */
-import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/open.ts';
-import { manifestReferences, manifests, repositories } from '../../db/schema.ts';
+import { indexesOf } from '../../deps/graph.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { OsInfo, PackageType } from '../analysers/types.ts';
 import { osvEcosystem } from '../ecosystem.ts';
@@ -278,18 +277,6 @@ export async function packagesFromIndexAttestations(
   return unique(packages);
 }
 
-/** The indexes of `repository` that list `digest` as one of their manifests. */
-async function indexesListing(db: Database, repository: string, digest: string): Promise<string[]> {
-  const rows = await db
-    .select({ digest: manifests.digest })
-    .from(manifestReferences)
-    .innerJoin(manifests, eq(manifests.id, manifestReferences.manifestId))
-    .innerJoin(repositories, eq(repositories.id, manifests.repositoryId))
-    .where(and(eq(manifestReferences.digest, digest), eq(manifestReferences.kind, 'manifest'), eq(repositories.name, repository)))
-    .orderBy(manifests.id);
-  return rows.map((row) => row.digest);
-}
-
 /**
  * The packages listed by the SBOMs that came with the image `digest` of `repository`: its
  * CycloneDX and SPDX referrers not made by the Hub (plain documents or in-toto statements), and,
@@ -314,7 +301,7 @@ export async function packagesFromAttachedSboms(registry: Registry, repository: 
   }
   const { db } = options;
   if (db) {
-    const indexes = await bestEffort(options, repository, digest, () => indexesListing(db, repository, digest));
+    const indexes = await bestEffort(options, repository, digest, async () => (await indexesOf(db, repository, digest)).map((index) => index.digest));
     for (const index of indexes) packages.push(...(await packagesFromIndexAttestations(registry, repository, index, digest, options)));
   }
   return unique(packages);
