@@ -34,6 +34,8 @@ import type { AccessControl } from './auth/access-control.ts';
 import type { TrustPolicyStore } from './policy/store.ts';
 import { authenticate, type AuthEnv } from './auth/middleware.ts';
 import { tokenRoutes } from './auth/token-routes.ts';
+import { webCatalog } from '../web/app.ts';
+import { UI_BASE } from '../web/paths.ts';
 
 export interface HubContext {
   config: HubConfig;
@@ -99,6 +101,10 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   // The dependency graph reads the layer stacks the recorder keeps.
   if (hub.layers) app.route('/', dependencyRoutes(hub.db, registry, hub.layers, hub.config.auth.publicUrl));
   app.route('/', resolveRoutes(registry));
+
+  // The web catalog, a client of the routes above: its pages call them in process.
+  app.get('/', (c) => c.redirect(`${UI_BASE}/`));
+  app.route(UI_BASE, webCatalog({ access, fetch: (request: Request, env: unknown) => app.fetch(request, env) }));
 
   app.onError(handleError);
   app.notFound(handleNotFound);

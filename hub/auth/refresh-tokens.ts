@@ -24,7 +24,8 @@ const hashOf = (secret: string) => createHash('sha256').update(secret).digest();
 export class RefreshTokenService {
   constructor(private readonly db: Database) {}
 
-  async issue(accountId: number, userAgent: string | undefined): Promise<string> {
+  /** A new token for the account; `lifetimeMs` shortens it (the web catalog's sessions). */
+  async issue(accountId: number, userAgent: string | undefined, lifetimeMs = LIFETIME_MS): Promise<string> {
     const id = randomBytes(9).toString('base64url');
     const secret = randomBytes(32).toString('base64url');
     await this.db.insert(refreshTokens).values({
@@ -32,7 +33,7 @@ export class RefreshTokenService {
       accountId,
       secretHash: hashOf(secret).toString('base64url'),
       userAgent: userAgent?.slice(0, 200),
-      expiresAt: new Date(Date.now() + LIFETIME_MS),
+      expiresAt: new Date(Date.now() + lifetimeMs),
     });
     return `${id}.${secret}`;
   }

@@ -1,0 +1,46 @@
+/**
+ * The Hub web catalog: server-rendered pages (hono/jsx) mounted by the Hub under `/ui`. Every
+ * page reads through the Hub's own API as the signed-in viewer (see hub-client.ts); this module
+ * only wires the shared middleware and the page modules together.
+ */
+import { Hono } from 'hono';
+import { jsx } from 'hono/jsx';
+import { jsxRenderer } from 'hono/jsx-renderer';
+import { assetRoutes } from './assets.ts';
+import type { WebEnv } from './env.ts';
+import { catalogClient, type CatalogHub } from './hub-client.ts';
+import { Layout } from './layout.tsx';
+import { renderError } from './pages/error.tsx';
+import { signInRoutes } from './pages/signin.tsx';
+import { ui } from './paths.ts';
+import { catalogHeaders, csrfProtection, csrfToken } from './security.ts';
+import { readSession } from './session.ts';
+import { OciError } from '../hub/oci/errors.ts';
+
+/**
+ * @example
+ * app.route(UI_BASE, webCatalog({ access, fetch: (request, env) => app.fetch(request, env) }));
+ */
+export function webCatalog(hub: CatalogHub): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  app.route('/', assetRoutes());
+  app.use('*', catalogHeaders());
+  app.use('*', readSession(hub.access));
+  app.use('*', async (c, next) => {
+    c.set('catalog', hub);
+    c.set('csrf', csrfToken(c));
+    c.set('hub', catalogClient(c, hub, c.var.viewer));
+    c.header('Cache-Control', 'no-store');
+    await next();
+  });
+  app.use('*', csrfProtection());
+  app.use('*', jsxRenderer(({ children, title, section }) => jsx(Layout, { title, section }, children), { docType: true }));
+
+  app.get('/', (c) => c.redirect(ui('/explore')));
+  app.route('/', signInRoutes());
+
+  // Last: what no page above answered (the Hub's own notFound would answer in registry JSON).
+  app.all('*', (c) => renderError(new OciError('UNSUPPORTED', `the catalog has no page at ${c.req.path}`, { status: 404 }), c));
+  app.onError(renderError);
+  return app;
+}
