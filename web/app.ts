@@ -12,6 +12,11 @@ import { catalogClient, type CatalogHub } from './hub-client.ts';
 import { Layout } from './layout.tsx';
 import { renderError } from './pages/error.tsx';
 import { signInRoutes } from './pages/signin.tsx';
+import { exploreRoutes } from './pages/explore.tsx';
+import { repositoryRoutes, tagDeleteRoutes } from './pages/repository.tsx';
+import { artifactRoutes } from './pages/artifact/index.tsx';
+import { policyRoutes } from './pages/policies.tsx';
+import { adminRoutes } from './pages/admin/index.tsx';
 import { ui } from './paths.ts';
 import { catalogHeaders, csrfProtection, csrfToken } from './security.ts';
 import { readSession } from './session.ts';
@@ -38,6 +43,14 @@ export function webCatalog(hub: CatalogHub): Hono<WebEnv> {
 
   app.get('/', (c) => c.redirect(ui('/explore')));
   app.route('/', signInRoutes());
+  app.route('/', exploreRoutes());
+  // Order matters: `/r/NAME/-/REF/delete`, then the artifact tabs `/r/NAME/-/REF[/TAB]`, then `/r/NAME`
+  // (repository names hold slashes, so the most specific patterns go first).
+  app.route('/', tagDeleteRoutes());
+  app.route('/', artifactRoutes());
+  app.route('/', repositoryRoutes());
+  app.route('/', policyRoutes());
+  app.route('/', adminRoutes());
 
   // Last: what no page above answered (the Hub's own notFound would answer in registry JSON).
   app.all('*', (c) => renderError(new OciError('UNSUPPORTED', `the catalog has no page at ${c.req.path}`, { status: 404 }), c));

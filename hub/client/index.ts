@@ -24,3 +24,4 @@ export { fetchDependencies, fetchDependents, fetchRebuildPlan, type BaseImage, t
 export { fetchVulndbStatus, importVulnerabilities, type ImportResult, type VulndbStatus } from './vulndb.ts';
 export { VulnerabilityPolicies, VULNERABILITY_SEVERITIES, type VulnerabilityPolicy } from './vulnerability-policies.ts';
 export { resolveRange, type RangeResolution } from './resolve.ts';
+export { fetchRepository, listTagDetails, searchRepositories, REPOSITORY_SORTS, TAG_SORTS, type RepositoryDescription, type RepositoryDetails, type RepositoryPage, type RepositoryQuery, type RepositorySort, type RepositorySummary, type SignatureSummary, type TagPage, type TagQuery, type TagSort, type TagSummary, type VulnerabilitySummary } from './catalog.ts';

@@ -1,0 +1,7 @@
+/** Placeholder until this page lands. */
+import { Hono } from 'hono';
+import type { WebEnv } from '../../env.ts';
+
+export function artifactRoutes(): Hono<WebEnv> {
+  return new Hono<WebEnv>();
+}

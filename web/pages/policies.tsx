@@ -1,0 +1,7 @@
+/** Placeholder until this page lands. */
+import { Hono } from 'hono';
+import type { WebEnv } from '../env.ts';
+
+export function policyRoutes(): Hono<WebEnv> {
+  return new Hono<WebEnv>();
+}
