@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { AccessControl } from '../hub/auth/access-control.ts';
 import { API_SCOPE, CATALOG_SCOPE, formatScope, parseScopes } from '../hub/auth/scopes.ts';
 import { HubClient, scopeForRequest } from '../hub/client/client.ts';
-import { INTERNAL_REQUEST } from '../hub/log.ts';
+import { INTERNAL_REQUEST } from '../hub/internal-request.ts';
 import type { Viewer } from './session.ts';
 
 /** What the catalog needs of the Hub it is mounted in. */

@@ -6,6 +6,7 @@ import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { StoredManifest } from '../registry/manifests.ts';
 import type { SignatureGate } from '../policy/gate.ts';
+import { isInternalRequest } from '../internal-request.ts';
 import { readSmallBody } from './body.ts';
 import { NAME, repositoryName } from './params.ts';
 
@@ -51,9 +52,10 @@ export function manifestRoutes(registry: Registry, access: AccessControl, maxMan
       'Docker-Content-Digest': manifest.digest,
       ETag: `"${manifest.digest}"`,
     };
-    // HEAD stays open: clients resolve digests with it to fetch an image's signatures.
+    // HEAD stays open: clients resolve digests with it to fetch an image's signatures. The web
+    // catalog reads to show, not to run: it reports the verdicts itself.
     const warnings: string[] = [];
-    for (const check of c.req.method === 'GET' ? gates : []) {
+    for (const check of c.req.method === 'GET' && !isInternalRequest(c) ? gates : []) {
       const decision = await check.decide(name, reference, manifest, c.req.header(ENVIRONMENT_HEADER));
       if (decision.allowed) continue;
       const policy = check.policy ?? 'trust policy';
