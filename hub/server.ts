@@ -1,6 +1,6 @@
 /**
  * Start-up and shutdown: config → storage + database → app → listen. On start the Hub prints
- * one line naming its address and where its blobs and metadata live.
+ * one line naming its address and where its blobs and metadata live, and where its web catalog is.
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { HubMetrics } from './metrics.ts';
 import { createAccessControl, type AccessControl } from './auth/access-control.ts';
 import { generateSecret } from './auth/passwords.ts';
 import { createHubFeatures } from './features.ts';
+import { UI_BASE } from '../web/paths.ts';
 import type { ScanService } from './scanning/service.ts';
 
 /** How long requests in flight may take to finish once shutdown begins. */
@@ -145,6 +146,7 @@ export async function startHub(config: HubConfig, options: { quiet?: boolean } =
   features.start();
   if (!options.quiet) {
     console.log(`nocker hub listening on ${url} · blobs ${backends.store.description} · metadata ${backends.database.description}`);
+    console.log(`nocker hub web catalog: ${url}${UI_BASE}/`);
   }
 
   return {
