@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { auditRoutes } from './audit.ts';
+import { namespaceAuditRoutes } from './namespace-audit.ts';
 import { namespaceRoutes } from './namespaces.ts';
 import { policyRoutes } from './policies.ts';
 import { robotRoutes } from './robots.ts';
@@ -17,5 +18,6 @@ export function managementRoutes(access: AccessControl): Hono<AuthEnv> {
   app.route('/', robotRoutes(access));
   app.route('/', tokenListRoutes(access));
   app.route('/', auditRoutes(access));
+  app.route('/', namespaceAuditRoutes(access));
   return app;
 }

@@ -28,6 +28,8 @@ export interface AuditQuery {
   repository?: string;
   actor?: string;
   action?: string;
+  /** Only entries whose `detail.namespace` is this (policy, member and namespace actions carry it). */
+  namespace?: string;
   since?: Date;
   until?: Date;
   /** Entries older than this id: the `next` cursor of the page before. */
@@ -89,6 +91,7 @@ export class AuditLog {
           filter.repository ? eq(auditLog.repository, filter.repository) : undefined,
           filter.actor ? eq(auditLog.actor, filter.actor) : undefined,
           filter.action ? eq(auditLog.action, filter.action) : undefined,
+          filter.namespace ? sql`${auditLog.detail} ->> 'namespace' = ${filter.namespace}` : undefined,
           filter.since ? gte(auditLog.at, filter.since) : undefined,
           filter.until ? lte(auditLog.at, filter.until) : undefined,
           filter.before ? lt(auditLog.id, filter.before) : undefined,

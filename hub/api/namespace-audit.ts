@@ -1,0 +1,39 @@
+/**
+ * `GET /api/v1/namespaces/:namespace/audit`: the audit log of one namespace, for its owners and
+ * administrators — the changes to its settings, members and policies, which an owner answers
+ * for but cannot read in the administrators' `/api/v1/audit`. Same shape and paging as that one.
+ */
+import { Hono } from 'hono';
+import type { AccessControl } from '../auth/access-control.ts';
+import type { AuthEnv } from '../auth/middleware.ts';
+import { OciError } from '../oci/errors.ts';
+import { managedNamespace } from './namespace-access.ts';
+
+/** A positive whole-number query parameter, or undefined when absent. */
+function positiveParam(value: string | undefined, key: string): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new OciError('REQUEST_INVALID', `${key} must be a positive whole number`);
+  return n;
+}
+
+/**
+ * @example
+ * app.route('/', namespaceAuditRoutes(access));
+ */
+export function namespaceAuditRoutes(access: AccessControl): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.get('/api/v1/namespaces/:namespace/audit', async (c) => {
+    const namespace = await managedNamespace(c, 'namespace.audit', (name) => `only owners of ${name} and administrators may read its audit log`);
+    const page = await access.audit.query({
+      namespace,
+      before: positiveParam(c.req.query('before'), 'before'),
+      limit: positiveParam(c.req.query('limit'), 'limit'),
+    });
+    return c.json({
+      entries: page.entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+      ...(page.next !== undefined ? { next: String(page.next) } : {}),
+    });
+  });
+  return app;
+}
