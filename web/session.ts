@@ -22,6 +22,8 @@ const SESSION_AUDIENCE = 'nocker-web-session';
 /** The person (or nobody) a page is rendered for. */
 export interface Viewer {
   identity: Identity;
+  /** The signed-in account, on whose behalf the catalog calls the API. */
+  account?: AccountRow;
   /** Signed in with a session (not anonymous, not an open Hub). */
   signedIn: boolean;
   /** Authentication is off: everyone may do everything, and there is nobody to sign in. */
@@ -66,7 +68,7 @@ export function readSession(access: AccessControl): MiddlewareHandler<SessionEnv
       return next();
     }
     const identity = identityOf(found.account);
-    c.set('viewer', { identity, signedIn: true, open: false, admin: identity.admin });
+    c.set('viewer', { identity, account: found.account, signedIn: true, open: false, admin: identity.admin });
     c.set('session', { token: found.token, accountId: found.account.id });
     return next();
   };

@@ -9,6 +9,7 @@ import { OciError } from '../oci/errors.ts';
 import { repositoryName } from '../distribution/params.ts';
 import type { AccessControl } from './access-control.ts';
 import { InvalidTokenError } from './tokens.ts';
+import { internalCaller } from '../internal-request.ts';
 import { RequestAuth, type Credential } from './request-auth.ts';
 import { namespaceOf } from './permissions.ts';
 import type { RepositoryAction } from './scopes.ts';
@@ -48,6 +49,12 @@ export function authenticate(access: AccessControl): MiddlewareHandler<AuthEnv> 
     const make = (credential: Credential) => new RequestAuth(access, credential, address, challenge);
     if (!access.enabled) {
       c.set('auth', make({ kind: 'open' }));
+      return next();
+    }
+    // The web catalog, calling in process for its signed-in viewer (or for nobody).
+    const internal = internalCaller(c);
+    if (internal) {
+      c.set('auth', make(internal.account ? { kind: 'basic', account: internal.account } : { kind: 'none' }));
       return next();
     }
     const header = c.req.header('authorization');
