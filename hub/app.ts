@@ -20,6 +20,7 @@ import { tagRoutes } from './distribution/tags.ts';
 import { uploadRoutes } from './distribution/uploads.ts';
 import { requestLog } from './log.ts';
 import { gcRoutes } from './api/gc.ts';
+import { healthRoutes } from './api/health.ts';
 import { managementRoutes } from './api/routes.ts';
 import { signatureRoutes } from './api/signatures.ts';
 import { vulndbRoutes } from './api/vulndb.ts';
@@ -91,7 +92,8 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', manifestRoutes(registry, access, hub.config.maxManifestBytes, gates));
   app.route('/', tagRoutes(registry, access));
   app.route('/', referrerRoutes(registry, access));
-  app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret));
+  app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret, access));
+  app.route('/', healthRoutes(hub));
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));

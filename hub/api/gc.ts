@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
+import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -14,20 +15,33 @@ import type { HubMetrics } from '../metrics.ts';
 /** The header carrying the operator secret of the data directory's lock file. */
 export const OPERATOR_HEADER = 'Nocker-Operator';
 
-export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret: string | undefined): Hono<AuthEnv> {
+/** The audit action of a garbage collection run through this API (the Hub's health lists the last ones). */
+export const GC_AUDIT_ACTION = 'gc';
+
+export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret: string | undefined, access?: AccessControl): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.post('/api/v1/gc', async (c) => {
-    if (!sameSecret(c.req.header(OPERATOR_HEADER), operatorSecret)) await c.var.auth.requireAdmin();
+    const operator = sameSecret(c.req.header(OPERATOR_HEADER), operatorSecret);
+    if (!operator) await c.var.auth.requireAdmin();
     const body: unknown = await c.req.json().catch(() => {
       throw new OciError('UNSUPPORTED', 'expected a JSON body with dryRun, deleteUntagged, gracePeriodMs and uploadExpiryMs', { status: 400 });
     });
     const options = parseGcOptions(body);
+    // Each run is kept in the audit log: the Hub has no other history of its collections.
+    const record = (outcome: 'success' | 'failure', detail: Record<string, unknown>) => {
+      if (!access) return;
+      const actor = operator ? { name: 'operator', kind: 'operator' } : c.var.auth.actor;
+      const run = { dryRun: options.dryRun, deleteUntagged: options.deleteUntagged, ...detail };
+      access.audit.record({ actor: actor.name, actorKind: actor.kind, clientAddress: c.var.auth.clientAddress, action: GC_AUDIT_ACTION, outcome, detail: run });
+    };
     try {
       const report = await registry.collectGarbage(options);
       metrics.gcRuns.inc({ result: 'ok' });
+      record('success', { manifests: report.manifests.length, blobs: report.blobs.length + report.orphans.length, uploads: report.uploads.length, bytesFreed: report.bytesFreed });
       return c.json(report);
     } catch (err) {
       metrics.gcRuns.inc({ result: 'failed' });
+      record('failure', { error: err instanceof Error ? err.message : String(err) });
       throw err;
     }
   });

@@ -18,6 +18,9 @@ const BATCH_SIZE = 500;
 /** Media types an import body may be sent as; NDJSON by any of its names, or none. */
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json', 'text/plain'];
 const MAX_SOURCE_LENGTH = 200;
+/** Imports `GET /api/v1/vulndb/imports` lists by default, and at most. */
+const DEFAULT_IMPORTS_LISTED = 20;
+const MAX_IMPORTS_LISTED = 200;
 
 export interface VulndbRouteOptions {
   /**
@@ -82,6 +85,15 @@ export function vulndbRoutes(access: AccessControl, vulndb: VulnerabilityDatabas
   app.get('/api/v1/vulndb', async (c) => {
     await c.var.auth.requireAccount();
     return c.json(await vulndb.status());
+  });
+
+  // The import history, newest first: what the database was built from, by whom and when.
+  app.get('/api/v1/vulndb/imports', async (c) => {
+    await c.var.auth.requireAccount();
+    const raw = c.req.query('limit');
+    const limit = raw === undefined || raw === '' ? DEFAULT_IMPORTS_LISTED : Number(raw);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_IMPORTS_LISTED) throw new OciError('PAGINATION_NUMBER_INVALID', `limit must be a whole number from 1 to ${MAX_IMPORTS_LISTED}`);
+    return c.json({ imports: await vulndb.imports(limit) });
   });
 
   app.post('/api/v1/vulndb/import', async (c) => {

@@ -21,7 +21,8 @@ export { downloadBlob, fetchBlobBytes, fetchManifest, headManifest, listReposito
 export { fetchScanReport, type ReportChild, type ReportPackage, type ReportVulnerability, type ScanReport, type ScanStatus, type SeverityCounts, type SeverityLevel } from './scans.ts';
 export { chooseSbomReferrer, fetchSbom, type FetchedSbom } from './sbom.ts';
 export { fetchDependencies, fetchDependents, fetchRebuildPlan, type BaseImage, type Dependencies, type DependentImage, type Dependents, type RebuildPlan } from './deps.ts';
-export { fetchVulndbStatus, importVulnerabilities, type ImportResult, type VulndbStatus } from './vulndb.ts';
+export { fetchVulndbImports, fetchVulndbStatus, importVulnerabilities, type ImportResult, type VulndbImport, type VulndbStatus } from './vulndb.ts';
+export { fetchHealth, type GcRun, type HubHealth } from './health.ts';
 export { VulnerabilityPolicies, VULNERABILITY_SEVERITIES, type VulnerabilityPolicy } from './vulnerability-policies.ts';
 export { resolveRange, type RangeResolution } from './resolve.ts';
 export { fetchRepository, listTagDetails, searchRepositories, REPOSITORY_SORTS, TAG_SORTS, type RepositoryDescription, type RepositoryDetails, type RepositoryPage, type RepositoryQuery, type RepositorySort, type RepositorySummary, type SignatureSummary, type TagPage, type TagQuery, type TagSort, type TagSummary, type VulnerabilitySummary } from './catalog.ts';

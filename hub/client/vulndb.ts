@@ -2,7 +2,7 @@
  * The Hub's vulnerability database over `/api/v1/vulndb`: importing OSV records, streamed one
  * JSON record a line so that an export of any size is never held in memory, and its status.
  */
-import type { ImportResult, VulndbStatus } from '../vulndb/types.ts';
+import type { ImportResult, VulndbImport, VulndbStatus } from '../vulndb/types.ts';
 import type { HubClient } from './client.ts';
 import { errorFromResponse } from './errors.ts';
 
@@ -73,4 +73,16 @@ export async function importVulnerabilities(client: HubClient, lines: AsyncItera
  */
 export function fetchVulndbStatus(client: HubClient): Promise<VulndbStatus> {
   return client.api('GET', '/api/v1/vulndb');
+}
+
+/**
+ * The vulnerability database's import history, newest first (at most `limit`, default 20).
+ *
+ * @example
+ * const imports = await fetchVulndbImports(client, 10);
+ * imports[0]?.importedBy; // 'admin'
+ */
+export async function fetchVulndbImports(client: HubClient, limit?: number): Promise<VulndbImport[]> {
+  const query = limit === undefined ? '' : `?limit=${limit}`;
+  return (await client.api<{ imports: VulndbImport[] }>('GET', `/api/v1/vulndb/imports${query}`)).imports;
 }

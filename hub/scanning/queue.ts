@@ -161,3 +161,33 @@ export async function extendScanJobLease(db: Database, job: ScanJob, leaseMs: nu
 export async function releaseScanJob(db: Database, job: ScanJob): Promise<void> {
   await db.execute(sql`update scan_jobs set lease_until = null, attempts = greatest(attempts - 1, 0) where id = ${job.id}`);
 }
+
+/** How many scan jobs wait, run and were given up, for the Hub's health report. */
+export interface ScanQueueDepth {
+  queued: number;
+  running: number;
+  failed: number;
+}
+
+/**
+ * Counts the queue in one grouped query: a job is running while its lease is in the future,
+ * failed once its attempts reached {@link MAX_ATTEMPTS}, and queued otherwise.
+ *
+ * @example
+ * await scanQueueDepth(db); // { queued: 3, running: 1, failed: 0 }
+ */
+export async function scanQueueDepth(db: Database): Promise<ScanQueueDepth> {
+  const rows = rowsOf<{ state: keyof ScanQueueDepth; jobs: number | string }>(
+    await db.execute(sql`
+      select state, count(*)::int as jobs from (
+        select case
+          when lease_until is not null and lease_until > now() then 'running'
+          when attempts >= ${MAX_ATTEMPTS} then 'failed'
+          else 'queued' end as state
+        from scan_jobs
+      ) as jobs group by state`),
+  );
+  const depth: ScanQueueDepth = { queued: 0, running: 0, failed: 0 };
+  for (const row of rows) depth[row.state] = Number(row.jobs);
+  return depth;
+}

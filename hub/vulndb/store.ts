@@ -35,6 +35,8 @@ export interface VulnerabilityDatabase {
   /** The id of the latest finished import; null before the first. */
   version(): Promise<number | null>;
   status(): Promise<VulndbStatus>;
+  /** The imports, newest first (unfinished ones too: `finishedAt` is null while one runs or after it broke off). */
+  imports(limit: number): Promise<VulndbImport[]>;
 }
 
 /** Rows per multi-row insert of package index rows (four parameters each, far below PostgreSQL's 65535). */
@@ -231,6 +233,11 @@ export function createVulnerabilityDatabase(db: Database): VulnerabilityDatabase
         ecosystems,
         lastImport: last ? presentImport(last) : null,
       };
+    },
+
+    async imports(limit) {
+      const rows = await db.select().from(vulndbImports).orderBy(desc(vulndbImports.id)).limit(limit);
+      return rows.map(presentImport);
     },
   };
 }
