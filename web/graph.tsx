@@ -220,7 +220,8 @@ function edgePath(from: PlacedNode, to: PlacedNode): string {
 
 /** What a node says to assistive technology and in its tooltip. */
 function describe(node: GraphNode): string {
-  return [node.label, node.sublabel, node.current ? 'this image' : undefined].filter(Boolean).join(', ');
+  const parts = [node.label, node.sublabel, node.current ? 'this image' : undefined].filter((part): part is string => Boolean(part));
+  return [...new Set(parts)].join(', ');
 }
 
 export interface GraphProps extends GraphOptions {
