@@ -261,6 +261,12 @@ describe('the artifact page', () => {
     expect(lines.slice(2)).toEqual(['']);
     const none = await (await browser.get(artifactUrl('team/app', 'v1', 'vulnerabilities', { format: 'csv', severity: 'low' }))).text();
     expect(none).toBe('id,aliases,severity,score,package,installed,fixed,layer,via,allowlisted\r\n');
+
+    // An expired allowlist entry lets nothing through.
+    await new VulnerabilityPolicies(client).set('team', 'production', { mode: 'warn', severity: 'critical', allowlist: [{ id: VULN_ID, expires: '2001-01-01' }] });
+    const expired = await page(artifactUrl('team/app', 'v1', 'vulnerabilities'));
+    expect(expired).toContain('<td>no</td>');
+    expect(expired).not.toContain('<td>yes</td>');
   });
 
   it('offers an index\'s platforms, describes the chosen one, and keeps it on every tab link', async () => {
