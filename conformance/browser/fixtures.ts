@@ -1,0 +1,284 @@
+/**
+ * The data the browser suite looks at, made the way users make it: a test Hub filled by the real
+ * `nocker` commands (run in process, as the CLI's tests run them) — a base image imported, an
+ * application built on it and pushed, signed with a generated key, scanned by the Hub and matched
+ * against an imported OSV set — plus namespaces, a reader account, and one repository whose
+ * annotations, labels and description are hostile markup, pushed through the registry API.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildCommand } from '../../cli/build.ts';
+import { hubAdminCommand, type AdminGroup } from '../../cli/hub-admin.ts';
+import { importCommand } from '../../cli/import.ts';
+import { keyCommand } from '../../cli/key.ts';
+import { pushCommand } from '../../cli/push.ts';
+import { sbomCommand } from '../../cli/sbom.ts';
+import { signCommand } from '../../cli/sign.ts';
+import { tagCommand } from '../../cli/tag.ts';
+import { vulndbCommand } from '../../cli/admin/vulndb.ts';
+import type { CommandIO } from '../../cli/io.ts';
+import { run, sha256, startCliTestHub, type CliTestHub, type Run } from '../../cli/testing.ts';
+import { LAYER_MEDIA_TYPE } from '../../engine/build/layer.ts';
+import { imageConfig } from '../../engine/image/config.ts';
+import { imageManifest } from '../../engine/image/manifest.ts';
+import { pushImage } from '../../hub/client/push.ts';
+import { fetchScanReport, type ScanReport } from '../../hub/client/scans.ts';
+import { TEST_ADMIN } from '../harness.ts';
+
+/** Markup that would run if any page rendered it unescaped (as text or inside an attribute). */
+export const HOSTILE_SCRIPT = '<script>alert(1)</script>';
+export const HOSTILE_ATTRIBUTE = '"><img src=x onerror=alert(1)>';
+
+/** An account the suite signs in with. */
+export interface Account {
+  name: string;
+  password: string;
+}
+
+/** One image on the Hub: where it is and its manifest's digest. */
+export interface PushedImage {
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
+export interface CatalogFixtures {
+  cli: CliTestHub;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `127.0.0.1:<port>`, as image references name the Hub. */
+  host: string;
+  admin: Account;
+  /** A user who may read the private namespace and administers nothing. */
+  reader: Account;
+  /** Public namespace: the base, the application, the hostile repository. */
+  publicNamespace: string;
+  /** Private namespace: visible to its members (the reader) and administrators only. */
+  privateNamespace: string;
+  base: PushedImage;
+  /** Built on {@link base}, signed by {@link signer}, scanned, with {@link finding} among its vulnerabilities. */
+  app: PushedImage;
+  /** The name the trust policy gives the signing key. */
+  signer: string;
+  /** The imported OSV record that affects the application's own files. */
+  finding: { id: string; severity: string; package: string; installed: string; fixed: string };
+  /** The base's imported record, reported on the application via the base. */
+  baseFinding: { id: string; package: string };
+  /** A private repository (built with `nocker build`, pushed with `nocker push`). */
+  privateImage: PushedImage;
+  /** Annotations, labels and description made of {@link HOSTILE_SCRIPT} and {@link HOSTILE_ATTRIBUTE}. */
+  hostile: PushedImage & { description: string; title: string };
+  destroy(): Promise<void>;
+}
+
+/** Writes `files` (path relative to `root` → content) and returns `root`. */
+async function writeTree(root: string, files: Record<string, string>): Promise<string> {
+  await rm(root, { recursive: true, force: true });
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
+}
+
+/** Fails with the command's own words when it did not exit 0. */
+function succeeded(what: string, result: Run): Run {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+/** A Debian 12 root filesystem (as a tarball) whose libssl3 comes from openssl `version`. */
+async function debianBase(dir: string, opensslVersion: string): Promise<string> {
+  const root = await writeTree(join(dir, 'base'), {
+    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+    'var/lib/dpkg/status': [
+      'Package: libssl3',
+      'Status: install ok installed',
+      'Architecture: amd64',
+      'Source: openssl',
+      `Version: ${opensslVersion}`,
+      '',
+      'Package: base-files',
+      'Status: install ok installed',
+      'Architecture: amd64',
+      'Version: 12.4+deb12u5',
+      '',
+    ].join('\n'),
+  });
+  const tarball = join(dir, 'base.tar.gz');
+  execFileSync('tar', ['-czf', tarball, '-C', root, '.']);
+  return tarball;
+}
+
+/** A Nockerfile project named `name` on `base`, copying an app that bundles lodash `lodashVersion`. */
+async function application(dir: string, name: string, base: string, lodashVersion: string): Promise<string> {
+  const root = await writeTree(join(dir, name.replaceAll('/', '-')), {
+    'Nockerfile.yml': ['version: "1.0"', `name: ${name}`, 'build:', `  base: ${base}`, '  steps:', '    - copy: app /srv/app', ''].join('\n'),
+    'app/index.js': 'console.log("hello");\n',
+    'app/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: lodashVersion, license: 'MIT' }),
+  });
+  return join(root, 'Nockerfile.yml');
+}
+
+const CRITICAL = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H';
+const HIGH = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N';
+
+/** The OSV set the operator imports: one record for the base's openssl, one for the app's lodash. */
+async function osvRecords(dir: string): Promise<string> {
+  const record = (id: string, ecosystem: string, name: string, fixed: string, vector: string) =>
+    JSON.stringify({
+      id,
+      modified: '2026-01-01T00:00:00Z',
+      summary: `${name} is vulnerable`,
+      severity: [{ type: 'CVSS_V3', score: vector }],
+      affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
+    });
+  return writeTree(join(dir, 'osv'), {
+    'debian/DEBIAN-CVE-2099-0101.json': record('DEBIAN-CVE-2099-0101', 'Debian:12', 'openssl', '3.0.13-1~deb12u1', CRITICAL),
+    'npm/GHSA-brws-0000-0001.json': record('GHSA-brws-0000-0001', 'npm', 'lodash', '4.17.21', HIGH),
+  });
+}
+
+/** Waits for the Hub's scan of `repository@digest` to be done against vulnerability database `version`. */
+async function settledReport(cli: CliTestHub, repository: string, digest: string, version: number): Promise<ScanReport> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const report = await fetchScanReport(cli.admin(), repository, digest);
+    if (report.status === 'failed') throw new Error(`the scan of ${repository}@${digest} failed: ${report.error}`);
+    if (report.status === 'done' && report.vulndbVersion === version) return report;
+    if (Date.now() > deadline) throw new Error(`the scan of ${repository}@${digest} did not settle: ${JSON.stringify(report).slice(0, 300)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Runs `attempt` until it exits 0 (the Hub attaches SBOMs shortly after a scan), for up to 60 s. */
+async function eventually(what: string, attempt: () => Promise<Run>): Promise<Run> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const result = await attempt();
+    if (result.code === 0) return result;
+    if (Date.now() > deadline) return succeeded(what, result);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Starts a Hub and fills it; `destroy()` stops it and removes everything.
+ *
+ * @example
+ * const fixtures = await startCatalogFixtures();
+ * await page.goto(`${fixtures.url}/ui/r/${fixtures.app.repository}`);
+ * await fixtures.destroy();
+ */
+export async function startCatalogFixtures(): Promise<CatalogFixtures> {
+  const cli = await startCliTestHub('browser', ({ url }) => ({ NOCKER_HUB: url }));
+  try {
+    return await fill(cli);
+  } catch (error) {
+    await cli.destroy();
+    throw error;
+  }
+}
+
+async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
+  const { host, dir, env } = cli;
+  const nocker = (command: (argv: string[], io: CommandIO) => Promise<number>, argv: string[], stdin = '') => run(command, argv, env, stdin);
+  const hub = (group: AdminGroup, argv: string[], stdin = '') => nocker((args, io) => hubAdminCommand(group, args, io), argv, stdin);
+
+  const publicNamespace = 'e2e';
+  const privateNamespace = 'vault';
+  succeeded('nocker hub namespace create e2e --public', await hub('namespace', ['create', publicNamespace, '--public']));
+  succeeded('nocker hub namespace create vault', await hub('namespace', ['create', privateNamespace]));
+
+  const reader: Account = { name: 'reader', password: 'reader-password-0123' };
+  succeeded('nocker hub user create reader', await hub('user', ['create', reader.name, '--password-stdin'], reader.password));
+  succeeded('nocker hub namespace member add', await hub('namespace', ['member', 'add', privateNamespace, reader.name, 'reader']));
+
+  // The base, imported from a root filesystem tarball.
+  const baseRef = `${publicNamespace}/base:1`;
+  succeeded('nocker import', await nocker(importCommand, [await debianBase(dir, '3.0.11-1~deb12u2'), `${host}/${baseRef}`, '-q']));
+
+  // The application, built on it and pushed, then tagged latest too.
+  const built = succeeded(
+    'nocker build --push (copy steps need no OCI runtime; run steps would need runc)',
+    await nocker(buildCommand, ['-f', await application(dir, `${publicNamespace}/app`, baseRef, '4.17.20'), '-t', `${host}/${publicNamespace}/app:1`, '--push', '-q']),
+  );
+  const appDigest = built.stdout.trim();
+  succeeded('nocker tag', await nocker(tagCommand, [`${host}/${publicNamespace}/app:1`, `${host}/${publicNamespace}/app:latest`, '-q']));
+
+  // Signed with a generated key that the namespace's trust policy names "release".
+  const signer = 'release';
+  const keys = join(dir, 'keys');
+  succeeded('nocker key generate', await nocker(keyCommand, ['generate', '--out', keys, '--name', signer, '-q']));
+  succeeded('nocker hub policy set', await hub('policy', ['set', publicNamespace, '--mode', 'warn', '--key', `${signer}=${join(keys, `${signer}.pub`)}`]));
+  succeeded('nocker sign', await nocker(signCommand, [`${host}/${publicNamespace}/app@${appDigest}`, '--key', join(keys, `${signer}.key`), '-q']));
+
+  // A private image: built locally, then pushed with nocker push.
+  const privateRef = `${host}/${privateNamespace}/tool:1`;
+  succeeded('nocker build', await nocker(buildCommand, ['-f', await application(dir, `${privateNamespace}/tool`, baseRef, '4.17.21'), '-t', privateRef, '-q']));
+  const pushed = succeeded('nocker push', await nocker(pushCommand, [privateRef, '--json', '-q']));
+  const privateDigest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
+
+  // The operator imports vulnerabilities; the Hub matches the scanned images against them.
+  const imported = succeeded('nocker hub vulndb import', await nocker(vulndbCommand, ['import', await osvRecords(dir), '--json']));
+  const vulndbVersion = (JSON.parse(imported.stdout) as { version: number }).version;
+  await settledReport(cli, `${publicNamespace}/app`, appDigest, vulndbVersion);
+  await eventually('nocker sbom', () => nocker(sbomCommand, [`${host}/${publicNamespace}/app:1`]));
+
+  const hostile = await pushHostileImage(cli, `${publicNamespace}/hostile`, 'v1');
+
+  return {
+    cli,
+    url: cli.hub.url,
+    host,
+    admin: { name: TEST_ADMIN.username, password: TEST_ADMIN.password },
+    reader,
+    publicNamespace,
+    privateNamespace,
+    base: { repository: `${publicNamespace}/base`, tag: '1', digest: await digestOf(cli, `${publicNamespace}/base`, '1') },
+    app: { repository: `${publicNamespace}/app`, tag: '1', digest: appDigest },
+    signer,
+    finding: { id: 'GHSA-brws-0000-0001', severity: 'high', package: 'lodash', installed: '4.17.20', fixed: '4.17.21' },
+    baseFinding: { id: 'DEBIAN-CVE-2099-0101', package: 'libssl3' },
+    privateImage: { repository: `${privateNamespace}/tool`, tag: '1', digest: privateDigest },
+    hostile,
+    destroy: () => cli.destroy(),
+  };
+}
+
+/** The digest `tag` of `repository` stands for on the Hub. */
+async function digestOf(cli: CliTestHub, repository: string, tag: string): Promise<string> {
+  const res = await cli.admin().v2('HEAD', `/v2/${repository}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' } });
+  const digest = res.headers.get('docker-content-digest');
+  if (res.status !== 200 || !digest) throw new Error(`HEAD ${repository}:${tag} answered ${res.status}`);
+  return digest;
+}
+
+/** Pushes a one-layer image whose description, title, other annotations and labels are markup. */
+async function pushHostileImage(cli: CliTestHub, repository: string, tag: string): Promise<CatalogFixtures['hostile']> {
+  const description = `${HOSTILE_SCRIPT} ${HOSTILE_ATTRIBUTE}`;
+  const title = `${HOSTILE_ATTRIBUTE}title`;
+  const bytes = Buffer.from(`hostile content of ${repository}:${tag}`);
+  const layer = { mediaType: LAYER_MEDIA_TYPE, digest: sha256(bytes), size: bytes.length, bytes };
+  const config = imageConfig({
+    os: 'linux',
+    architecture: 'amd64',
+    diffIds: [layer.digest],
+    created: 0,
+    config: { Cmd: ['/bin/sh', '-c', HOSTILE_SCRIPT], Labels: { 'org.opencontainers.image.description': description, [HOSTILE_SCRIPT]: HOSTILE_ATTRIBUTE, maintainer: HOSTILE_ATTRIBUTE } },
+  });
+  const manifest = imageManifest({
+    config,
+    layers: [layer],
+    created: 0,
+    annotations: {
+      'org.opencontainers.image.description': description,
+      'org.opencontainers.image.title': title,
+      'org.opencontainers.image.source': `javascript:alert(1)//${HOSTILE_ATTRIBUTE}`,
+      [`com.example.${HOSTILE_SCRIPT}`]: HOSTILE_SCRIPT,
+    },
+  });
+  await pushImage(cli.admin(), repository, tag, { config, layers: [layer], manifest });
+  return { repository, tag, digest: manifest.digest, description, title };
+}
