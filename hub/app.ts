@@ -30,6 +30,7 @@ import type { ScanService } from './scanning/service.ts';
 import { dependencyRoutes } from './api/deps.ts';
 import type { LayerRecorder } from './deps/record.ts';
 import { resolveRoutes } from './api/resolve.ts';
+import { catalogApiRoutes } from './api/catalog.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { AccessControl } from './auth/access-control.ts';
 import type { TrustPolicyStore } from './policy/store.ts';
@@ -103,6 +104,7 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   // The dependency graph reads the layer stacks the recorder keeps.
   if (hub.layers) app.route('/', dependencyRoutes(hub.db, registry, hub.layers, hub.config.auth.publicUrl));
   app.route('/', resolveRoutes(registry));
+  app.route('/', catalogApiRoutes({ db: hub.db, registry, policies: hub.policies }, access));
 
   // The web catalog, a client of the routes above: its pages call them in process.
   app.get('/', (c) => c.redirect(`${UI_BASE}/`));
