@@ -4,7 +4,7 @@
  * typed by someone; JSX escapes it, PEMs included.
  */
 import type { FC } from 'hono/jsx';
-import { Time } from '../../components.tsx';
+import { CopyButton, Time } from '../../components.tsx';
 import type { TrustPolicy, PolicyKey } from '../../../hub/client/admin.ts';
 import type { VulnerabilityPolicy } from '../../../hub/client/vulnerability-policies.ts';
 import { allowlistActive } from '../../../hub/policy/vulnerability-validate.ts';
@@ -12,6 +12,18 @@ import { pemFingerprint } from './data.ts';
 
 /** A mode as a badge whose word says it (colour only repeats it). */
 export const ModeBadge: FC<{ mode: string }> = ({ mode }) => <span class={`badge ${mode === 'enforce' ? 'bad' : mode === 'warn' ? 'warn' : ''}`}>{mode}</span>;
+
+/** A key's id, shortened like digests are, whole in the tooltip and the copy button. */
+const KeyId: FC<{ pem: string }> = ({ pem }) => {
+  const id = pemFingerprint(pem);
+  if (!id) return <span class="muted">unreadable</span>;
+  return (
+    <span class="digest">
+      <code title={id}>{id.slice(0, 23)}</code>
+      <CopyButton text={id} label="key id" />
+    </span>
+  );
+};
 
 const Keys: FC<{ keys: PolicyKey[]; caption: string; idLabel: string }> = ({ keys, caption, idLabel }) => (
   <div class="table-wrap">
@@ -29,7 +41,7 @@ const Keys: FC<{ keys: PolicyKey[]; caption: string; idLabel: string }> = ({ key
           <tr>
             <td>{key.name}</td>
             <td>
-              <code class="policy-id">{pemFingerprint(key.pem) ?? 'unreadable'}</code>
+              <KeyId pem={key.pem} />
             </td>
             <td>
               <details>
