@@ -15,6 +15,9 @@ import { errorFromResponse } from '../../hub/client/errors.ts';
 import { headManifest } from '../../hub/client/pull.ts';
 import { OciError } from '../../hub/oci/errors.ts';
 
+/** What the distribution spec allows as a tag. */
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
 /** Tags per page of the table. */
 export const TAGS_PER_PAGE = 25;
 /** Pages beyond this are refused rather than asked of the Hub (offsets stay reasonable). */
@@ -166,7 +169,8 @@ export function repositoryRoutes(): Hono<WebEnv> {
     const host = new URL(c.req.url).host;
     const canDelete = repository.actions.includes('delete');
     const pages = Math.max(1, Math.ceil(page.total / TAGS_PER_PAGE));
-    const deleted = c.req.query('deleted');
+    // Only a tag name is echoed back, so a crafted link cannot put other words in the notice.
+    const deleted = TAG_PATTERN.test(c.req.query('deleted') ?? '') ? c.req.query('deleted') : undefined;
     const latest = repository.latest;
 
     return c.render(
@@ -298,7 +302,7 @@ export function repositoryRoutes(): Hono<WebEnv> {
 function tagParam(c: Context<WebEnv>): { name: string; tag: string } {
   const name = c.req.param('name') ?? '';
   const tag = c.req.param('reference') ?? '';
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new OciError('TAG_INVALID', `“${tag}” is not a tag: only tags can be deleted here`);
+  if (!TAG_PATTERN.test(tag)) throw new OciError('TAG_INVALID', `“${tag}” is not a tag: only tags can be deleted here`);
   return { name, tag };
 }
 
