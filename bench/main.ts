@@ -16,6 +16,7 @@ import { BENCH_ADMIN, distributionAvailable, DISTRIBUTION_BINARY, machineBusySec
 import { BASELINE_ID, machineBaseline, sizesFor, WORKLOADS, type Metric, type Sizes, type TargetState, type Work, type Workload } from './workloads.ts';
 import { evaluateChecks, fmt, formatChecks, formatTable, mergeRows, writeJson } from './report.ts';
 import { SCAN_ID, scanBenchmark, scanChecks } from './scan.ts';
+import { CATALOG_ID, catalogBenchmark, catalogChecks } from './catalog.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -27,7 +28,7 @@ const HELP = `Usage: npm run bench -- [options]
   --vs-distribution    start ${DISTRIBUTION_BINARY} (apt-get install docker-registry) as the other
   --json FILE          where to write the JSON results (default bench/results/latest.json)
   --quick              ~10x smaller sizes and counts, for a smoke run
-  --only IDS           comma-separated workloads: ${[BASELINE_ID, ...WORKLOADS.map((w) => w.id), SCAN_ID].join(',')}
+  --only IDS           comma-separated workloads: ${[BASELINE_ID, ...WORKLOADS.map((w) => w.id), SCAN_ID, CATALOG_ID].join(',')}
   --hub-cpu-prof DIR   run the started Hub under node --cpu-prof, profiles into DIR
   --repeat N           run everything N times (alternating which registry goes first) and
                        report medians: for shared, noisy machines
@@ -93,7 +94,7 @@ function parseCli() {
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 10) throw new Error(`--repeat wants 1..10, got "${values.repeat}"`);
-  const known = new Set([BASELINE_ID, ...WORKLOADS.map((w) => w.id), SCAN_ID]);
+  const known = new Set([BASELINE_ID, ...WORKLOADS.map((w) => w.id), SCAN_ID, CATALOG_ID]);
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
   for (const id of only ?? []) if (!known.has(id)) throw new Error(`unknown workload "${id}" (known: ${[...known].join(', ')})`);
   let credentials: Credentials | undefined;
@@ -220,6 +221,18 @@ async function main(): Promise<number> {
           hub.metrics.push({ key: `${SCAN_ID}.error`, workload: '10 image scan', metric: 'failed', unit: '', value: null, better: 'none', note: (err as Error).message });
         }
       }
+      // The catalog on a repository of many tags, on a Hub of its own started in process.
+      if (!args.only || args.only.has(CATALOG_ID)) {
+        log(`catalog of a repository with ${args.quick ? '1,000' : '10,000'} tags …`);
+        try {
+          const metrics = await catalogBenchmark(args.quick, log);
+          hub.metrics.push(...metrics);
+          for (const m of metrics) log(`  ${m.metric}: ${fmt(m.value)} ${m.unit}${m.note ? ` (${m.note})` : ''}`);
+        } catch (err) {
+          log(`  failed: ${(err as Error).message}`);
+          hub.metrics.push({ key: `${CATALOG_ID}.error`, workload: '11 catalog, one repository of many tags', metric: 'failed', unit: '', value: null, better: 'none', note: (err as Error).message });
+        }
+      }
     }
 
     for (const target of targets) {
@@ -228,7 +241,7 @@ async function main(): Promise<number> {
     }
     const vs = targets.find((t) => t.label === 'vs');
     const rows = mergeRows(hub.metrics, vs?.metrics ?? []);
-    const checks = [...evaluateChecks(rows, vs !== undefined), ...scanChecks(rows)];
+    const checks = [...evaluateChecks(rows, vs !== undefined), ...scanChecks(rows), ...catalogChecks(rows)];
     const vsLabel = vs ? (args['vs-distribution'] ? 'distribution' : 'vs') : undefined;
     const external = args.hubEnv.DATABASE_URL ? ' (server figures are the Hub process only, not its PostgreSQL)' : '';
     const header = targets.map((t) => `${t.label === 'hub' ? 'hub' : vsLabel}: ${redact(t.description)} at ${t.url}${t.label === 'hub' ? external : ''}`);
