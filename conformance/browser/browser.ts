@@ -163,6 +163,20 @@ export function acceptConfirmation(page: Page, message: RegExp): void {
 }
 
 /**
+ * Says the document at `path` (of the Hub) may answer with an error status — a page the test
+ * means to be refused, however the browser gets there — and returns its absolute URL.
+ *
+ * @example
+ * allowErrorStatus(page, '/ui/signout');
+ */
+export function allowErrorStatus(page: Page, path: string): string {
+  const watch = watchOf(page);
+  const url = new URL(path, watch.base).toString();
+  watch.expectedErrors.add(url);
+  return url;
+}
+
+/**
  * Opens `path` expecting the document to answer `status` (an error page the test means to
  * see), so that Chromium's "failed to load" console line for it does not fail the test.
  *
@@ -170,8 +184,7 @@ export function acceptConfirmation(page: Page, message: RegExp): void {
  * await gotoExpectingStatus(page, '/ui/admin', 403);
  */
 export async function gotoExpectingStatus(page: Page, path: string, status: number): Promise<void> {
-  const url = new URL(path, watchOf(page).base).toString();
-  watchOf(page).expectedErrors.add(url);
+  const url = allowErrorStatus(page, path);
   const response = await page.goto(url);
   expect(response?.status(), `GET ${path}`).toBe(status);
 }
