@@ -7,6 +7,11 @@ import { pushPlatformIndex, pushSampleImage, type SampleImage } from '../../cli/
 import { HubClient } from '../client/client.ts';
 import { fetchRepository, listTagDetails, searchRepositories, type RepositoryPage, type TagSummary } from '../client/catalog.ts';
 import { OciError } from '../oci/errors.ts';
+import { signStatement, type SigningKey } from '../../engine/sign/bundle.ts';
+import { imageToSign } from '../../engine/sign/image.ts';
+import { generateSigningKeyPair, keyId, loadPrivateKey, loadPublicKey } from '../../engine/sign/keys.ts';
+import { pushBundle } from '../../engine/sign/oci.ts';
+import { imageStatement, SIGNATURE_PREDICATE_TYPE } from '../../engine/sign/statement.ts';
 
 let base: string;
 useTestHub((hub) => (base = hub.url));
@@ -144,6 +149,61 @@ describe('GET /api/v1/repositories/NAME/tags', () => {
     await pushManifest(base, repository, 'config', artifactManifest({ artifactType: 'application/vnd.example.config+json', layers: [layer] }));
     const [tag] = (await listTagDetails(admin(), repository)).tags;
     expect(tag).toMatchObject({ name: 'config', type: 'artifact', artifactType: 'application/vnd.example.config+json', platforms: [], vulnerabilities: null, sbom: false });
+  });
+
+  it('says whether an SBOM is attached: to the image, or for an index to one of its images', async () => {
+    const repository = `${open}/sboms`;
+    const image = await pushSampleImage(admin(), repository, 'image');
+    const other = await pushSampleImage(admin(), repository, 'other', 'arm64');
+    await pushPlatformIndex(admin(), repository, 'index', [{ digest: image.digest, size: image.size, architecture: 'amd64' }]);
+    await pushBlob(base, repository, EMPTY_JSON);
+    const sbom = Buffer.from('{"bomFormat":"CycloneDX","specVersion":"1.6"}');
+    await pushBlob(base, repository, sbom);
+    const subject = { mediaType: MT.ociManifest, digest: image.digest, size: image.size };
+    await pushManifest(base, repository, 'sbom', artifactManifest({ artifactType: 'application/vnd.cyclonedx+json', layers: [descriptorOf('application/vnd.cyclonedx+json', sbom)], subject }));
+    const sboms = new Map((await listTagDetails(admin(), repository)).tags.map((t) => [t.name, t.sbom]));
+    expect(Object.fromEntries(sboms)).toEqual({ image: true, index: true, other: false, sbom: false });
+    expect(other.digest).not.toBe(image.digest);
+  });
+
+  it('judges signatures under the namespace production policy: valid, untrusted, invalid, unsigned', async () => {
+    const namespace = await createNamespace(base, { visibility: 'private' });
+    const repository = `${namespace}/signed`;
+    const signingKey = (): SigningKey & { pem: string } => {
+      const pair = generateSigningKeyPair();
+      const publicKey = loadPublicKey(pair.publicKeyPem);
+      return { privateKey: loadPrivateKey(pair.privateKeyPem), publicKey, hint: keyId(publicKey), pem: pair.publicKeyPem };
+    };
+    const release = signingKey();
+    const stranger = signingKey();
+    const client = admin();
+    const image = async (tag: string) => imageToSign(client, repository, (await pushSampleImage(client, repository, tag)).digest);
+    const sign = async (target: Awaited<ReturnType<typeof image>>, key: SigningKey, on = target) =>
+      pushBundle(client, repository, on.descriptor, await signStatement(imageStatement(target.name, target.descriptor.digest), key), SIGNATURE_PREDICATE_TYPE);
+    const good = await image('good');
+    await sign(good, release);
+    await sign(await image('theirs'), stranger);
+    // A valid signature of `good`, attached to `wrong`: it does not verify for `wrong`.
+    await sign(good, release, await image('wrong'));
+    await image('plain');
+
+    const statuses = async () => new Map((await listTagDetails(admin(), repository, { q: '' })).tags.map((t) => [t.name, t.signatures]));
+    // No policy yet: a signature is only untrusted.
+    expect((await statuses()).get('good')).toEqual({ count: 1, status: 'untrusted', signers: [] });
+
+    const res = await http(base, `/api/v1/namespaces/${namespace}/policies/production`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'warn', keys: [{ name: 'release', pem: release.pem }], required: 1 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const judged = await statuses();
+    expect(judged.get('good')).toEqual({ count: 1, status: 'valid', signers: ['release'] });
+    expect(judged.get('theirs')).toEqual({ count: 1, status: 'untrusted', signers: [] });
+    expect(judged.get('wrong')).toMatchObject({ count: 1, status: 'invalid' });
+    expect(judged.get('plain')).toEqual({ count: 0, status: 'unsigned', signers: [] });
+    // The repository's latest tag carries its signatures too.
+    expect((await fetchRepository(admin(), repository)).latest).toMatchObject({ name: 'plain', signatures: { status: 'unsigned' } });
   });
 
   it('needs pull on the repository, and knows unknown repositories', async () => {
