@@ -38,8 +38,9 @@ export function webCatalog(hub: CatalogHub): Hono<WebEnv> {
     c.header('Cache-Control', 'no-store');
     await next();
   });
-  app.use('*', csrfProtection());
+  // The renderer first, so that even a refused form gets a whole page.
   app.use('*', jsxRenderer(({ children, title, section }) => jsx(Layout, { title, section }, children), { docType: true }));
+  app.use('*', csrfProtection());
 
   app.get('/', (c) => c.redirect(ui('/explore')));
   app.route('/', signInRoutes());
