@@ -166,6 +166,44 @@ describe('the catalog, as an administrator', () => {
   });
 });
 
+describe('every page, as an administrator', () => {
+  it('deletes a tag after its confirmation page', async () => {
+    const page = await visitor(fixtures.admin, 'delete-tag');
+    const { repository } = fixtures.base;
+    const tag = fixtures.disposableTag;
+    await page.goto(repositoryUrl(repository));
+    await page.locator('table#tags').getByRole('link', { name: `Delete ${tag}`, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`Delete ${repository}:${tag}?`);
+    await visited(page, 'delete-tag-confirm');
+    await page.getByRole('button', { name: `Delete tag ${tag}` }).click();
+    await page.waitForURL(/[?&]deleted=/);
+    expect(await mainText(page)).toContain(`Tag ${tag} deleted.`);
+    await expect(page.locator('table#tags').getByRole('link', { name: tag, exact: true }).count()).resolves.toBe(0);
+    await visited(page, 'delete-tag-done');
+    const res = await fixtures.cli.admin().v2('HEAD', `/v2/${repository}/manifests/${tag}`, { headers: { Accept: MANIFEST } });
+    expect(res.status).toBe(404);
+  });
+
+  it('passes the checks on every tab of the signed image, the policies and the administration', async () => {
+    const page = await visitor(fixtures.admin, 'every-page');
+    const { app, publicNamespace } = fixtures;
+    const visits: [string, string][] = [
+      ...(['layers', 'referrers', 'sbom', 'manifest'] as const).map((tab): [string, string] => [`artifact-${tab}`, artifactUrl(app.repository, app.tag, tab)]),
+      ['policies', ui('/policies')],
+      ['policies-namespace', ui(`/policies/${publicNamespace}`)],
+      ['admin-users', ui('/admin/users')],
+      ['admin-namespaces', ui('/admin/namespaces')],
+      ['admin-vulndb', ui('/admin/vulndb')],
+      ['admin-audit', ui('/admin/audit')],
+    ];
+    for (const [name, path] of visits) {
+      const response = await page.goto(path);
+      expect(response?.status(), path).toBe(200);
+      await visited(page, name);
+    }
+  });
+});
+
 describe('the catalog, as others', () => {
   it('a reader sees no administration link and is refused the administration pages', async () => {
     const page = await visitor(fixtures.reader, 'reader');

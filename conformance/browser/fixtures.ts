@@ -57,6 +57,8 @@ export interface CatalogFixtures {
   /** Private namespace: visible to its members (the reader) and administrators only. */
   privateNamespace: string;
   base: PushedImage;
+  /** A second tag of the base, for a test to delete. */
+  disposableTag: string;
   /** Built on {@link base}, signed by {@link signer}, scanned, with {@link finding} among its vulnerabilities. */
   app: PushedImage;
   /** The name the trust policy gives the signing key. */
@@ -198,6 +200,8 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
   // The base, imported from a root filesystem tarball.
   const baseRef = `${publicNamespace}/base:1`;
   succeeded('nocker import', await nocker(importCommand, [await debianBase(dir, '3.0.11-1~deb12u2'), `${host}/${baseRef}`, '-q']));
+  const disposableTag = 'rc';
+  succeeded('nocker tag', await nocker(tagCommand, [`${host}/${baseRef}`, `${host}/${publicNamespace}/base:${disposableTag}`, '-q']));
 
   // The application, built on it and pushed, then tagged latest too.
   const built = succeeded(
@@ -237,6 +241,7 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
     publicNamespace,
     privateNamespace,
     base: { repository: `${publicNamespace}/base`, tag: '1', digest: await digestOf(cli, `${publicNamespace}/base`, '1') },
+    disposableTag,
     app: { repository: `${publicNamespace}/app`, tag: '1', digest: appDigest },
     signer,
     finding: { id: 'GHSA-brws-0000-0001', severity: 'high', package: 'lodash', installed: '4.17.20', fixed: '4.17.21' },
