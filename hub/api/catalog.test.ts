@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, createUser, member, type Account } from '../../conformance/auth-helpers.ts';
 import { TEST_ADMIN, useTestHub } from '../../conformance/harness.ts';
-import { artifactManifest, descriptorOf, EMPTY_DESCRIPTOR, EMPTY_JSON, http, imageManifest, MT, pushBlob, pushManifest } from '../../conformance/helpers.ts';
+import { artifactManifest, descriptorOf, EMPTY_DESCRIPTOR, EMPTY_JSON, http, imageIndex, imageManifest, MT, pushBlob, pushManifest } from '../../conformance/helpers.ts';
 import { pushPlatformIndex, pushSampleImage, type SampleImage } from '../../cli/testing.ts';
 import { HubClient } from '../client/client.ts';
 import { fetchRepository, listTagDetails, searchRepositories, type RepositoryPage, type TagSummary } from '../client/catalog.ts';
@@ -163,7 +163,26 @@ describe('GET /api/v1/repositories/NAME/tags', () => {
     await pushManifest(base, repository, 'sbom', artifactManifest({ artifactType: 'application/vnd.cyclonedx+json', layers: [descriptorOf('application/vnd.cyclonedx+json', sbom)], subject }));
     const sboms = new Map((await listTagDetails(admin(), repository)).tags.map((t) => [t.name, t.sbom]));
     expect(Object.fromEntries(sboms)).toEqual({ image: true, index: true, other: false, sbom: false });
-    expect(other.digest).not.toBe(image.digest);
+
+    // An attestation entry (as buildx lists one) is neither a platform nor an image to scan.
+    const attestation = artifactManifest({ artifactType: 'application/vnd.in-toto+json', subject: { mediaType: MT.ociManifest, digest: other.digest, size: other.size } });
+    await pushManifest(base, repository, attestation.digest, attestation);
+    const withAttestation = imageIndex({
+      manifests: [
+        { mediaType: MT.ociManifest, digest: other.digest, size: other.size, platform: { os: 'linux', architecture: 'arm64' } },
+        { ...attestation.descriptor, platform: { os: 'unknown', architecture: 'unknown' } },
+      ],
+    });
+    await pushManifest(base, repository, 'buildx', withAttestation);
+    let tags = new Map<string, TagSummary>();
+    for (let i = 0; i < 100; i++) {
+      tags = new Map((await listTagDetails(admin(), repository)).tags.map((t) => [t.name, t]));
+      if (tags.get('other')?.vulnerabilities && tags.get('other')?.vulnerabilities?.status !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(tags.get('buildx')).toMatchObject({ type: 'index', platforms: ['linux/arm64'] });
+    // Once its one image is scanned, the index is too: the attestation entry is not waited for.
+    expect(tags.get('buildx')?.vulnerabilities).toEqual(tags.get('other')?.vulnerabilities);
   });
 
   it('judges signatures under the namespace production policy: valid, untrusted, invalid, unsigned', async () => {

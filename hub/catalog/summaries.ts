@@ -144,9 +144,12 @@ async function imagePlatforms(db: Database, registry: Registry, images: Manifest
   return platforms;
 }
 
-/** An index's platforms, from its own list; attestation entries (`unknown/unknown`) are not platforms. */
+/** Attestation entries of an index (buildx lists them as `unknown/unknown`): not images, never scanned. */
+const isAttestationEntry = (child: Descriptor) => child.platform?.os === 'unknown' && child.platform.architecture === 'unknown';
+
+/** An index's platforms, from its own list; attestation entries are not platforms. */
 function indexPlatforms(children: Descriptor[]): string[] {
-  const platforms = children.map((child) => platformOf(child.platform)).filter((p): p is string => p !== undefined && !p.startsWith('unknown/'));
+  const platforms = children.filter((child) => !isAttestationEntry(child)).map((child) => platformOf(child.platform)).filter((p): p is string => p !== undefined);
   return [...new Set(platforms)];
 }
 
@@ -243,7 +246,7 @@ export async function summarizeTags(backends: CatalogBackends, rows: TagRow[]): 
   const images = all.filter((m) => m.type === 'image');
   const childDigests = all.flatMap((m) => m.children.map((c) => c.digest));
   const subjects = [...new Set([...all.map((m) => m.digest), ...childDigests])];
-  const scannable = [...new Set([...images.map((m) => m.digest), ...childDigests])];
+  const scannable = [...new Set([...images.map((m) => m.digest), ...all.flatMap((m) => m.children.filter((c) => !isAttestationEntry(c)).map((c) => c.digest))])];
 
   const platforms = await imagePlatforms(db, registry, images);
   const scans = await scanSummaries(db, scannable);
@@ -278,7 +281,7 @@ export async function summarizeTags(backends: CatalogBackends, rows: TagRow[]): 
       type === 'image'
         ? (scans.get(digest) ?? null)
         : type === 'index'
-          ? sumChildren(scans.get(digest), manifest.children.map((c) => scans.get(c.digest)))
+          ? sumChildren(scans.get(digest), manifest.children.filter((c) => !isAttestationEntry(c)).map((c) => scans.get(c.digest)))
           : null;
     const platform = platforms.get(digest);
     const sbom = sboms.has(key(row.repositoryId, digest)) || manifest.children.some((c) => sboms.has(key(row.repositoryId, c.digest)));
