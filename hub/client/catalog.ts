@@ -59,7 +59,7 @@ export interface RepositorySummary {
 
 /** A repository's description, from an annotation or a README artifact in the repository. */
 export interface RepositoryDescription {
-  /** `annotation`: `org.opencontainers.image.description` of the latest tag's manifest (or its config label); `readme`: the newest artifact of artifactType `text/markdown` (a README pushed with `oras push … README.md:text/markdown`). */
+  /** `annotation`: `org.opencontainers.image.description` of the latest tag's manifest (or its config label); `readme`: the newest artifact of artifactType `text/markdown`, or whose one layer is `text/markdown` (a README pushed with `oras push … README.md:text/markdown`); its text, cut at 64 KiB with a last line saying so. */
   source: 'annotation' | 'readme';
   format: 'text' | 'markdown';
   /** At most 64 KiB, untrusted: render it escaped. */
