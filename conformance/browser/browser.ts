@@ -26,10 +26,8 @@ interface Watch {
   problems: string[];
   /** Document URLs the test expects to answer with an error status (their "Failed to load" is fine). */
   expectedErrors: Set<string>;
-  /** Confirmation dialogs the test expects next (messages matched in order). */
+  /** Confirmation dialogs the test expects next (messages matched in order); one left over fails the test. */
   confirmations: RegExp[];
-  /** Messages of the confirmations accepted so far. */
-  confirmed: string[];
 }
 
 const watches = new WeakMap<Page, Watch>();
@@ -74,7 +72,11 @@ export function useBrowser(): SuiteBrowser {
   });
 
   afterEach(async () => {
-    const problems = pages.flatMap((page) => watches.get(page)?.problems ?? []);
+    const problems = pages.flatMap((page) => {
+      const watch = watches.get(page);
+      if (!watch) return [];
+      return [...watch.problems, ...watch.confirmations.map((expected) => `the confirmation ${expected} never opened`)];
+    });
     pages.length = 0;
     const closing = contexts;
     contexts = [];
@@ -101,7 +103,7 @@ export function useBrowser(): SuiteBrowser {
 
 /** Registers the listeners that turn a page's errors, CSP violations and dialogs into problems. */
 async function watchPage(page: Page, base: string): Promise<void> {
-  const watch: Watch = { base, problems: [], expectedErrors: new Set(), confirmations: [], confirmed: [] };
+  const watch: Watch = { base, problems: [], expectedErrors: new Set(), confirmations: [] };
   watches.set(page, watch);
 
   page.on('pageerror', (error) => watch.problems.push(`page error on ${page.url()}: ${error.message}`));
@@ -142,7 +144,6 @@ async function answerDialog(page: Page, watch: Watch, dialog: Dialog): Promise<v
   const expected = watch.confirmations[0];
   if (dialog.type() === 'confirm' && expected && expected.test(dialog.message())) {
     watch.confirmations.shift();
-    watch.confirmed.push(dialog.message());
     await dialog.accept();
     return;
   }

@@ -9,9 +9,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubAdmin } from '../../hub/client/admin.ts';
 import { HubClient } from '../../hub/client/client.ts';
 import { artifactUrl, repositoryUrl, ui } from '../../web/paths.ts';
-import { allowErrorStatus, gotoExpectingStatus, useBrowser, visited } from './browser.ts';
+import { acceptConfirmation, allowErrorStatus, gotoExpectingStatus, useBrowser, visited } from './browser.ts';
 import { HOSTILE_ATTRIBUTE, HOSTILE_SCRIPT, startCatalogFixtures, type Account, type CatalogFixtures } from './fixtures.ts';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -182,6 +183,19 @@ describe('every page, as an administrator', () => {
     await visited(page, 'delete-tag-done');
     const res = await fixtures.cli.admin().v2('HEAD', `/v2/${repository}/manifests/${tag}`, { headers: { Accept: MANIFEST } });
     expect(res.status).toBe(404);
+  });
+
+  it('deletes a policy after its confirmation page and the script\'s confirmation', async () => {
+    const page = await visitor(fixtures.admin, 'delete-policy');
+    const { namespace, environment } = fixtures.disposablePolicy;
+    await page.goto(ui(`/policies/${namespace}/delete`, { kind: 'trust', environment }));
+    await visited(page, 'delete-policy-confirm');
+    // catalog.js asks once more before a destructive form goes: the one dialog a test may accept.
+    acceptConfirmation(page, new RegExp(`^Delete the ${environment} .* of ${namespace}\\?$`));
+    await page.getByRole('button', { name: /^Delete the / }).click();
+    await page.waitForURL(/[?&]done=trust-deleted/);
+    await visited(page, 'delete-policy-done');
+    await expect(new HubAdmin(fixtures.cli.admin()).getPolicy(namespace, environment)).rejects.toMatchObject({ status: 404 });
   });
 
   it('passes the checks on every tab of the signed image, the policies and the administration', async () => {

@@ -67,6 +67,8 @@ export interface CatalogFixtures {
   finding: { id: string; severity: string; package: string; installed: string; fixed: string };
   /** The base's imported record, reported on the application via the base. */
   baseFinding: { id: string; package: string };
+  /** A trust policy of the private namespace for staging, for a test to delete. */
+  disposablePolicy: { namespace: string; environment: string };
   /** A private repository (built with `nocker build`, pushed with `nocker push`). */
   privateImage: PushedImage;
   /** Annotations, labels and description made of {@link HOSTILE_SCRIPT} and {@link HOSTILE_ATTRIBUTE}. */
@@ -218,6 +220,9 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
   succeeded('nocker hub policy set', await hub('policy', ['set', publicNamespace, '--mode', 'warn', '--key', `${signer}=${join(keys, `${signer}.pub`)}`]));
   succeeded('nocker sign', await nocker(signCommand, [`${host}/${publicNamespace}/app@${appDigest}`, '--key', join(keys, `${signer}.key`), '-q']));
 
+  const disposablePolicy = { namespace: privateNamespace, environment: 'staging' };
+  succeeded('nocker hub policy set --env staging', await hub('policy', ['set', privateNamespace, '--env', disposablePolicy.environment, '--mode', 'off']));
+
   // A private image: built locally, then pushed with nocker push.
   const privateRef = `${host}/${privateNamespace}/tool:1`;
   succeeded('nocker build', await nocker(buildCommand, ['-f', await application(dir, `${privateNamespace}/tool`, baseRef, '4.17.21'), '-t', privateRef, '-q']));
@@ -242,6 +247,7 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
     privateNamespace,
     base: { repository: `${publicNamespace}/base`, tag: '1', digest: await digestOf(cli, `${publicNamespace}/base`, '1') },
     disposableTag,
+    disposablePolicy,
     app: { repository: `${publicNamespace}/app`, tag: '1', digest: appDigest },
     signer,
     finding: { id: 'GHSA-brws-0000-0001', severity: 'high', package: 'lodash', installed: '4.17.20', fixed: '4.17.21' },
