@@ -59,3 +59,18 @@ export function artifactUrl(name: string, reference: string, tab: ArtifactTab = 
 export function pullReference(host: string, name: string, reference: string): string {
   return `${host}/${name}${reference.includes(':') ? '@' : ':'}${reference}`;
 }
+
+/** The confirmation page (GET) and action (POST) that delete a tag. */
+export function tagDeleteUrl(name: string, tag: string): string {
+  return `${artifactUrl(name, tag)}/delete`;
+}
+
+/**
+ * The page comparing an image's recorded runtime policies with what each environment enforces.
+ *
+ * @example
+ * compareUrl('team/app', 'sha256:ab'); // '/ui/policies/compare?repository=team%2Fapp&reference=sha256%3Aab'
+ */
+export function compareUrl(repository: string, reference: string): string {
+  return ui('/policies/compare', { repository, reference });
+}

@@ -11,7 +11,8 @@ import { repositoryUrl, ui } from '../paths.ts';
 import { HubAdmin, type Namespace } from '../../hub/client/admin.ts';
 import { REPOSITORY_SORTS, searchRepositories, type RepositorySort, type RepositorySummary } from '../../hub/client/catalog.ts';
 import { OciError } from '../../hub/oci/errors.ts';
-import { pageNumber, pageSummary, SignatureBadge, VulnerabilityBadges } from './repository.tsx';
+import { pageNumber, pageSummary } from '../paging.ts';
+import { SignatureBadge, VulnerabilityBadges } from '../badges.tsx';
 
 /** Cards per page. */
 export const REPOSITORIES_PER_PAGE = 24;

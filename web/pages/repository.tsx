@@ -9,8 +9,10 @@ import { Command, CsrfField, Digest, Notice, Pager, SeverityBadges, Time } from 
 import type { WebEnv } from '../env.ts';
 import { formatBytes } from '../format.ts';
 import { Description } from '../markdown.tsx';
-import { artifactUrl, pullReference, repositoryUrl } from '../paths.ts';
-import { fetchRepository, listTagDetails, TAG_SORTS, type SignatureSummary, type TagSort, type TagSummary, type VulnerabilitySummary } from '../../hub/client/catalog.ts';
+import { artifactUrl, pullReference, repositoryUrl, tagDeleteUrl } from '../paths.ts';
+import { pageNumber, pageSummary } from '../paging.ts';
+import { SignatureBadge, VulnerabilityBadges } from '../badges.tsx';
+import { fetchRepository, listTagDetails, TAG_SORTS, type TagSort, type TagSummary } from '../../hub/client/catalog.ts';
 import { errorFromResponse } from '../../hub/client/errors.ts';
 import { headManifest } from '../../hub/client/pull.ts';
 import { OciError } from '../../hub/oci/errors.ts';
@@ -20,62 +22,6 @@ const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** Tags per page of the table. */
 export const TAGS_PER_PAGE = 25;
-/** Pages beyond this are refused rather than asked of the Hub (offsets stay reasonable). */
-const MAX_PAGE = 100_000;
-
-/**
- * A positive page number from the query, 1 when missing or nonsense.
- *
- * @example
- * pageNumber('3'); // 3
- * pageNumber('-1'); // 1
- */
-export function pageNumber(value: string | undefined): number {
-  const page = Number(value);
-  return Number.isSafeInteger(page) && page >= 1 ? Math.min(page, MAX_PAGE) : 1;
-}
-
-/**
- * The pager's summary.
- *
- * @example
- * pageSummary(2, 160, 24); // 'Page 2 of 7'
- */
-export function pageSummary(page: number, total: number, perPage: number): string {
-  return `Page ${page} of ${Math.max(1, Math.ceil(total / perPage))}`;
-}
-
-/** How signatures stand, in words and a badge: the colour only repeats what the text says. */
-export const SignatureBadge: FC<{ signatures: SignatureSummary | null | undefined }> = ({ signatures }) => {
-  if (!signatures || signatures.status === 'unsigned') return <span class="badge">✗ unsigned</span>;
-  const by = signatures.signers.length > 0 ? ` by ${signatures.signers.join(', ')}` : '';
-  switch (signatures.status) {
-    case 'valid':
-      return <span class="badge ok">✓ signed{by}</span>;
-    case 'untrusted':
-      return (
-        <span class="badge warn" title="Signed, but not by a signer the production policy trusts">
-          ✓ signed{by} (not trusted by policy)
-        </span>
-      );
-    default:
-      return <span class="badge bad">✗ signature does not verify</span>;
-  }
-};
-
-/** The latest scan's counts, or where the scan is. */
-export const VulnerabilityBadges: FC<{ vulnerabilities: VulnerabilitySummary | null | undefined }> = ({ vulnerabilities }) => {
-  if (!vulnerabilities) return <span class="muted">not scanned</span>;
-  if (vulnerabilities.status === 'pending') return <span class="muted">scan pending</span>;
-  if (vulnerabilities.status === 'failed') return <span class="badge warn">scan failed</span>;
-  return <SeverityBadges counts={vulnerabilities.counts} />;
-};
-
-/** The link to a tag's delete confirmation (the artifact page's path, plus `/delete`). */
-function tagDeleteUrl(name: string, tag: string): string {
-  return `${artifactUrl(name, tag)}/delete`;
-}
-
 interface TagView {
   q: string;
   sort: TagSort;

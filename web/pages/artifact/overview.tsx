@@ -7,7 +7,7 @@ import type { Child, FC } from 'hono/jsx';
 import { Notice, Time } from '../../components.tsx';
 import { formatBytes } from '../../format.ts';
 import { Digest } from '../../components.tsx';
-import { artifactUrl, ui } from '../../paths.ts';
+import { artifactUrl, compareUrl } from '../../paths.ts';
 import { annotationsOf, configOf, imageManifestOf, kindOf, layersOf, readImageConfig, stringList, stringMap, type ImageConfig } from './load.ts';
 import type { ArtifactView, TabRenderer } from './types.ts';
 
@@ -164,7 +164,7 @@ const ImageOverview: FC<{ artifact: ArtifactView; manifest: Record<string, unkno
       <RecordedJson title="Published ports" text={labels[PORTS_LABEL]} what={`${PORTS_LABEL} label`} />
       <RecordedJson title="Pinned dependencies" text={annotations[DEPENDENCIES_ANNOTATION]} what={`${DEPENDENCIES_ANNOTATION} annotation`} />
       <p>
-        <a href={ui('/policies/compare', { repository: artifact.name, reference: artifact.imageDigest })}>Compare with the environments' policies</a>
+        <a href={compareUrl(artifact.name, artifact.imageDigest)}>Compare with the environments' policies</a>
       </p>
     </>
   );
