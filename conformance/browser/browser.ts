@@ -91,7 +91,9 @@ export function useBrowser(): SuiteBrowser {
   return {
     async openPage(base) {
       if (!browser) throw new Error('the browser is launched in beforeAll: open pages inside tests');
+      // The clipboard permissions let the catalog script's Copy buttons work as they do for a person.
       const context = await browser.newContext({ baseURL: base, acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
       contexts.push(context);
       const page = await context.newPage();
       await watchPage(page, base);

@@ -74,7 +74,14 @@ describe('the catalog, as an administrator', () => {
     const tags = page.locator('table#tags');
     await expect(tags.getByRole('link', { name: fixtures.app.tag, exact: true }).count()).resolves.toBe(1);
     await expect(tags.getByRole('link', { name: 'latest', exact: true }).count()).resolves.toBe(1);
-    expect(await mainText(page)).toContain(`docker pull ${fixtures.host}/${fixtures.app.repository}:`);
+    const pull = `docker pull ${fixtures.host}/${fixtures.app.repository}:latest`;
+    expect(await mainText(page)).toContain(pull);
+    // The catalog's script copies the command (allowed by the CSP through its nonce).
+    const copy = page.getByRole('button', { name: 'Copy pull command' }).first();
+    await copy.click();
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(pull);
+    // It says "Copied" for a moment, then goes back to the text its accessible name contains.
+    await expect.poll(() => copy.textContent(), { timeout: 5_000 }).toMatch(/^\s*Copy\s*$/);
     // An administrator may delete tags: each row offers it.
     await expect(tags.getByRole('link', { name: /^Delete/ }).count()).resolves.toBe(2);
     await visited(page, 'repository');
