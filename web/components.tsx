@@ -105,3 +105,16 @@ export const Command: FC<{ text: string; label?: string }> = ({ text, label }) =
     <CopyButton text={text} label={label ?? 'command'} />
   </div>
 );
+
+/**
+ * A table that may scroll sideways on narrow screens: a named region that takes keyboard focus,
+ * so that keyboard users can scroll it too.
+ *
+ * @example
+ * <ScrollTable label="Tags"><table>…</table></ScrollTable>
+ */
+export const ScrollTable: FC<{ label: string; children?: Child }> = ({ label, children }) => (
+  <div class="table-wrap" role="region" aria-label={label} tabindex={0}>
+    {children}
+  </div>
+);

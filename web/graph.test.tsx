@@ -119,7 +119,7 @@ describe('Graph', () => {
     expect(html.match(/<a href=/g)).toHaveLength(6);
     expect(html.match(/<title>/g)).toHaveLength(6);
     expect(html.match(/marker-end="url\(#graph-arrow\)"/g)).toHaveLength(5);
-    expect(html).toContain('aria-label="app, this image"');
+    expect(html).toContain('<title>app, this image</title>');
     expect(html).toContain('<rect class="current"');
     expect(html).not.toMatch(/style=|on[a-z]+=/i);
   });

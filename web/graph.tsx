@@ -257,7 +257,8 @@ export const Graph: FC<GraphProps> = ({ nodes, edges, label, maxNodes, idPrefix 
       </g>
       <g class="nodes">
         {layout.nodes.map((node) => (
-          <a href={node.href} aria-label={describe(node)}>
+          <a href={node.href}>
+            {/* The title names the link: an aria-label would differ from the (capped) visible text. */}
             <title>{describe(node)}</title>
             <rect class={node.current ? 'current' : undefined} x={node.x} y={node.y} width={NODE_WIDTH} height={NODE_HEIGHT} rx="5" />
             <text x={node.x + 10} y={node.y + (node.sublabel ? 18 : 27)}>

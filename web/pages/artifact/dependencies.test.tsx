@@ -48,7 +48,7 @@ describe('the Dependencies tab', () => {
     const html = await page('/ui/r/team/app/-/v1/dependencies');
     const svg = /<svg class="graph"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
     expect(svg).toContain('role="group"');
-    expect(svg).toContain('aria-label="team/app:v1, this image"');
+    expect(svg).toContain('<title>team/app:v1, this image</title>');
     expect(svg).toContain('href="/ui/r/library/base/-/1"');
     expect(svg).toContain('href="/ui/r/team/web/-/v1"');
     expect(svg.match(/<a href=/g)).toHaveLength(3);
@@ -82,7 +82,7 @@ describe('the Dependencies tab', () => {
     expect(index).toContain('href="/ui/r/library/base/-/1"');
     const byDigest = await page(`/ui/r/team/app/-/${images.app.digest}/dependencies`);
     expect(byDigest).toContain('href="/ui/r/team/web/-/v1"');
-    expect(byDigest).toContain('aria-label="team/app:v1, this image"');
+    expect(byDigest).toContain('<title>team/app:v1, this image</title>');
   });
 
   it('lists what to rebuild once the base tag moves, each image linked, with the rebuild command', async () => {
