@@ -16,8 +16,10 @@ export const CsrfField: FC = () => {
 
 /** A button that copies `text` (enhanced by catalog.js; without scripts the text is still selectable beside it). */
 export const CopyButton: FC<{ text: string; label?: string }> = ({ text, label }) => (
-  <button type="button" class="copy" data-copy={text} aria-label={`Copy ${label ?? text}`} title="Copy">
-    Copy
+  <button type="button" class="copy" data-copy={text} title="Copy">
+    {/* catalog.js swaps this text for "Copied"; the hidden words say what is copied. */}
+    <span class="copy-state">Copy</span>
+    <span class="visually-hidden"> {label ?? text}</span>
   </button>
 );
 

@@ -7,7 +7,7 @@ import { ui } from './paths.ts';
 import { scriptNonce } from './security.ts';
 
 /** Bumped with the stylesheet and script, so browsers fetch them again. */
-export const ASSET_VERSION = '1';
+export const ASSET_VERSION = '2';
 
 const NavLink: FC<{ href: string; current: boolean; children: Child }> = ({ href, current, children }) => (
   <a href={href} aria-current={current ? 'page' : undefined}>
@@ -25,6 +25,8 @@ export const Layout: FC<PageProps & { children?: Child }> = ({ title, section, c
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{`${title} · Nocker Hub`}</title>
+        {/* No icon: an empty one keeps browsers from asking for /favicon.ico. */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={ui('/assets/style.css', { v: ASSET_VERSION })} />
         <script src={ui('/assets/catalog.js', { v: ASSET_VERSION })} nonce={scriptNonce(c)} defer></script>
       </head>

@@ -6,10 +6,12 @@ document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-copy]') : null;
   if (!button) return;
   const text = button.getAttribute('data-copy') || '';
+  // Only the visible word changes, so the button's accessible name keeps naming what it copies.
+  const state = button.querySelector('.copy-state') || button;
   const done = (label) => {
-    const before = button.textContent;
-    button.textContent = label;
-    setTimeout(() => (button.textContent = before), 1200);
+    const before = state.textContent;
+    state.textContent = label;
+    setTimeout(() => (state.textContent = before), 1200);
   };
   if (navigator.clipboard) navigator.clipboard.writeText(text).then(() => done('Copied'), () => done('Copy failed'));
   else done('Copy failed');
