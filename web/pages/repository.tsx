@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { Command, CsrfField, Digest, Notice, Pager, SeverityBadges, Time } from '../components.tsx';
+import { Command, CsrfField, Digest, Notice, Pager, ScrollTable, SeverityBadges, Time } from '../components.tsx';
 import type { WebEnv } from '../env.ts';
 import { formatBytes } from '../format.ts';
 import { Description } from '../markdown.tsx';
@@ -205,7 +205,7 @@ export function repositoryRoutes(): Hono<WebEnv> {
             )}
           </p>
         ) : (
-          <div class="table-wrap">
+          <ScrollTable label="Tags">
             <table id="tags" aria-labelledby="tags-heading">
               <thead>
                 <tr>
@@ -227,7 +227,7 @@ export function repositoryRoutes(): Hono<WebEnv> {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
         {page.total > TAGS_PER_PAGE || view.page > 1 ? (
           <Pager

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
-import { Pager, Time } from '../../components.tsx';
+import { Pager, ScrollTable, Time } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { ui } from '../../paths.ts';
 import type { AuditEntry, AuditQuery } from '../../../hub/client/admin.ts';
@@ -90,7 +90,7 @@ export function auditRoutes(): Hono<WebEnv> {
         {page.entries.length === 0 ? (
           <p class="muted">No entries match.</p>
         ) : (
-          <div class="table-wrap">
+          <ScrollTable label="Audit log entries">
             <table>
               <thead>
                 <tr>
@@ -109,7 +109,7 @@ export function auditRoutes(): Hono<WebEnv> {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
         <Pager previous={first} next={page.next ? ui(BASE, { ...kept, before: page.next }) : undefined} summary={before ? 'Older entries' : 'Newest entries'} />
       </AdminFrame>,

@@ -1,7 +1,7 @@
 /** `/admin`: the Hub's health — its backends, the scan queue, the last garbage collections. */
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
-import { Time } from '../../components.tsx';
+import { ScrollTable, Time } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { formatBytes } from '../../format.ts';
 import { ui } from '../../paths.ts';
@@ -38,7 +38,7 @@ const GcRuns: FC<{ runs: GcRun[] }> = ({ runs }) =>
   runs.length === 0 ? (
     <p class="muted">No garbage collection has run through this Hub's API yet (runs of <code>nocker hub gc</code> against a stopped Hub are not recorded).</p>
   ) : (
-    <div class="table-wrap">
+    <ScrollTable label="Recent GC runs">
       <table>
         <thead>
           <tr>
@@ -66,7 +66,7 @@ const GcRuns: FC<{ runs: GcRun[] }> = ({ runs }) =>
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollTable>
   );
 
 export function healthRoutes(): Hono<WebEnv> {

@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { CsrfField } from '../../components.tsx';
+import { CsrfField, ScrollTable } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { ui } from '../../paths.ts';
 import { DELETE_POLICIES, ROLES, type DeletePolicy, type Member, type Namespace, type NamespaceChanges, type Role, type Visibility } from '../../../hub/client/admin.ts';
@@ -64,7 +64,7 @@ async function namespacesPage(c: Context<WebEnv>, state: { error?: string; name?
       {namespaces.length === 0 ? (
         <p class="muted">No namespaces yet.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Namespaces">
           <table>
             <thead>
               <tr>
@@ -93,7 +93,7 @@ async function namespacesPage(c: Context<WebEnv>, state: { error?: string; name?
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       <h2>Create a namespace</h2>
       <form method="post" action={ui(BASE)} class="stack">
@@ -153,7 +153,7 @@ async function namespacePage(c: Context<WebEnv>, state: { error?: string } = {})
       {members.length === 0 ? (
         <p class="muted">No members: only administrators manage it.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label={`Members of ${namespace.name}`}>
           <table>
             <thead>
               <tr>
@@ -169,7 +169,7 @@ async function namespacePage(c: Context<WebEnv>, state: { error?: string } = {})
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       <h2>Add a member</h2>
       <form method="post" action={ui(adminPath(BASE, namespace.name, 'members'))} class="stack">

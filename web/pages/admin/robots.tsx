@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { CopyButton, CsrfField, Notice, Time } from '../../components.tsx';
+import { CopyButton, CsrfField, Notice, ScrollTable, Time } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { formatTime } from '../../format.ts';
 import { ui } from '../../paths.ts';
@@ -110,7 +110,7 @@ async function robotsPage(c: Context<WebEnv>, state: { error?: string; draft?: R
       {robots.length === 0 ? (
         <p class="muted">No robot accounts yet.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Robot accounts">
           <table>
             <thead>
               <tr>
@@ -128,7 +128,7 @@ async function robotsPage(c: Context<WebEnv>, state: { error?: string; draft?: R
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       <h2>Create a robot</h2>
       <CreateRobot draft={state.draft ?? emptyDraft()} />

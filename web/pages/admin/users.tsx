@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { CsrfField, Time } from '../../components.tsx';
+import { CsrfField, ScrollTable, Time } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { ui } from '../../paths.ts';
 import type { User } from '../../../hub/client/admin.ts';
@@ -73,7 +73,7 @@ async function usersPage(c: Context<WebEnv>, state: { error?: string; name?: str
   const users = await adminApi(c).listUsers();
   return c.render(
     <AdminFrame title="Users" current="users" notice={noticeOf(c)} error={state.error}>
-      <div class="table-wrap">
+      <ScrollTable label="Users">
         <table>
           <thead>
             <tr>
@@ -90,7 +90,7 @@ async function usersPage(c: Context<WebEnv>, state: { error?: string; name?: str
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
       <h2>Create a user</h2>
       <CreateUser name={state.name} />
     </AdminFrame>,

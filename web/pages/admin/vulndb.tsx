@@ -1,7 +1,7 @@
 /** `/admin/vulndb`: the vulnerability database's status and the history of its imports. */
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
-import { Time } from '../../components.tsx';
+import { ScrollTable, Time } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { fetchVulndbImports, fetchVulndbStatus, type VulndbImport } from '../../../hub/client/vulndb.ts';
 import { AdminFrame, adminApi } from './shared.tsx';
@@ -16,7 +16,7 @@ const Imports: FC<{ imports: VulndbImport[] }> = ({ imports }) =>
       Nothing imported yet: <code>nocker hub vulndb import</code> loads OSV exports.
     </p>
   ) : (
-    <div class="table-wrap">
+    <ScrollTable label="Import history">
       <table>
         <thead>
           <tr>
@@ -51,7 +51,7 @@ const Imports: FC<{ imports: VulndbImport[] }> = ({ imports }) =>
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollTable>
   );
 
 export function vulndbRoutes(): Hono<WebEnv> {
@@ -75,7 +75,7 @@ export function vulndbRoutes(): Hono<WebEnv> {
         {status.ecosystems.length === 0 ? (
           <p class="muted">No records in force.</p>
         ) : (
-          <div class="table-wrap">
+          <ScrollTable label="Records per ecosystem">
             <table>
               <thead>
                 <tr>
@@ -94,7 +94,7 @@ export function vulndbRoutes(): Hono<WebEnv> {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
         <h2>Import history</h2>
         <Imports imports={imports} />

@@ -5,7 +5,7 @@
  */
 import type { Child, FC } from 'hono/jsx';
 import { fetchDependencies, fetchDependents, fetchRebuildPlan, type BaseImage, type DependentImage, type RebuildPlan } from '../../../hub/client/deps.ts';
-import { Command, Digest } from '../../components.tsx';
+import { Command, Digest, ScrollTable } from '../../components.tsx';
 import { shortDigest } from '../../format.ts';
 import { Graph, type GraphEdge, type GraphNode } from '../../graph.tsx';
 import { artifactUrl } from '../../paths.ts';
@@ -127,7 +127,7 @@ const BaseChain: FC<{ current: ImageRef; bases: readonly BaseImage[] }> = ({ cur
     return <p>No base found: the image names no base on this Hub in its annotations, and shares its bottom layers with no image you may see.</p>;
   }
   return (
-    <div class="table-wrap">
+    <ScrollTable label="Base images">
       <table>
         <caption class="muted">Nearest first, up to the root.</caption>
         <thead>
@@ -156,7 +156,7 @@ const BaseChain: FC<{ current: ImageRef; bases: readonly BaseImage[] }> = ({ cur
           })}
         </tbody>
       </table>
-    </div>
+    </ScrollTable>
   );
 };
 
@@ -219,7 +219,7 @@ const RebuildPlanTable: FC<{ plan: RebuildPlan; current: ImageRef }> = ({ plan, 
         </p>
       ) : (
         <>
-          <div class="table-wrap">
+          <ScrollTable label="Images to rebuild">
             <table>
               <thead>
                 <tr>
@@ -250,7 +250,7 @@ const RebuildPlanTable: FC<{ plan: RebuildPlan; current: ImageRef }> = ({ plan, 
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
           <p>In each image's project, build again with the base's tag resolved anew (instead of the digest pinned in Nockerfile.lock), and push:</p>
           <Command text="nocker build --update --push" label="rebuild command" />
         </>

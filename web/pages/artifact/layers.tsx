@@ -3,7 +3,7 @@
  * config's `history` has one entry per step; steps that added no layer (`empty_layer`) are shown
  * in their place, marked, and do not take a layer when history and layers are paired.
  */
-import { Digest, Notice } from '../../components.tsx';
+import { Digest, Notice, ScrollTable } from '../../components.tsx';
 import { formatBytes } from '../../format.ts';
 import type { Descriptor } from '../../../hub/oci/manifest.ts';
 import { imageManifestOf, kindOf, layersOf, readImageConfig, stringList } from './load.ts';
@@ -78,7 +78,7 @@ export const renderLayersTab: TabRenderer = async (c, artifact) => {
       <p>
         {layers.length} {layers.length === 1 ? 'layer' : 'layers'}, {formatBytes(total)} in total (compressed).
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="Layers">
         <table>
           <thead>
             <tr>
@@ -128,7 +128,7 @@ export const renderLayersTab: TabRenderer = async (c, artifact) => {
             </tr>
           </tfoot>
         </table>
-      </div>
+      </ScrollTable>
     </>
   );
 };

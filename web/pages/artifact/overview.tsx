@@ -4,7 +4,7 @@
  * types and layers instead. Every value is the pusher's: it is rendered as text.
  */
 import type { Child, FC } from 'hono/jsx';
-import { Notice, Time } from '../../components.tsx';
+import { Notice, ScrollTable, Time } from '../../components.tsx';
 import { formatBytes } from '../../format.ts';
 import { Digest } from '../../components.tsx';
 import { artifactUrl, compareUrl } from '../../paths.ts';
@@ -24,7 +24,7 @@ const PairTable: FC<{ caption: string; entries: [string, string][]; names?: [str
   entries.length === 0 ? (
     <p class="muted">No {caption.toLowerCase()}.</p>
   ) : (
-    <div class="table-wrap">
+    <ScrollTable label={caption}>
       <table>
         <caption class="muted">{caption}</caption>
         <thead>
@@ -46,7 +46,7 @@ const PairTable: FC<{ caption: string; entries: [string, string][]; names?: [str
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollTable>
   );
 
 /** A JSON value as nested definition lists (objects), lists of values, or code. */

@@ -4,7 +4,7 @@
  * Layers are read only up to a bound, and shown as text, never interpreted.
  */
 import type { FC } from 'hono/jsx';
-import { Digest, Notice, Time } from '../../components.tsx';
+import { Digest, Notice, ScrollTable, Time } from '../../components.tsx';
 import { formatBytes, shortDigest } from '../../format.ts';
 import { artifactUrl } from '../../paths.ts';
 import type { HubClient } from '../../../hub/client/client.ts';
@@ -130,7 +130,7 @@ export const renderReferrersTab: TabRenderer = async (c, artifact) => {
       {referrers.length === 0 ? (
         <p class="muted">Nothing refers to this manifest.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Referrers">
           <table>
             <thead>
               <tr>
@@ -165,7 +165,7 @@ export const renderReferrersTab: TabRenderer = async (c, artifact) => {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       {viewed ? await ReferrerView({ hub, artifact, referrer: viewed }) : null}
     </>

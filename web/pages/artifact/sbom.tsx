@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { WebEnv } from '../../env.ts';
-import { Notice } from '../../components.tsx';
+import { Notice, ScrollTable } from '../../components.tsx';
 import { formatBytes } from '../../format.ts';
 import { artifactUrl } from '../../paths.ts';
 import { fetchSbom } from '../../../hub/client/sbom.ts';
@@ -91,7 +91,7 @@ export const renderSbomTab: TabRenderer = async (c, artifact) => {
           <input id="sbom-filter" type="search" data-filter-table="sbom-components" autocomplete="off" />
         </div>
       </form>
-      <div class="table-wrap">
+      <ScrollTable label="SBOM components">
         <table id="sbom-components">
           <thead>
             <tr>
@@ -116,7 +116,7 @@ export const renderSbomTab: TabRenderer = async (c, artifact) => {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
     </>
   );
 };

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { Notice, SEVERITIES, SeverityBadges, Time, type Severity } from '../../components.tsx';
+import { Notice, ScrollTable, SEVERITIES, SeverityBadges, Time, type Severity } from '../../components.tsx';
 import { toCsv } from '../../csv.ts';
 import type { WebEnv } from '../../env.ts';
 import { shortDigest } from '../../format.ts';
@@ -155,7 +155,7 @@ export const renderVulnerabilitiesTab: TabRenderer = async (c, artifact) => {
       {shown.length === 0 ? (
         <p class="muted">{report.vulnerabilities.length === 0 ? 'No vulnerabilities found.' : 'No finding matches the filter.'}</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Vulnerabilities">
           <table>
             <thead>
               <tr>
@@ -179,7 +179,7 @@ export const renderVulnerabilitiesTab: TabRenderer = async (c, artifact) => {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </>
   );

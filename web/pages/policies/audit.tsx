@@ -3,7 +3,7 @@
  * namespace's own audit log, which its owners and administrators may read.
  */
 import type { FC } from 'hono/jsx';
-import { Pager, Time } from '../../components.tsx';
+import { Pager, ScrollTable, Time } from '../../components.tsx';
 import type { AuditEntry, AuditPage } from '../../../hub/client/admin.ts';
 import { namespacePolicyUrl } from './edit.tsx';
 
@@ -43,7 +43,7 @@ export const AuditTrail: FC<{ namespace: string; page: AuditPage; before?: strin
       {changes.length === 0 ? (
         <p class="muted">No policy changes {before ? 'in this part of the log' : 'yet'}.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Policy changes">
           <table id="policy-audit">
             <thead>
               <tr>
@@ -72,7 +72,7 @@ export const AuditTrail: FC<{ namespace: string; page: AuditPage; before?: strin
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       {page.next || before ? (
         <Pager previous={before ? namespacePolicyUrl(namespace) : undefined} next={page.next ? namespacePolicyUrl(namespace, '', { before: page.next }) : undefined} summary="Older changes" />

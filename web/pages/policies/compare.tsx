@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Child, FC } from 'hono/jsx';
-import { Digest, Notice } from '../../components.tsx';
+import { Digest, Notice, ScrollTable } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { artifactUrl, ui } from '../../paths.ts';
 import { requireSignedIn } from '../error.tsx';
@@ -177,7 +177,7 @@ async function renderCompare(c: Context<WebEnv>): Promise<Response> {
       ) : (
         <Notice kind="info">This image has no recorded policies (it was not built by nocker build): defaults apply — medium security on a restricted network, no resource limits.</Notice>
       )}
-      <div class="table-wrap">
+      <ScrollTable label={`Environments compared for ${repository}:${reference}`}>
         <table class="compare">
           <caption class="muted">What a container of this image gets with nocker run --env ENVIRONMENT, and how the Hub's policies judge it</caption>
           <thead>
@@ -206,7 +206,7 @@ async function renderCompare(c: Context<WebEnv>): Promise<Response> {
             <Row label="Vulnerabilities pass it" columns={columns} cell={(col) => <VulnerabilityVerdict policy={col.env.vulnerability} report={report} />} />
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
     </section>,
     { title, section: 'policies' },
   );

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { FC } from 'hono/jsx';
+import { ScrollTable } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
 import { requireSignedIn } from '../error.tsx';
 import { HubAdmin } from '../../../hub/client/admin.ts';
@@ -48,7 +49,7 @@ export function overviewRoutes(): Hono<WebEnv> {
           Per namespace and environment: which signatures images need (trust policy) and which fixable vulnerabilities block their pulls (vulnerability policy).
         </p>
         {rows.length === 0 ? <p class="muted">You see no namespaces.</p> : null}
-        <div class="table-wrap">
+        <ScrollTable label="Policies per namespace and environment">
           <table>
             <thead>
               <tr>
@@ -86,7 +87,7 @@ export function overviewRoutes(): Hono<WebEnv> {
               )}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       </section>,
       { title: 'Policies', section: 'policies' },
     );

@@ -4,7 +4,7 @@
  * typed by someone; JSX escapes it, PEMs included.
  */
 import type { FC } from 'hono/jsx';
-import { CopyButton, Time } from '../../components.tsx';
+import { CopyButton, ScrollTable, Time } from '../../components.tsx';
 import type { TrustPolicy, PolicyKey } from '../../../hub/client/admin.ts';
 import type { VulnerabilityPolicy } from '../../../hub/client/vulnerability-policies.ts';
 import { allowlistActive } from '../../../hub/policy/vulnerability-validate.ts';
@@ -25,8 +25,8 @@ const KeyId: FC<{ pem: string }> = ({ pem }) => {
   );
 };
 
-const Keys: FC<{ keys: PolicyKey[]; caption: string; idLabel: string }> = ({ keys, caption, idLabel }) => (
-  <div class="table-wrap">
+const Keys: FC<{ keys: PolicyKey[]; caption: string; label: string; idLabel: string }> = ({ keys, caption, label, idLabel }) => (
+  <ScrollTable label={label}>
     <table>
       <caption class="muted">{caption}</caption>
       <thead>
@@ -53,7 +53,7 @@ const Keys: FC<{ keys: PolicyKey[]; caption: string; idLabel: string }> = ({ key
         ))}
       </tbody>
     </table>
-  </div>
+  </ScrollTable>
 );
 
 export const TrustPolicyView: FC<{ policy: TrustPolicy | undefined }> = ({ policy }) => {
@@ -72,9 +72,9 @@ export const TrustPolicyView: FC<{ policy: TrustPolicy | undefined }> = ({ polic
           {policy.version}, changed by {policy.updatedBy} <Time at={policy.updatedAt} />
         </dd>
       </dl>
-      {policy.keys.length > 0 ? <Keys keys={policy.keys} caption="Trusted keys" idLabel="Key id (SHA-256 of the public key)" /> : <p class="muted">No trusted keys.</p>}
+      {policy.keys.length > 0 ? <Keys keys={policy.keys} caption="Trusted keys" label={`Trusted keys for ${policy.environment}`} idLabel="Key id (SHA-256 of the public key)" /> : <p class="muted">No trusted keys.</p>}
       {policy.identities.length > 0 ? (
-        <div class="table-wrap">
+        <ScrollTable label={`Keyless signers for ${policy.environment}`}>
           <table>
             <caption class="muted">Keyless signers</caption>
             <thead>
@@ -96,9 +96,9 @@ export const TrustPolicyView: FC<{ policy: TrustPolicy | undefined }> = ({ polic
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       ) : null}
-      {policy.roots.length > 0 ? <Keys keys={policy.roots} caption="Root certificates of keyless signers" idLabel="SHA-256 fingerprint" /> : null}
+      {policy.roots.length > 0 ? <Keys keys={policy.roots} caption="Root certificates of keyless signers" label={`Root certificates of keyless signers for ${policy.environment}`} idLabel="SHA-256 fingerprint" /> : null}
     </div>
   );
 };
@@ -120,7 +120,7 @@ export const VulnerabilityPolicyView: FC<{ policy: VulnerabilityPolicy | undefin
         </dd>
       </dl>
       {policy.allowlist.length > 0 ? (
-        <div class="table-wrap">
+        <ScrollTable label={`Allowed vulnerabilities for ${policy.environment}`}>
           <table>
             <caption class="muted">Allowed despite the policy</caption>
             <thead>
@@ -147,7 +147,7 @@ export const VulnerabilityPolicyView: FC<{ policy: VulnerabilityPolicy | undefin
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       ) : (
         <p class="muted">Nothing allowlisted.</p>
       )}
