@@ -83,6 +83,13 @@ describe('nocker hub gc', () => {
     try {
       expect(await backends.store.stat(digest)).toBeNull();
       await expect(backends.registry.blobs.stat('cli/lonely', digest)).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
+      // Each run is in the audit log, where the Hub's health finds it, newest first.
+      const { entries } = await backends.access.audit.query({ action: 'gc' });
+      expect(entries.map((e) => [e.actor, e.outcome, e.detail])).toEqual([
+        ['operator', 'success', { dryRun: false, deleteUntagged: false, manifests: 0, blobs: 1, uploads: 0, bytesFreed: 321 }],
+        ['operator', 'success', { dryRun: true, deleteUntagged: false, manifests: 0, blobs: 1, uploads: 0, bytesFreed: 321 }],
+        ['operator', 'success', { dryRun: true, deleteUntagged: false, manifests: 0, blobs: 0, uploads: 0, bytesFreed: 0 }],
+      ]);
     } finally {
       await backends.close();
     }

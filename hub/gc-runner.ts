@@ -6,7 +6,7 @@
 import type { HubConfig } from './config.ts';
 import { acquireDataDirLock, lockOwner } from './datadir-lock.ts';
 import type { GcOptions, GcReport } from './registry/gc.ts';
-import { OPERATOR_HEADER } from './api/gc.ts';
+import { OPERATOR, OPERATOR_HEADER, recordGcRun } from './api/gc.ts';
 import { openBackends } from './server.ts';
 
 export async function runGarbageCollection(config: HubConfig, options: GcOptions): Promise<GcReport> {
@@ -18,7 +18,13 @@ export async function runGarbageCollection(config: HubConfig, options: GcOptions
   try {
     const backends = await openBackends(config);
     try {
-      return await backends.registry.collectGarbage(options);
+      // Recorded like a run through the API, so the Hub's health lists it too.
+      const report = await backends.registry.collectGarbage(options).catch((err: unknown) => {
+        recordGcRun(backends.access.audit, OPERATOR, options, { error: err });
+        throw err;
+      });
+      recordGcRun(backends.access.audit, OPERATOR, options, { report });
+      return report;
     } finally {
       await backends.close();
     }

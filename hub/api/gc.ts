@@ -9,16 +9,38 @@ import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { OciError } from '../oci/errors.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { GcOptions } from '../registry/gc.ts';
+import type { GcOptions, GcReport } from '../registry/gc.ts';
+import type { AuditLog } from '../auth/audit.ts';
 import type { HubMetrics } from '../metrics.ts';
 
 /** The header carrying the operator secret of the data directory's lock file. */
 export const OPERATOR_HEADER = 'Nocker-Operator';
 
-/** The audit action of a garbage collection run through this API (the Hub's health lists the last ones). */
+/** The audit action of a garbage collection run (the Hub's health lists the last ones). */
 export const GC_AUDIT_ACTION = 'gc';
 
-export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret: string | undefined, access?: AccessControl): Hono<AuthEnv> {
+/** Who runs GC with the data directory's operator secret, or from this machine without a Hub. */
+export const OPERATOR = { name: 'operator', kind: 'operator' } as const;
+
+export type GcOutcome = { report: GcReport } | { error: unknown };
+
+/**
+ * Keeps one GC run in the audit log, what it deleted or why it failed: the Hub has no other
+ * history of its collections.
+ *
+ * @example
+ * recordGcRun(access.audit, OPERATOR, options, { report });
+ */
+export function recordGcRun(audit: AuditLog, who: { name: string; kind: string; clientAddress?: string }, options: GcOptions, outcome: GcOutcome): void {
+  const run = { dryRun: options.dryRun, deleteUntagged: options.deleteUntagged };
+  const detail =
+    'report' in outcome
+      ? { ...run, manifests: outcome.report.manifests.length, blobs: outcome.report.blobs.length + outcome.report.orphans.length, uploads: outcome.report.uploads.length, bytesFreed: outcome.report.bytesFreed }
+      : { ...run, error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) };
+  audit.record({ actor: who.name, actorKind: who.kind, clientAddress: who.clientAddress, action: GC_AUDIT_ACTION, outcome: 'report' in outcome ? 'success' : 'failure', detail });
+}
+
+export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret: string | undefined, access: AccessControl): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.post('/api/v1/gc', async (c) => {
     const operator = sameSecret(c.req.header(OPERATOR_HEADER), operatorSecret);
@@ -27,21 +49,16 @@ export function gcRoutes(registry: Registry, metrics: HubMetrics, operatorSecret
       throw new OciError('UNSUPPORTED', 'expected a JSON body with dryRun, deleteUntagged, gracePeriodMs and uploadExpiryMs', { status: 400 });
     });
     const options = parseGcOptions(body);
-    // Each run is kept in the audit log: the Hub has no other history of its collections.
-    const record = (outcome: 'success' | 'failure', detail: Record<string, unknown>) => {
-      if (!access) return;
-      const actor = operator ? { name: 'operator', kind: 'operator' } : c.var.auth.actor;
-      const run = { dryRun: options.dryRun, deleteUntagged: options.deleteUntagged, ...detail };
-      access.audit.record({ actor: actor.name, actorKind: actor.kind, clientAddress: c.var.auth.clientAddress, action: GC_AUDIT_ACTION, outcome, detail: run });
-    };
+    const who = operator ? OPERATOR : c.var.auth.actor;
+    const audit = (result: GcOutcome) => recordGcRun(access.audit, { ...who, clientAddress: c.var.auth.clientAddress }, options, result);
     try {
       const report = await registry.collectGarbage(options);
       metrics.gcRuns.inc({ result: 'ok' });
-      record('success', { manifests: report.manifests.length, blobs: report.blobs.length + report.orphans.length, uploads: report.uploads.length, bytesFreed: report.bytesFreed });
+      audit({ report });
       return c.json(report);
     } catch (err) {
       metrics.gcRuns.inc({ result: 'failed' });
-      record('failure', { error: err instanceof Error ? err.message : String(err) });
+      audit({ error: err });
       throw err;
     }
   });

@@ -36,7 +36,7 @@ function deletedSummary(run: GcRun): string {
 
 const GcRuns: FC<{ runs: GcRun[] }> = ({ runs }) =>
   runs.length === 0 ? (
-    <p class="muted">No garbage collection has run through this Hub's API yet (runs of <code>nocker hub gc</code> against a stopped Hub are not recorded).</p>
+    <p class="muted">No garbage collection has run yet (<code>nocker hub gc</code> runs one).</p>
   ) : (
     <ScrollTable label="Recent GC runs">
       <table>
