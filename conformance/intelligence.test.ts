@@ -4,9 +4,7 @@
  * it, the base lists it as a dependent, and a vulnerability policy blocks its pull until an
  * allowlist or a rebuild on a fixed base clears it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommand } from '../cli/build.ts';
 import { depsCommand } from '../cli/deps.ts';
@@ -18,84 +16,30 @@ import { sbomCommand } from '../cli/sbom.ts';
 import { scanCommand } from '../cli/scan.ts';
 import { tagCommand } from '../cli/tag.ts';
 import { type CliTestHub, run, startCliTestHub } from '../cli/testing.ts';
-import { fetchScanReport, type ScanReport } from '../hub/client/scans.ts';
+import type { ScanReport } from '../hub/client/scans.ts';
+import { CVSS, debianBaseTarball, nodeApplication, osvRecord, waitForScanReport, writeTree } from './fixture-projects.ts';
 
 let cli: CliTestHub;
 let host: string;
 
-/** Writes `files` (path relative to `root` → content) and returns `root`. */
-async function writeTree(root: string, files: Record<string, string>): Promise<string> {
-  await rm(root, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
+/** The application: a Nockerfile on the base, copying an app with lodash at `lodashVersion`; returns the Nockerfile's path. */
+function application(lodashVersion: string): Promise<string> {
+  return nodeApplication(join(cli.dir, 'app'), { name: 'e2e/app', base: 'e2e/base:1', lodashVersion });
 }
-
-/** A Debian 12 root filesystem whose libssl3 comes from the openssl source package at `version`. */
-async function debianBase(name: string, opensslVersion: string): Promise<string> {
-  const root = await writeTree(join(cli.dir, name), {
-    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
-    'var/lib/dpkg/status': [
-      'Package: libssl3',
-      'Status: install ok installed',
-      'Architecture: amd64',
-      'Source: openssl',
-      `Version: ${opensslVersion}`,
-      '',
-      'Package: base-files',
-      'Status: install ok installed',
-      'Architecture: amd64',
-      'Version: 12.4+deb12u5',
-      '',
-    ].join('\n'),
-  });
-  const tarball = join(cli.dir, `${name}.tar.gz`);
-  execFileSync('tar', ['-czf', tarball, '-C', root, '.']);
-  return tarball;
-}
-
-/** The application: a Nockerfile on the base, copying an app with lodash at `lodashVersion`. */
-async function application(lodashVersion: string): Promise<string> {
-  return writeTree(join(cli.dir, 'app'), {
-    'Nockerfile.yml': ['version: "1.0"', 'name: e2e/app', 'build:', '  base: e2e/base:1', '  steps:', '    - copy: app /srv/app', ''].join('\n'),
-    'app/index.js': 'console.log("hello");\n',
-    'app/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: lodashVersion, license: 'MIT' }),
-  });
-}
-
-const CRITICAL = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H';
-const HIGH = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N';
 
 /** The OSV set the operator imports: two that affect the image, one that does not. */
 async function osvRecords(): Promise<string> {
-  const record = (id: string, ecosystem: string, name: string, fixed: string, vector: string) =>
-    JSON.stringify({
-      id,
-      modified: '2026-01-01T00:00:00Z',
-      summary: `${name} is vulnerable`,
-      severity: [{ type: 'CVSS_V3', score: vector }],
-      affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
-    });
   return writeTree(join(cli.dir, 'osv'), {
-    'debian/DEBIAN-CVE-2099-0001.json': record('DEBIAN-CVE-2099-0001', 'Debian:12', 'openssl', '3.0.13-1~deb12u1', CRITICAL),
-    'npm/GHSA-e2e0-0000-0001.json': record('GHSA-e2e0-0000-0001', 'npm', 'lodash', '4.17.21', HIGH),
+    'debian/DEBIAN-CVE-2099-0001.json': osvRecord({ id: 'DEBIAN-CVE-2099-0001', ecosystem: 'Debian:12', name: 'openssl', fixed: '3.0.13-1~deb12u1', vector: CVSS.critical }),
+    'npm/GHSA-e2e0-0000-0001.json': osvRecord({ id: 'GHSA-e2e0-0000-0001', ecosystem: 'npm', name: 'lodash', fixed: '4.17.21', vector: CVSS.high }),
     // Fixed long before the installed version: must not be reported.
-    'npm/GHSA-e2e0-0000-0002.json': record('GHSA-e2e0-0000-0002', 'npm', 'lodash', '4.0.0', HIGH),
+    'npm/GHSA-e2e0-0000-0002.json': osvRecord({ id: 'GHSA-e2e0-0000-0002', ecosystem: 'npm', name: 'lodash', fixed: '4.0.0', vector: CVSS.high }),
   });
 }
 
-/** Waits until the Hub's report of `reference` is done and matched against database `version` (or any, when undefined). */
-async function settledReport(reference: string, version?: number): Promise<ScanReport> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const report = await fetchScanReport(cli.admin(), 'e2e/app', reference);
-    if (report.status === 'failed') throw new Error(`the scan failed: ${report.error}`);
-    if (report.status === 'done' && (version === undefined || report.vulndbVersion === version)) return report;
-    if (Date.now() > deadline) throw new Error(`the scan of ${reference} did not settle: ${JSON.stringify(report).slice(0, 300)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** Waits until the Hub's report of `e2e/app@reference` is done and matched against database `version` (or any, when undefined). */
+function settledReport(reference: string, version?: number): Promise<ScanReport> {
+  return waitForScanReport(cli, 'e2e/app', reference, { vulndbVersion: version });
 }
 
 const nocker = {
@@ -123,9 +67,9 @@ describe('an image built on a base, through the Hub', () => {
   let vulndbVersion: number;
 
   it('is scanned when pushed and gets a CycloneDX and an SPDX SBOM as referrers', async () => {
-    const base = await nocker.import([await debianBase('base-v1', '3.0.11-1~deb12u2'), `${host}/e2e/base:1`]);
+    const base = await nocker.import([await debianBaseTarball(cli.dir, 'base-v1', '3.0.11-1~deb12u2'), `${host}/e2e/base:1`]);
     expect(base.code, base.stderr).toBe(0);
-    const built = await nocker.build(['-f', join(await application('4.17.20'), 'Nockerfile.yml'), '-t', `${host}/e2e/app:1`, '--push', '-q']);
+    const built = await nocker.build(['-f', await application('4.17.20'), '-t', `${host}/e2e/app:1`, '--push', '-q']);
     expect(built.code, built.stderr).toBe(0);
     appDigest = built.stdout.trim();
 
@@ -189,12 +133,12 @@ describe('an image built on a base, through the Hub', () => {
 
     expect((await policy()).code).toBe(0);
     // The base is fixed under the same tag: the rebuild plan names the image built on the old one.
-    expect((await nocker.import([await debianBase('base-v2', '3.0.13-1~deb12u1'), `${host}/e2e/base:1`])).code).toBe(0);
+    expect((await nocker.import([await debianBaseTarball(cli.dir, 'base-v2', '3.0.13-1~deb12u1'), `${host}/e2e/base:1`])).code).toBe(0);
     const plan = await nocker.deps([`${host}/e2e/base:1`, '--rebuild-plan']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('e2e/app');
 
-    const rebuilt = await nocker.build(['-f', join(await application('4.17.21'), 'Nockerfile.yml'), '-t', `${host}/e2e/app:1`, '--push', '--update', '-q']);
+    const rebuilt = await nocker.build(['-f', await application('4.17.21'), '-t', `${host}/e2e/app:1`, '--push', '--update', '-q']);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     const report = await settledReport(rebuilt.stdout.trim(), vulndbVersion);
     expect(report.vulnerabilities).toEqual([]);

@@ -5,9 +5,7 @@
  * against an imported OSV set — plus namespaces, a reader account, and one repository whose
  * annotations, labels and description are hostile markup, pushed through the registry API.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { buildCommand } from '../../cli/build.ts';
 import { hubAdminCommand, type AdminGroup } from '../../cli/hub-admin.ts';
 import { importCommand } from '../../cli/import.ts';
@@ -23,7 +21,7 @@ import { LAYER_MEDIA_TYPE } from '../../engine/build/layer.ts';
 import { imageConfig } from '../../engine/image/config.ts';
 import { imageManifest } from '../../engine/image/manifest.ts';
 import { pushImage } from '../../hub/client/push.ts';
-import { fetchScanReport, type ScanReport } from '../../hub/client/scans.ts';
+import { CVSS, debianBaseTarball, nodeApplication, osvRecord, waitForScanReport, writeTree } from '../fixture-projects.ts';
 import { TEST_ADMIN } from '../harness.ts';
 
 /** Markup that would run if any page rendered it unescaped (as text or inside an attribute). */
@@ -76,84 +74,18 @@ export interface CatalogFixtures {
   destroy(): Promise<void>;
 }
 
-/** Writes `files` (path relative to `root` → content) and returns `root`. */
-async function writeTree(root: string, files: Record<string, string>): Promise<string> {
-  await rm(root, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
-}
-
 /** Fails with the command's own words when it did not exit 0. */
 function succeeded(what: string, result: Run): Run {
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}:\n${result.stderr}${result.stdout}`);
   return result;
 }
 
-/** A Debian 12 root filesystem (as a tarball) whose libssl3 comes from openssl `version`. */
-async function debianBase(dir: string, opensslVersion: string): Promise<string> {
-  const root = await writeTree(join(dir, 'base'), {
-    'etc/os-release': 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
-    'var/lib/dpkg/status': [
-      'Package: libssl3',
-      'Status: install ok installed',
-      'Architecture: amd64',
-      'Source: openssl',
-      `Version: ${opensslVersion}`,
-      '',
-      'Package: base-files',
-      'Status: install ok installed',
-      'Architecture: amd64',
-      'Version: 12.4+deb12u5',
-      '',
-    ].join('\n'),
-  });
-  const tarball = join(dir, 'base.tar.gz');
-  execFileSync('tar', ['-czf', tarball, '-C', root, '.']);
-  return tarball;
-}
-
-/** A Nockerfile project named `name` on `base`, copying an app that bundles lodash `lodashVersion`. */
-async function application(dir: string, name: string, base: string, lodashVersion: string): Promise<string> {
-  const root = await writeTree(join(dir, name.replaceAll('/', '-')), {
-    'Nockerfile.yml': ['version: "1.0"', `name: ${name}`, 'build:', `  base: ${base}`, '  steps:', '    - copy: app /srv/app', ''].join('\n'),
-    'app/index.js': 'console.log("hello");\n',
-    'app/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: lodashVersion, license: 'MIT' }),
-  });
-  return join(root, 'Nockerfile.yml');
-}
-
-const CRITICAL = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H';
-const HIGH = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N';
-
 /** The OSV set the operator imports: one record for the base's openssl, one for the app's lodash. */
 async function osvRecords(dir: string): Promise<string> {
-  const record = (id: string, ecosystem: string, name: string, fixed: string, vector: string) =>
-    JSON.stringify({
-      id,
-      modified: '2026-01-01T00:00:00Z',
-      summary: `${name} is vulnerable`,
-      severity: [{ type: 'CVSS_V3', score: vector }],
-      affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
-    });
   return writeTree(join(dir, 'osv'), {
-    'debian/DEBIAN-CVE-2099-0101.json': record('DEBIAN-CVE-2099-0101', 'Debian:12', 'openssl', '3.0.13-1~deb12u1', CRITICAL),
-    'npm/GHSA-brws-0000-0001.json': record('GHSA-brws-0000-0001', 'npm', 'lodash', '4.17.21', HIGH),
+    'debian/DEBIAN-CVE-2099-0101.json': osvRecord({ id: 'DEBIAN-CVE-2099-0101', ecosystem: 'Debian:12', name: 'openssl', fixed: '3.0.13-1~deb12u1', vector: CVSS.critical }),
+    'npm/GHSA-brws-0000-0001.json': osvRecord({ id: 'GHSA-brws-0000-0001', ecosystem: 'npm', name: 'lodash', fixed: '4.17.21', vector: CVSS.high }),
   });
-}
-
-/** Waits for the Hub's scan of `repository@digest` to be done against vulnerability database `version`. */
-async function settledReport(cli: CliTestHub, repository: string, digest: string, version: number): Promise<ScanReport> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const report = await fetchScanReport(cli.admin(), repository, digest);
-    if (report.status === 'failed') throw new Error(`the scan of ${repository}@${digest} failed: ${report.error}`);
-    if (report.status === 'done' && report.vulndbVersion === version) return report;
-    if (Date.now() > deadline) throw new Error(`the scan of ${repository}@${digest} did not settle: ${JSON.stringify(report).slice(0, 300)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** Runs `attempt` until it exits 0 (the Hub attaches SBOMs shortly after a scan), for up to 60 s. */
@@ -201,14 +133,14 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
 
   // The base, imported from a root filesystem tarball.
   const baseRef = `${publicNamespace}/base:1`;
-  succeeded('nocker import', await nocker(importCommand, [await debianBase(dir, '3.0.11-1~deb12u2'), `${host}/${baseRef}`, '-q']));
+  succeeded('nocker import', await nocker(importCommand, [await debianBaseTarball(dir, 'base', '3.0.11-1~deb12u2'), `${host}/${baseRef}`, '-q']));
   const disposableTag = 'rc';
   succeeded('nocker tag', await nocker(tagCommand, [`${host}/${baseRef}`, `${host}/${publicNamespace}/base:${disposableTag}`, '-q']));
 
   // The application, built on it and pushed, then tagged latest too.
   const built = succeeded(
     'nocker build --push (copy steps need no OCI runtime; run steps would need runc)',
-    await nocker(buildCommand, ['-f', await application(dir, `${publicNamespace}/app`, baseRef, '4.17.20'), '-t', `${host}/${publicNamespace}/app:1`, '--push', '-q']),
+    await nocker(buildCommand, ['-f', await nodeApplication(join(dir, `${publicNamespace}-app`), { name: `${publicNamespace}/app`, base: baseRef, lodashVersion: '4.17.20' }), '-t', `${host}/${publicNamespace}/app:1`, '--push', '-q']),
   );
   const appDigest = built.stdout.trim();
   succeeded('nocker tag', await nocker(tagCommand, [`${host}/${publicNamespace}/app:1`, `${host}/${publicNamespace}/app:latest`, '-q']));
@@ -225,14 +157,14 @@ async function fill(cli: CliTestHub): Promise<CatalogFixtures> {
 
   // A private image: built locally, then pushed with nocker push.
   const privateRef = `${host}/${privateNamespace}/tool:1`;
-  succeeded('nocker build', await nocker(buildCommand, ['-f', await application(dir, `${privateNamespace}/tool`, baseRef, '4.17.21'), '-t', privateRef, '-q']));
+  succeeded('nocker build', await nocker(buildCommand, ['-f', await nodeApplication(join(dir, `${privateNamespace}-tool`), { name: `${privateNamespace}/tool`, base: baseRef, lodashVersion: '4.17.21' }), '-t', privateRef, '-q']));
   const pushed = succeeded('nocker push', await nocker(pushCommand, [privateRef, '--json', '-q']));
   const privateDigest = (JSON.parse(pushed.stdout) as { digest: string }).digest;
 
   // The operator imports vulnerabilities; the Hub matches the scanned images against them.
   const imported = succeeded('nocker hub vulndb import', await nocker(vulndbCommand, ['import', await osvRecords(dir), '--json']));
   const vulndbVersion = (JSON.parse(imported.stdout) as { version: number }).version;
-  await settledReport(cli, `${publicNamespace}/app`, appDigest, vulndbVersion);
+  await waitForScanReport(cli, `${publicNamespace}/app`, appDigest, { vulndbVersion, timeoutMs: 120_000, intervalMs: 250 });
   await eventually('nocker sbom', () => nocker(sbomCommand, [`${host}/${publicNamespace}/app:1`]));
 
   const hostile = await pushHostileImage(cli, `${publicNamespace}/hostile`, 'v1');
