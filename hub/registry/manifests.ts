@@ -213,7 +213,6 @@ export class ManifestService {
     );
   }
 
-  /** Repositories that hold at least one manifest, in lexical order. */
   /** Repositories holding manifests, in byte order; only those `visible` admits when given. */
   async listRepositories(page: PageRequest, visible?: RepositoryFilter): Promise<Page> {
     const rows = await this.db
