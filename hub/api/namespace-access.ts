@@ -29,6 +29,6 @@ export async function visibleNamespace(c: Context<AuthEnv>): Promise<{ name: str
 export async function managedNamespace(c: Context<AuthEnv>, action: string, refusal: (name: string) => string): Promise<string> {
   const identity = await c.var.auth.requireAccount();
   const { name, facts } = await visibleNamespace(c);
-  if (!canManageNamespace(identity, facts)) throw c.var.auth.denied(refusal(name), { action });
+  if (!canManageNamespace(identity, facts)) throw c.var.auth.denied(refusal(name), { action, namespace: name });
   return name;
 }

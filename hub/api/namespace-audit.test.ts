@@ -59,4 +59,19 @@ describe('a namespace\'s audit log', () => {
     await expectError(await audit(outsider.authorization, ns), 404, ['NAME_UNKNOWN']);
     await expectError(await audit(undefined, ns), [401, 404], ['UNAUTHORIZED', 'NAME_UNKNOWN']);
   });
+
+  it('shows its owners the refused attempts to manage it', async () => {
+    const ns = await createNamespace(base);
+    const reader = await member(base, ns, 'reader');
+    const attempt = await httpAs(base, reader.authorization, `/api/v1/namespaces/${ns}/vulnerability-policies/production`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'enforce', severity: 'low' }),
+    });
+    expect(attempt.status).toBe(403);
+    // The audit log is written in small batches: the entry shows up a moment later.
+    await expect
+      .poll(async () => (await read(await audit(ADMIN_AUTHORIZATION, ns))).entries.find((e) => e.outcome === 'denied'), { timeout: 5_000 })
+      .toMatchObject({ actor: reader.name, detail: { namespace: ns } });
+  });
 });

@@ -122,9 +122,11 @@ export class RequestAuth {
   }
 
   /** The Hub's own decision in the words of the audit log: refused for `what`. */
-  denied(message: string, what: { action: string; repository?: string }): OciError {
+  denied(message: string, what: { action: string; repository?: string; namespace?: string }): OciError {
     const actor = this.actor;
-    this.access.audit.record({ actor: actor.name, actorKind: actor.kind, clientAddress: this.clientAddress, ...what, outcome: 'denied' });
+    const { namespace, ...where } = what;
+    // The namespace goes in the detail, where a namespace's own audit log finds its entries.
+    this.access.audit.record({ actor: actor.name, actorKind: actor.kind, clientAddress: this.clientAddress, ...where, outcome: 'denied', ...(namespace ? { detail: { namespace } } : {}) });
     return new OciError('DENIED', message, { detail: what });
   }
 
