@@ -28,7 +28,7 @@ describe('/api/v1/health on a running Hub', () => {
     const health = await fetchHealth(admin());
     expect(health.storage).toEqual({ driver: process.env.NOCKER_TEST_S3_ENDPOINT ? 's3' : 'fs', ok: true });
     expect(health.database).toEqual({ driver: process.env.NOCKER_TEST_DATABASE_URL ? 'postgresql' : 'pglite', ok: true });
-    expect(health.scanQueue).toEqual({ queued: expect.any(Number), running: expect.any(Number), failed: expect.any(Number) });
+    expect(health.scanQueue).toEqual({ queued: expect.any(Number), running: expect.any(Number), retrying: expect.any(Number), failed: expect.any(Number) });
     expect(health.vulndbVersion).toBeNull();
     expect(health.gc.runs).toEqual([]);
   });

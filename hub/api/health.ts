@@ -80,7 +80,7 @@ export function healthRoutes(hub: HubContext): Hono<AuthEnv> {
 
     // Without a database the rest cannot be read: say so in the backends, not as a 500.
     if (databaseError !== undefined) {
-      const answer: HubHealth = { storage, database, scanQueue: { queued: 0, running: 0, failed: 0 }, gc: { runs: [] }, vulndbVersion: null };
+      const answer: HubHealth = { storage, database, scanQueue: { queued: 0, running: 0, retrying: 0, failed: 0 }, gc: { runs: [] }, vulndbVersion: null };
       return c.json(answer, 503);
     }
     const [scanQueue, runs, vulndbVersion] = await Promise.all([

@@ -31,7 +31,8 @@ export interface GcRun {
 export interface HubHealth {
   storage: BackendHealth<'fs' | 's3'>;
   database: BackendHealth<'pglite' | 'postgresql'>;
-  scanQueue: { queued: number; running: number; failed: number };
+  /** `failed`: images whose scan was given up. */
+  scanQueue: { queued: number; running: number; retrying: number; failed: number };
   gc: { runs: GcRun[] };
   /** The id of the latest finished vulnerability database import; null before the first. */
   vulndbVersion: number | null;

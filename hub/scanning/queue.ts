@@ -162,19 +162,23 @@ export async function releaseScanJob(db: Database, job: ScanJob): Promise<void> 
   await db.execute(sql`update scan_jobs set lease_until = null, attempts = greatest(attempts - 1, 0) where id = ${job.id}`);
 }
 
-/** How many scan jobs wait, run and were given up, for the Hub's health report. */
+/** The scan queue and its outcome, for the Hub's health report. */
 export interface ScanQueueDepth {
+  /** Jobs waiting for their first run. */
   queued: number;
   running: number;
+  /** Jobs that failed at least once and wait to be tried again. */
+  retrying: number;
+  /** Images whose scan was given up (its job is gone; the reason is in the scan). */
   failed: number;
 }
 
 /**
- * Counts the queue in one grouped query: a job is running while its lease is in the future,
- * failed once its attempts reached {@link MAX_ATTEMPTS}, and queued otherwise.
+ * Counts the queue in one query: a job is running while its lease is in the future, retrying
+ * once it has failed (a given-up job is deleted, so failed scans are counted in `image_scans`).
  *
  * @example
- * await scanQueueDepth(db); // { queued: 3, running: 1, failed: 0 }
+ * await scanQueueDepth(db); // { queued: 3, running: 1, retrying: 0, failed: 2 }
  */
 export async function scanQueueDepth(db: Database): Promise<ScanQueueDepth> {
   const rows = rowsOf<{ state: keyof ScanQueueDepth; jobs: number | string }>(
@@ -182,12 +186,14 @@ export async function scanQueueDepth(db: Database): Promise<ScanQueueDepth> {
       select state, count(*)::int as jobs from (
         select case
           when lease_until is not null and lease_until > now() then 'running'
-          when attempts >= ${MAX_ATTEMPTS} then 'failed'
+          when attempts > 0 then 'retrying'
           else 'queued' end as state
         from scan_jobs
-      ) as jobs group by state`),
+      ) as jobs group by state
+      union all
+      select 'failed', count(*)::int from image_scans where status = 'failed'`),
   );
-  const depth: ScanQueueDepth = { queued: 0, running: 0, failed: 0 };
+  const depth: ScanQueueDepth = { queued: 0, running: 0, retrying: 0, failed: 0 };
   for (const row of rows) depth[row.state] = Number(row.jobs);
   return depth;
 }

@@ -38,7 +38,8 @@ describe('the governance pages', () => {
     if (!process.env.NOCKER_TEST_DATABASE_URL) expect(html).toContain('<code>pglite</code>');
     expect(html).toMatch(/<dt>Queued<\/dt><dd>\d+<\/dd>/);
     expect(html).toMatch(/<dt>Running<\/dt><dd>\d+<\/dd>/);
-    expect(html).toMatch(/<dt>Failed<\/dt><dd>\d+<\/dd>/);
+    expect(html).toMatch(/<dt>Retrying<\/dt><dd>\d+<\/dd>/);
+    expect(html).toMatch(/<dt>Failed scans<\/dt><dd>\d+<\/dd>/);
     expect(html).toContain('dry run');
     for (const link of ['/ui/admin/users', '/ui/admin/namespaces', '/ui/admin/robots', '/ui/admin/vulndb', '/ui/admin/audit']) expect(html).toContain(`href="${link}"`);
     expect(html).toMatch(/<a href="\/ui\/admin" aria-current="page">Health<\/a>/);

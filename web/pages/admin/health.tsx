@@ -86,7 +86,9 @@ export function healthRoutes(): Hono<WebEnv> {
               <dd>{health.scanQueue.queued}</dd>
               <dt>Running</dt>
               <dd>{health.scanQueue.running}</dd>
-              <dt>Failed</dt>
+              <dt>Retrying</dt>
+              <dd>{health.scanQueue.retrying}</dd>
+              <dt>Failed scans</dt>
               <dd>{health.scanQueue.failed}</dd>
             </dl>
           </div>
