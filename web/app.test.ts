@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { useTestHub } from '../conformance/harness.ts';
+import { ADMIN_AUTHORIZATION, TEST_ADMIN } from '../conformance/helpers.ts';
+import { pushSampleImage } from '../cli/testing.ts';
+import { HubClient } from '../hub/client/client.ts';
+import type { AuditPage } from '../hub/client/admin.ts';
 import { catalogBrowser } from './testing.ts';
 import { SESSION_COOKIE } from './session.ts';
 
@@ -64,6 +68,21 @@ describe('the web catalog shell', () => {
     const v2 = await fetch(`${base}/v2/`, { headers: { origin: 'https://evil.example' } });
     expect(v2.headers.get('content-security-policy')).toBeNull();
     expect([200, 401]).toContain(v2.status);
+  });
+
+  it('reads through the API as the signed-in account, audited as a read by the catalog', async () => {
+    const client = new HubClient({ url: base, credentials: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+    await pushSampleImage(client, 'web/audited', 'v1');
+    const browser = catalogBrowser(base);
+    await browser.signIn();
+    expect((await browser.get('/ui/r/web/audited/-/v1/manifest')).status).toBe(200);
+    // The audit log is written in small batches: the entry shows up a moment later.
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${base}/api/v1/audit?repository=web/audited&action=pull`, { headers: { authorization: ADMIN_AUTHORIZATION } });
+        return ((await res.json()) as AuditPage).entries[0];
+      }, { timeout: 5_000 })
+      .toMatchObject({ actor: 'admin', outcome: 'success', detail: { via: 'web' } });
   });
 
   it('answers unknown pages with a catalog 404 page', async () => {

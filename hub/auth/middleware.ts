@@ -9,7 +9,7 @@ import { OciError } from '../oci/errors.ts';
 import { repositoryName } from '../distribution/params.ts';
 import type { AccessControl } from './access-control.ts';
 import { InvalidTokenError } from './tokens.ts';
-import { internalCaller } from '../internal-request.ts';
+import { internalCaller, isInternalRequest } from '../internal-request.ts';
 import { RequestAuth, type Credential } from './request-auth.ts';
 import { namespaceOf } from './permissions.ts';
 import type { RepositoryAction } from './scopes.ts';
@@ -119,8 +119,17 @@ export function repositoryAccess(access: AccessControl, action: RepositoryAction
       repository: name,
       reference: c.req.param('reference') ?? c.req.param('digest'),
       outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
-      detail: status < 400 ? undefined : { status, ...(failure instanceof OciError ? { code: failure.code } : {}) },
+      detail: auditDetail(status, failure, isInternalRequest(c)),
     });
     if (failure) throw failure;
   };
+}
+
+/** What a registry audit entry adds: why it failed, and `via: web` for the web catalog's reads, which show rather than pull. */
+function auditDetail(status: number, failure: unknown, fromWeb: boolean): Record<string, unknown> | undefined {
+  const detail = {
+    ...(fromWeb ? { via: 'web' } : {}),
+    ...(status < 400 ? {} : { status, ...(failure instanceof OciError ? { code: failure.code } : {}) }),
+  };
+  return Object.keys(detail).length > 0 ? detail : undefined;
 }
