@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
+import { storableText } from './storable-text.ts';
 
 /** What a scan job does: read the image's layers, or only match its stored packages again. */
 export type ScanJobKind = 'scan' | 'match';
@@ -126,7 +127,7 @@ export async function failScanJob(db: Database, job: ScanJob, error: string, per
   }
   const wait = `${backoffSeconds(job.attempts)} seconds`;
   await db.execute(sql`
-    update scan_jobs set run_after = now() + ${wait}::interval, last_error = ${error}, lease_until = null
+    update scan_jobs set run_after = now() + ${wait}::interval, last_error = ${storableText(error)}, lease_until = null
     where id = ${job.id}`);
   return false;
 }

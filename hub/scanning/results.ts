@@ -9,6 +9,7 @@ import { inheritedLayers, viaBase } from '../deps/graph.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import type { SeverityLevel } from './osv/severity.ts';
 import { platformOf } from './scan-image.ts';
+import { storableText } from './storable-text.ts';
 import type { PackageType } from './analysers/types.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
 import { IMAGE_MANIFEST_TYPES } from '../oci/mediatypes.ts';
@@ -170,7 +171,7 @@ export async function storeIndexScan(db: Database, digest: string): Promise<void
  */
 export async function markScanFailed(db: Database, digest: string, error: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const values = { status: 'failed' as const, error, scannedAt: sql`now()` };
+    const values = { status: 'failed' as const, error: storableText(error), scannedAt: sql`now()` };
     await tx.insert(imageScans).values({ digest, ...values }).onConflictDoUpdate({ target: imageScans.digest, set: values });
     await tx.delete(imagePackages).where(eq(imagePackages.digest, digest));
   });

@@ -86,7 +86,8 @@ async function readConfig(registry: Registry, config: Descriptor): Promise<Image
   try {
     doc = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new UnscannableImageError(`${what} is not JSON: ${(err as Error).message}`);
+    // JSON.parse's message quotes the bytes it stopped at, which may be binary: say where, not what.
+    throw new UnscannableImageError(`${what} is not JSON${jsonErrorPosition(err)}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UnscannableImageError(`${what} is not a JSON object`);
   return doc as ImageConfigDocument;
@@ -199,4 +200,10 @@ function withPlatform(platform: string | undefined): { platform?: string } {
 function layersOf(content: Uint8Array): Descriptor[] {
   const doc = JSON.parse(Buffer.from(content).toString('utf8')) as { layers?: Descriptor[] };
   return doc.layers ?? [];
+}
+
+/** `: at position N` from a JSON.parse error, when it names one. */
+function jsonErrorPosition(err: unknown): string {
+  const position = /position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1];
+  return position === undefined ? '' : ` (invalid at byte ${position})`;
 }
