@@ -225,6 +225,26 @@ describe('every page, as an administrator', () => {
       await visited(page, name);
     }
   });
+
+  it('passes the checks in the dark theme too (its colours are its own, contrast included)', async () => {
+    const page = await visitor(fixtures.admin, 'dark');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const { app } = fixtures;
+    const visits: [string, string][] = [
+      ['dark-explore', ui('/explore')],
+      ['dark-repository', repositoryUrl(app.repository)],
+      ...(['overview', 'vulnerabilities', 'dependencies'] as const).map((tab): [string, string] => [`dark-artifact-${tab}`, artifactUrl(app.repository, app.tag, tab)]),
+      ['dark-policies', ui('/policies')],
+      ['dark-admin', ui('/admin')],
+    ];
+    for (const [name, path] of visits) {
+      const response = await page.goto(path);
+      expect(response?.status(), path).toBe(200);
+      // The dark palette is in force: the page background is not white.
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe('rgb(255, 255, 255)');
+      await visited(page, name);
+    }
+  });
 });
 
 describe('the catalog, as others', () => {
