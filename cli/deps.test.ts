@@ -83,16 +83,18 @@ describe('nocker deps', () => {
     expect(plan.stdout).toBe(
       [
         `library/base:1 is ${short(moved)}`,
-        'rebuild 2 images:',
+        'rebuild 3 images:',
         `  team/svc:v1 ${short(svc)}`,
         `      base tag moved: built on library/base:1 at ${at(base)}, now ${at(moved)}`,
         `  team/app:v1 ${short(app)}`,
         `      built on library/base@${at(base)}, no longer tagged; library/base:1 is now ${at(moved)}`,
+        `  team/web:v1 ${short(web)}`,
+        `      built on team/app@${at(app)}, which is to be rebuilt`,
         '',
       ].join('\n'),
     );
     const json = JSON.parse((await run(depsCommand, [`${host}/library/base:1`, '--rebuild-plan', '--json'], env)).stdout) as { images: unknown[] };
-    expect(json.images).toHaveLength(2);
+    expect(json.images).toHaveLength(3);
   });
 
   it('refuses what it cannot do', async () => {

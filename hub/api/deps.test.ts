@@ -199,6 +199,9 @@ describe('the rebuild plan', () => {
     expect(plan.images).toEqual([
       { repository: 'team/svc', digest: images.d.digest, tags: ['v1'], reasons: [`base tag moved: built on library/base:1 at ${short(images.b.digest)}, now ${short(moved.digest)}`] },
       { repository: 'team/app', digest: images.c.digest, tags: ['v1'], reasons: [`built on library/base@${short(images.b.digest)}, no longer tagged; library/base:1 is now ${short(moved.digest)}`] },
+      // Then what is built on those, once they are rebuilt: parents first.
+      { repository: 'secret/web', digest: images.e.digest, tags: ['v1'], reasons: [`built on team/app@${short(images.c.digest)}, which is to be rebuilt`] },
+      { repository: 'team/late', digest: images.f.digest, tags: ['v1'], reasons: [`built on secret/web@${short(images.e.digest)}, which is to be rebuilt`] },
     ]);
     // By digest, the old image is still the base of what was built on it.
     const old = await fetchDependents(admin, 'library/base', images.b.digest);

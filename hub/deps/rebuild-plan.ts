@@ -1,7 +1,7 @@
 /**
  * Which images to rebuild when a base changes: those built on an older image of a base tag
- * (the tag has moved since), and, when the base's current image has vulnerabilities with a
- * fix, everything built on it.
+ * (the tag has moved since) and what is built on them in turn, parents first; and, when the
+ * base's current image has vulnerabilities with a fix, everything built on it.
  */
 import { and, asc, eq, isNotNull, like, ne, notExists, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
@@ -119,6 +119,13 @@ export async function rebuildPlan(db: Database, repository: string, reference: s
         if (dependent.via !== 'layers') continue;
         add(dependent, `built on ${repository}@${short(old.digest)}, no longer tagged; ${name} is now ${short(current.digest)}`);
       }
+    }
+  }
+
+  // (c) What is built on an image to rebuild is rebuilt after it: listed after its parent.
+  for (const entry of [...plan.values()]) {
+    for (const dependent of await dependentsOf(db, entry.repository, entry.digest, { transitive: true })) {
+      add(dependent, `built on ${dependent.base.repository}@${short(dependent.base.digest)}, which is to be rebuilt`);
     }
   }
 

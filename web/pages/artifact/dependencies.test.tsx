@@ -93,6 +93,9 @@ describe('the Dependencies tab', () => {
     expect(plan).toContain('<th scope="col">Why</th>');
     expect(plan).toContain('<a href="/ui/r/team/svc/-/v1">team/svc:v1</a>');
     expect(plan).toContain(`base tag moved: built on library/base:1 at ${images.base.digest.slice(0, 19)}`);
+    // Two levels down: rebuilt after the image it is built on.
+    expect(plan).toContain('<a href="/ui/r/team/web/-/v1">team/web:v1</a>');
+    expect(plan).toContain(`built on team/app@${images.app.digest.slice(0, 19)}, which is to be rebuilt`);
     expect(plan).toContain('nocker build --update');
     expect(plan).not.toContain('Nothing to rebuild');
   });
