@@ -241,7 +241,7 @@ describe('every page, as an administrator', () => {
       const response = await page.goto(path);
       expect(response?.status(), path).toBe(200);
       // The dark palette is in force: the page background is not white.
-      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe('rgb(255, 255, 255)');
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).not.toBe('rgb(255, 255, 255)');
       await visited(page, name);
     }
   });

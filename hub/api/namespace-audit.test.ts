@@ -44,6 +44,11 @@ describe('a namespace\'s audit log', () => {
     const second = await read(await audit(owner.authorization, ns, `?limit=1&before=${first.next}`));
     expect(second.entries[0]?.detail).toMatchObject({ environment: 'production' });
 
+    // Only some actions, named once or more.
+    const policies = await read(await audit(owner.authorization, ns, '?action=vulnerability-policy.set&action=policy.set'));
+    expect(policies.entries.map((e) => e.action)).toEqual(['vulnerability-policy.set', 'vulnerability-policy.set']);
+    expect((await read(await audit(owner.authorization, ns, '?action=member.set'))).entries.map((e) => e.action)).toEqual(['member.set']);
+
     // Administrators read every namespace's.
     expect((await read(await audit(ADMIN_AUTHORIZATION, other))).entries.map((e) => e.action)).toEqual(['vulnerability-policy.set', 'namespace.create']);
     await expectError(await audit(owner.authorization, ns, '?limit=0'), 400, ['REQUEST_INVALID']);

@@ -27,6 +27,8 @@ export function namespaceAuditRoutes(access: AccessControl): Hono<AuthEnv> {
     const namespace = await managedNamespace(c, 'namespace.audit', (name) => `only owners of ${name} and administrators may read its audit log`);
     const page = await access.audit.query({
       namespace,
+      // `action` may be given several times: entries of any of them.
+      action: c.req.queries('action')?.filter((a) => a !== ''),
       before: positiveParam(c.req.query('before'), 'before'),
       limit: positiveParam(c.req.query('limit'), 'limit'),
     });

@@ -3,7 +3,7 @@
  * written in small batches off the request path (a pull must not wait for an insert) and flushed
  * before every query and at shutdown; the database refuses to change or delete them.
  */
-import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../db/open.ts';
 import { auditLog } from '../db/schema.ts';
 import { OciError } from '../oci/errors.ts';
@@ -27,7 +27,8 @@ export type AuditRecord = AuditEntry & { id: number; at: Date };
 export interface AuditQuery {
   repository?: string;
   actor?: string;
-  action?: string;
+  /** One action, or any of several. */
+  action?: string | readonly string[];
   /** Only entries whose `detail.namespace` is this (policy, member and namespace actions carry it). */
   namespace?: string;
   since?: Date;
@@ -90,7 +91,7 @@ export class AuditLog {
         and(
           filter.repository ? eq(auditLog.repository, filter.repository) : undefined,
           filter.actor ? eq(auditLog.actor, filter.actor) : undefined,
-          filter.action ? eq(auditLog.action, filter.action) : undefined,
+          typeof filter.action === 'string' ? eq(auditLog.action, filter.action) : filter.action?.length ? inArray(auditLog.action, [...filter.action]) : undefined,
           filter.namespace ? sql`${auditLog.detail} ->> 'namespace' = ${filter.namespace}` : undefined,
           filter.since ? gte(auditLog.at, filter.since) : undefined,
           filter.until ? lte(auditLog.at, filter.until) : undefined,

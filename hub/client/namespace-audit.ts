@@ -10,6 +10,8 @@ export interface NamespaceAuditQuery {
   limit?: number;
   /** The `next` of the previous page. */
   before?: string;
+  /** Only entries of these actions (`policy.set`, `member.remove`…). */
+  actions?: readonly string[];
 }
 
 /**
@@ -22,6 +24,7 @@ export function fetchNamespaceAudit(client: HubClient, namespace: string, query:
   const params = new URLSearchParams();
   if (query.limit !== undefined) params.set('limit', String(query.limit));
   if (query.before) params.set('before', query.before);
+  for (const action of query.actions ?? []) params.append('action', action);
   const qs = params.toString();
   return client.api('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/audit${qs ? `?${qs}` : ''}`);
 }

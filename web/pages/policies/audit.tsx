@@ -7,18 +7,8 @@ import { Pager, ScrollTable, Time } from '../../components.tsx';
 import type { AuditEntry, AuditPage } from '../../../hub/client/admin.ts';
 import { namespacePolicyUrl } from './edit.tsx';
 
-/** The audit actions of policy changes. */
-const POLICY_ACTIONS = /^(policy|vulnerability-policy)\.(set|delete)$/;
-
-/**
- * The entries of a page that change policies.
- *
- * @example
- * policyChanges(page.entries).map((e) => e.action); // ['policy.set', 'vulnerability-policy.delete']
- */
-export function policyChanges(entries: readonly AuditEntry[]): AuditEntry[] {
-  return entries.filter((entry) => POLICY_ACTIONS.test(entry.action));
-}
+/** The audit actions of policy changes: the trail asks the Hub for these only. */
+export const POLICY_ACTIONS = ['policy.set', 'policy.delete', 'vulnerability-policy.set', 'vulnerability-policy.delete'] as const;
 
 /** A field of an entry's detail, as text (the detail is whatever the action recorded). */
 function detailField(entry: AuditEntry, field: string): string {
@@ -36,7 +26,7 @@ const ACTION_WORDS: Record<string, string> = {
 };
 
 export const AuditTrail: FC<{ namespace: string; page: AuditPage; before?: string }> = ({ namespace, page, before }) => {
-  const changes = policyChanges(page.entries);
+  const changes = page.entries;
   return (
     <section aria-labelledby="audit-trail">
       <h2 id="audit-trail">Audit trail</h2>

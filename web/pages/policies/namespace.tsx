@@ -13,7 +13,7 @@ import { fetchNamespaceAudit } from '../../../hub/client/namespace-audit.ts';
 import { VulnerabilityPolicies } from '../../../hub/client/vulnerability-policies.ts';
 import { toOciError } from '../../../hub/distribution/errors.ts';
 import { OciError } from '../../../hub/oci/errors.ts';
-import { AuditTrail } from './audit.tsx';
+import { AuditTrail, POLICY_ACTIONS } from './audit.tsx';
 import { namespacePolicies, type EnvironmentPolicies } from './data.ts';
 import { DeleteLink, KIND_NAMES, namespacePolicyUrl, TrustPolicyForm, VulnerabilityPolicyForm, type PolicyKind } from './edit.tsx';
 import { trustChange, trustFormFor, trustFormOf, vulnerabilityChange, vulnerabilityFormFor, vulnerabilityFormOf, type TrustForm, type VulnerabilityForm } from './forms.ts';
@@ -80,7 +80,7 @@ async function renderNamespace(c: Context<WebEnv>, namespace: string, failed?: F
   // A failed attempt on an environment that has no policy yet still shows there.
   if (failed && !failed.add && !environments.some((e) => e.environment === failed.form.environment)) environments.push({ environment: failed.form.environment });
   const before = c.req.query('before') || undefined;
-  const audit: AuditPage | undefined = manage ? await fetchNamespaceAudit(hub, namespace, { limit: 100, before }) : undefined;
+  const audit: AuditPage | undefined = manage ? await fetchNamespaceAudit(hub, namespace, { limit: 25, before, actions: POLICY_ACTIONS }) : undefined;
   const done = DONE[c.req.query('done') ?? ''];
   const doneEnvironment = c.req.query('environment') ?? '';
   const addTrustFailed = failed?.kind === 'trust' && failed.add ? failed : undefined;
