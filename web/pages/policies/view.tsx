@@ -56,22 +56,27 @@ const Keys: FC<{ keys: PolicyKey[]; caption: string; label: string; idLabel: str
   </ScrollTable>
 );
 
+/** What either kind of policy says first: its mode, its rule, and who changed it last. */
+const PolicyFacts: FC<{ policy: TrustPolicy | VulnerabilityPolicy; rule: string; value: string }> = ({ policy, rule, value }) => (
+  <dl class="facts">
+    <dt>Mode</dt>
+    <dd>
+      <ModeBadge mode={policy.mode} />
+    </dd>
+    <dt>{rule}</dt>
+    <dd>{value}</dd>
+    <dt>Version</dt>
+    <dd>
+      {policy.version}, changed by {policy.updatedBy} <Time at={policy.updatedAt} />
+    </dd>
+  </dl>
+);
+
 export const TrustPolicyView: FC<{ policy: TrustPolicy | undefined }> = ({ policy }) => {
   if (!policy) return <p class="muted">No trust policy: pulls in this environment are not checked for signatures.</p>;
   return (
     <div>
-      <dl class="facts">
-        <dt>Mode</dt>
-        <dd>
-          <ModeBadge mode={policy.mode} />
-        </dd>
-        <dt>Signatures required</dt>
-        <dd>{policy.required}</dd>
-        <dt>Version</dt>
-        <dd>
-          {policy.version}, changed by {policy.updatedBy} <Time at={policy.updatedAt} />
-        </dd>
-      </dl>
+      <PolicyFacts policy={policy} rule="Signatures required" value={String(policy.required)} />
       {policy.keys.length > 0 ? <Keys keys={policy.keys} caption="Trusted keys" label={`Trusted keys for ${policy.environment}`} idLabel="Key id (SHA-256 of the public key)" /> : <p class="muted">No trusted keys.</p>}
       {policy.identities.length > 0 ? (
         <ScrollTable label={`Keyless signers for ${policy.environment}`}>
@@ -107,18 +112,7 @@ export const VulnerabilityPolicyView: FC<{ policy: VulnerabilityPolicy | undefin
   if (!policy) return <p class="muted">No vulnerability policy: pulls in this environment are not checked for vulnerabilities.</p>;
   return (
     <div>
-      <dl class="facts">
-        <dt>Mode</dt>
-        <dd>
-          <ModeBadge mode={policy.mode} />
-        </dd>
-        <dt>Blocks</dt>
-        <dd>fixable vulnerabilities of severity {policy.severity} or worse</dd>
-        <dt>Version</dt>
-        <dd>
-          {policy.version}, changed by {policy.updatedBy} <Time at={policy.updatedAt} />
-        </dd>
-      </dl>
+      <PolicyFacts policy={policy} rule="Blocks" value={`fixable vulnerabilities of severity ${policy.severity} or worse`} />
       {policy.allowlist.length > 0 ? (
         <ScrollTable label={`Allowed vulnerabilities for ${policy.environment}`}>
           <table>
