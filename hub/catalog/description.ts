@@ -8,6 +8,7 @@ import type { RepositoryDescription } from '../client/catalog.ts';
 import type { Database } from '../db/open.ts';
 import { manifests } from '../db/schema.ts';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
+import { isAttestationEntry } from '../oci/platform.ts';
 import { readAtMost } from '../oci/read-at-most.ts';
 import type { Registry } from '../registry/registry.ts';
 
@@ -64,7 +65,7 @@ async function annotated(db: Database, registry: Registry, repositoryId: number,
   const own = parsed.annotations?.[DESCRIPTION_ANNOTATION];
   if (own?.trim()) return own;
   if (parsed.kind === 'image') return configLabel(registry, parsed, DESCRIPTION_ANNOTATION);
-  const first = parsed.manifests.find((child) => child.platform?.os !== 'unknown');
+  const first = parsed.manifests.find((child) => !isAttestationEntry(child));
   return first ? annotated(db, registry, repositoryId, first.digest).catch(() => undefined) : undefined;
 }
 

@@ -17,7 +17,8 @@ import { readAtMost } from '../oci/read-at-most.ts';
 import { evaluateSignatures } from '../policy/gate.ts';
 import { DEFAULT_ENVIRONMENT, type TrustPolicy, type TrustPolicyLookup } from '../policy/types.ts';
 import type { Registry } from '../registry/registry.ts';
-import { isArtifact, platformOf } from '../scanning/scan-image.ts';
+import { isArtifact } from '../scanning/scan-image.ts';
+import { isAttestationEntry, platformOf } from '../oci/platform.ts';
 import type { SeverityCounts } from '../scanning/results.ts';
 import { manifestSizes } from './sizes.ts';
 
@@ -145,7 +146,6 @@ async function imagePlatforms(db: Database, registry: Registry, images: Manifest
 }
 
 /** Attestation entries of an index (buildx lists them as `unknown/unknown`): not images, never scanned. */
-const isAttestationEntry = (child: Descriptor) => child.platform?.os === 'unknown' && child.platform.architecture === 'unknown';
 
 /** An index's platforms, from its own list; attestation entries are not platforms. */
 function indexPlatforms(children: Descriptor[]): string[] {

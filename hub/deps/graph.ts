@@ -10,6 +10,7 @@ import { imageLayers, manifestReferences, manifests, repositories, tags } from '
 import { isDigest } from '../oci/digest.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { INDEX_TYPES } from '../oci/mediatypes.ts';
+import { platformOf } from '../oci/platform.ts';
 
 /** `dev.nocker.dependencies`: a JSON list of the pinned references (`host/name:tag@sha256:…`) a build used as artifacts. */
 export const DEPENDENCIES_ANNOTATION = 'dev.nocker.dependencies';
@@ -305,9 +306,8 @@ export async function childrenOf(db: Database, repository: string, digest: strin
   const row = await manifestRow(db, repository, digest);
   if (!row || !INDEX_TYPES.has(row.mediaType)) return [];
   return parseManifest(new Uint8Array(row.content), row.mediaType).manifests.map((child) => {
-    const platform = child.platform;
-    const parts = platform ? [platform.os, platform.architecture, platform.variant].filter((p): p is string => typeof p === 'string' && p !== '') : [];
-    return { repository, digest: child.digest, mediaType: child.mediaType, ...(parts.length >= 2 ? { platform: parts.join('/') } : {}) };
+    const platform = platformOf(child.platform);
+    return { repository, digest: child.digest, mediaType: child.mediaType, ...(platform ? { platform } : {}) };
   });
 }
 

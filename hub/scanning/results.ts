@@ -8,7 +8,7 @@ import { imagePackages, imageScans, imageVulnerabilities, manifests, repositorie
 import { inheritedLayers, viaBase } from '../deps/graph.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import type { SeverityLevel } from './osv/severity.ts';
-import { platformOf } from './scan-image.ts';
+import { platformOf } from '../oci/platform.ts';
 import { storableText } from './storable-text.ts';
 import type { PackageType } from './analysers/types.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';

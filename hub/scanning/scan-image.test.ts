@@ -4,7 +4,8 @@ import { useTestBackends } from '../../conformance/harness.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { EMPTY_DESCRIPTOR, MediaType } from '../oci/mediatypes.ts';
 import type { Registry } from '../registry/registry.ts';
-import { isArtifact, platformOf, scanImage, UnscannableImageError } from './scan-image.ts';
+import { isArtifact, scanImage, UnscannableImageError } from './scan-image.ts';
+import { platformOf } from '../oci/platform.ts';
 
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';

@@ -10,6 +10,7 @@ import { fileLayer, readImageFiles, type LayerSource } from './layer-files.ts';
 import { packageUrl } from './purl.ts';
 import type { ScannedImage, ScannedPackage } from './types.ts';
 import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
+import { platformOf } from '../oci/platform.ts';
 import { readAtMost } from '../oci/read-at-most.ts';
 import type { Registry } from '../registry/registry.ts';
 
@@ -53,19 +54,6 @@ export function isArtifact(manifest: ParsedManifest, config?: Descriptor): boole
   if (manifest.subject) return true;
   if (manifest.kind === 'index') return false;
   return config !== undefined && !IMAGE_CONFIG_TYPES.has(config.mediaType);
-}
-
-/**
- * `os/architecture[/variant]`, or undefined without both of the first two.
- *
- * @example
- * platformOf({ os: 'linux', architecture: 'arm64', variant: 'v8' }); // 'linux/arm64/v8'
- */
-export function platformOf(value: Record<string, unknown> | undefined): string | undefined {
-  if (!value) return undefined;
-  const { os, architecture, variant } = value;
-  if (typeof os !== 'string' || typeof architecture !== 'string' || !os || !architecture) return undefined;
-  return typeof variant === 'string' && variant ? `${os}/${architecture}/${variant}` : `${os}/${architecture}`;
 }
 
 interface ImageConfigDocument {

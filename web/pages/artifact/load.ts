@@ -11,6 +11,7 @@ import { parseDigest } from '../../../hub/oci/digest.ts';
 import { OciError } from '../../../hub/oci/errors.ts';
 import type { Descriptor } from '../../../hub/oci/manifest.ts';
 import { isTag, validateRepositoryName } from '../../../hub/oci/names.ts';
+import { isAttestationEntry, platformOf } from '../../../hub/oci/platform.ts';
 import type { ArtifactView } from './types.ts';
 
 /** Config media types of runnable images; any other config makes a manifest an artifact. */
@@ -50,19 +51,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * `os/arch[/variant]` of an index entry's platform, or undefined when it names neither.
- *
- * @example
- * platformLabel({ os: 'linux', architecture: 'arm64', variant: 'v8' }); // 'linux/arm64/v8'
- */
-export function platformLabel(platform: unknown): string | undefined {
-  if (!isRecord(platform)) return undefined;
-  const { os, architecture, variant } = platform;
-  if (typeof os !== 'string' || typeof architecture !== 'string' || os === '' || architecture === '') return undefined;
-  return typeof variant === 'string' && variant !== '' ? `${os}/${architecture}/${variant}` : `${os}/${architecture}`;
-}
-
 /** Checks the URL's name and reference before they go into a registry path. */
 function checkReference(name: string, reference: string): void {
   validateRepositoryName(name);
@@ -92,8 +80,8 @@ export async function loadArtifact(hub: HubClient, name: string, reference: stri
   const platforms: PlatformChoice[] = [];
   if (fetched.parsed.kind === 'index') {
     for (const child of fetched.parsed.manifests) {
-      const label = platformLabel(child.platform);
-      if (label && label !== 'unknown/unknown') platforms.push({ digest: child.digest, platform: label });
+      const label = platformOf(child.platform);
+      if (label && !isAttestationEntry(child)) platforms.push({ digest: child.digest, platform: label });
     }
   }
   let selected: PlatformChoice | undefined = platforms[0];

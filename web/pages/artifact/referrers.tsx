@@ -12,7 +12,8 @@ import { fetchManifest } from '../../../hub/client/pull.ts';
 import { listReferrers, type Referrer } from '../../../hub/client/referrers.ts';
 import { OciError } from '../../../hub/oci/errors.ts';
 import type { Descriptor } from '../../../hub/oci/manifest.ts';
-import { kindOf, layersOf, platformLabel, prettyJson, readBlob } from './load.ts';
+import { kindOf, layersOf, prettyJson, readBlob } from './load.ts';
+import { platformOf } from '../../../hub/oci/platform.ts';
 import type { ArtifactView, TabRenderer } from './types.ts';
 
 /** The largest referrer layer shown inline. */
@@ -120,7 +121,7 @@ export const renderReferrersTab: TabRenderer = async (c, artifact) => {
             return (
               <>
                 {i > 0 ? ', ' : ''}
-                <a href={artifactUrl(artifact.name, entry.digest, 'referrers')}>{platformLabel(entry.platform) ?? entry.digest}</a>
+                <a href={artifactUrl(artifact.name, entry.digest, 'referrers')}>{platformOf(entry.platform) ?? entry.digest}</a>
               </>
             );
           })}
