@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { AuditQuery } from '../auth/audit.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
-import { OciError } from '../oci/errors.ts';
+import { dateParam, numberParam } from './json.ts';
 
 export function auditRoutes(access: AccessControl): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
@@ -25,18 +25,4 @@ export function auditRoutes(access: AccessControl): Hono<AuthEnv> {
     });
   });
   return app;
-}
-
-function dateParam(value: string | undefined, key: string): Date | undefined {
-  if (!value) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new OciError('REQUEST_INVALID', `${key} must be an ISO 8601 date and time`);
-  return date;
-}
-
-function numberParam(value: string | undefined, key: string): number | undefined {
-  if (!value) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new OciError('REQUEST_INVALID', `${key} must be a positive whole number`);
-  return n;
 }

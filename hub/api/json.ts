@@ -1,4 +1,4 @@
-/** Reading and checking the JSON bodies of `/api/v1` requests. */
+/** Reading and checking the JSON bodies, path and query parameters of `/api/v1` requests. */
 import type { Context } from 'hono';
 import { OciError } from '../oci/errors.ts';
 
@@ -54,4 +54,20 @@ export function pathParam(c: Context, key: string): string {
   const value = c.req.param(key);
   if (!value) throw new OciError('REQUEST_INVALID', `the path needs a ${key}`);
   return value;
+}
+
+/** An ISO 8601 query parameter as a date, or undefined when absent. */
+export function dateParam(value: string | undefined, key: string): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new OciError('REQUEST_INVALID', `${key} must be an ISO 8601 date and time`);
+  return date;
+}
+
+/** A positive whole-number query parameter, or undefined when absent. */
+export function numberParam(value: string | undefined, key: string): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new OciError('REQUEST_INVALID', `${key} must be a positive whole number`);
+  return n;
 }

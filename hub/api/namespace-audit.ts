@@ -6,16 +6,8 @@
 import { Hono } from 'hono';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
-import { OciError } from '../oci/errors.ts';
+import { numberParam } from './json.ts';
 import { managedNamespace } from './namespace-access.ts';
-
-/** A positive whole-number query parameter, or undefined when absent. */
-function positiveParam(value: string | undefined, key: string): number | undefined {
-  if (!value) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new OciError('REQUEST_INVALID', `${key} must be a positive whole number`);
-  return n;
-}
 
 /**
  * @example
@@ -29,8 +21,8 @@ export function namespaceAuditRoutes(access: AccessControl): Hono<AuthEnv> {
       namespace,
       // `action` may be given several times: entries of any of them.
       action: c.req.queries('action')?.filter((a) => a !== ''),
-      before: positiveParam(c.req.query('before'), 'before'),
-      limit: positiveParam(c.req.query('limit'), 'limit'),
+      before: numberParam(c.req.query('before'), 'before'),
+      limit: numberParam(c.req.query('limit'), 'limit'),
     });
     return c.json({
       entries: page.entries.map((e) => ({ ...e, at: e.at.toISOString() })),
