@@ -94,12 +94,13 @@ export function createApp(hub: HubContext): Hono<AuthEnv> {
   app.route('/', tagRoutes(registry, access));
   app.route('/', referrerRoutes(registry, access));
   app.route('/', gcRoutes(registry, hub.metrics, hub.operatorSecret, access));
-  app.route('/', healthRoutes(hub));
+  const vulndb = createVulnerabilityDatabase(hub.db);
+  app.route('/', healthRoutes(hub, vulndb));
   app.route('/', managementRoutes(access));
   app.route('/', vulnerabilityPolicyRoutes(access, vulnerabilityPolicies));
   app.route('/', signatureRoutes(registry, hub.policies));
   // An import queues a new match of the images holding packages the changed records name.
-  app.route('/', vulndbRoutes(access, createVulnerabilityDatabase(hub.db), { onImported: async (ids) => (hub.scans ? hub.scans.rematchAffected(ids) : 0) }));
+  app.route('/', vulndbRoutes(access, vulndb, { onImported: async (ids) => (hub.scans ? hub.scans.rematchAffected(ids) : 0) }));
   app.route('/', scanRoutes(registry, hub.db));
   // The dependency graph reads the layer stacks the recorder keeps.
   if (hub.layers) app.route('/', dependencyRoutes(hub.db, registry, hub.layers, hub.config.auth.publicUrl));

@@ -9,7 +9,7 @@ import type { HubContext } from '../app.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import type { BackendHealth, GcRun, HubHealth } from '../client/health.ts';
 import { scanQueueDepth } from '../scanning/queue.ts';
-import { createVulnerabilityDatabase } from '../vulndb/store.ts';
+import type { VulnerabilityDatabase } from '../vulndb/store.ts';
 import { GC_AUDIT_ACTION } from './gc.ts';
 
 /** How long each probe may take before the backend counts as unreachable. */
@@ -63,11 +63,10 @@ function gcRunOf(entry: { at: Date; actor: string; outcome: string; detail?: Rec
 
 /**
  * @example
- * app.route('/', healthRoutes(hub));
+ * app.route('/', healthRoutes(hub, vulndb));
  */
-export function healthRoutes(hub: HubContext): Hono<AuthEnv> {
+export function healthRoutes(hub: HubContext, vulndb: VulnerabilityDatabase): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const vulndb = createVulnerabilityDatabase(hub.db);
 
   app.get('/api/v1/health', async (c) => {
     await c.var.auth.requireAdmin();
