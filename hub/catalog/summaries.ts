@@ -21,6 +21,7 @@ import { isArtifact } from '../scanning/scan-image.ts';
 import { isAttestationEntry, platformOf } from '../oci/platform.ts';
 import type { SeverityCounts } from '../scanning/results.ts';
 import { manifestSizes } from './sizes.ts';
+import { SbomMediaType } from '../scanning/sbom/media-types.ts';
 
 /** What the catalog services read from. */
 export interface CatalogBackends {
@@ -40,7 +41,7 @@ export interface TagRow {
 }
 
 /** The artifact types of the SBOMs the Hub (or a build) attaches as referrers. */
-export const SBOM_ARTIFACT_TYPES = ['application/vnd.cyclonedx+json', 'application/spdx+json'];
+export const SBOM_ARTIFACT_TYPES: string[] = Object.values(SbomMediaType);
 /** Image configs are small; a larger one is not read for its platform. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Signature checks (and config reads) running at once for one request. */
