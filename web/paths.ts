@@ -55,9 +55,19 @@ export function artifactUrl(name: string, reference: string, tab: ArtifactTab = 
   return ui(tab === 'overview' ? path : `${path}/${tab}`, query);
 }
 
+/**
+ * A repository and a reference written together: `name:tag`, or `name@digest`.
+ *
+ * @example
+ * referenceName('team/app', 'v1'); // 'team/app:v1'
+ */
+export function referenceName(name: string, reference: string): string {
+  return `${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+}
+
 /** The `docker pull` form of a reference on this Hub (`host/name:tag` or `host/name@digest`). */
 export function pullReference(host: string, name: string, reference: string): string {
-  return `${host}/${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+  return `${host}/${referenceName(name, reference)}`;
 }
 
 /** The confirmation page (GET) and action (POST) that delete a tag. */

@@ -4,7 +4,7 @@
  */
 import type { FC } from 'hono/jsx';
 import { Command, Digest, Notice, Time } from '../../components.tsx';
-import { artifactUrl, pullReference, type ArtifactTab } from '../../paths.ts';
+import { artifactUrl, pullReference, referenceName, type ArtifactTab } from '../../paths.ts';
 import type { HubClient } from '../../../hub/client/client.ts';
 import { fetchSignatureStatus, type SignatureStatus } from '../../../hub/client/referrers.ts';
 import { OciError } from '../../../hub/oci/errors.ts';
@@ -93,7 +93,7 @@ export const ArtifactHeader: FC<{ view: ArtifactView; host: string; tab: Artifac
   signatures,
 }) => {
   const kind = kindOf(view.manifest);
-  const title = `${view.name}${view.reference.includes(':') ? '@' : ':'}${view.reference}`;
+  const title = referenceName(view.name, view.reference);
   return (
     <header>
       <h1>{title}</h1>

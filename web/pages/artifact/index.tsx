@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { Tabs } from '../../components.tsx';
 import type { WebEnv } from '../../env.ts';
-import { ARTIFACT_TABS, artifactUrl, type ArtifactTab } from '../../paths.ts';
+import { ARTIFACT_TABS, artifactUrl, referenceName, type ArtifactTab } from '../../paths.ts';
 import { OciError } from '../../../hub/oci/errors.ts';
 import { renderDependenciesTab } from './dependencies.tsx';
 import { ArtifactHeader, readSignatures } from './header.tsx';
@@ -62,7 +62,7 @@ async function artifactPage(c: Context<WebEnv>, tab: ArtifactTab): Promise<Respo
   // The chosen platform travels with every tab link, so switching tabs keeps the image.
   const platform = view.selected?.platform;
   const tabs = ARTIFACT_TABS.map((t) => ({ href: artifactUrl(name, reference, t, { platform }), label: LABELS[t], current: t === tab }));
-  const title = `${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+  const title = referenceName(name, reference);
   return c.render(
     <>
       <ArtifactHeader view={view} host={c.var.hub.host} tab={tab} platforms={platforms} signatures={signatures} />
